@@ -1,0 +1,139 @@
+"""What every dev-service JVM server shares: an idempotent `up`, a clean `down`, a `status`."""
+
+import shutil
+import socket
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from newswire.devservices.processes import ManagedProcess, is_alive, resident_memory_bytes
+from newswire.settings import DevServicesSettings
+
+
+class DevServiceError(RuntimeError):
+    """A dev-service could not be started; the message says why and where the log is."""
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """What `status` reports for one server."""
+
+    name: str
+    address: str
+    pid: int | None
+    ready: bool
+    rss_bytes: int | None
+    log_file: Path
+
+    def describe(self) -> str:
+        if self.pid is None:
+            return f"{self.name}: stopped"
+        state = "ready" if self.ready else "starting (not ready)"
+        rss = f", rss {self.rss_bytes / 2**20:.0f} MiB" if self.rss_bytes else ""
+        return f"{self.name}: {state} at {self.address} (pid {self.pid}{rss}, log {self.log_file})"
+
+
+@dataclass(frozen=True)
+class LaunchCommand:
+    argv: Sequence[str]
+    env: Mapping[str, str]
+    cwd: Path
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+class JvmServer(ABC):
+    """A server run as a detached JVM; subclasses say how to prepare, launch and probe it."""
+
+    name: str
+
+    def __init__(self, settings: DevServicesSettings) -> None:
+        self.settings = settings
+        self.home = settings.home / self.name
+        self.process = ManagedProcess(self.name, self.home)
+
+    @property
+    @abstractmethod
+    def address(self) -> str:
+        """Where clients reach the server."""
+
+    @property
+    @abstractmethod
+    def ports(self) -> Sequence[int]:
+        """Every port the server binds, checked to be free before it starts."""
+
+    @abstractmethod
+    def prepare(self) -> LaunchCommand:
+        """Fetch jars, write configuration, initialise storage; return how to launch."""
+
+    @abstractmethod
+    def is_ready(self) -> bool:
+        """One quick readiness probe through the server's client interface."""
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    def status(self) -> ServiceStatus:
+        pid = self.process.running_pid()
+        return ServiceStatus(
+            name=self.name,
+            address=self.address,
+            pid=pid,
+            ready=pid is not None and self.is_ready(),
+            rss_bytes=resident_memory_bytes(pid) if pid is not None else None,
+            log_file=self.process.log_file,
+        )
+
+    def up(self, fresh: bool = False) -> ServiceStatus:
+        """Start the server unless it already runs; wait until it is ready.
+
+        `fresh` stops a running server and wipes its data first; otherwise data is reused.
+        """
+        if fresh:
+            self.process.stop()
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+        pid = self.process.running_pid()
+        if pid is None:
+            busy = [port for port in self.ports if not port_is_free(port)]
+            if busy:
+                raise DevServiceError(
+                    f"{self.name}: port(s) {busy} already in use by another process; "
+                    "stop it or choose other ports (see README, NEWSWIRE_DEV_*_PORT)"
+                )
+            launch = self.prepare()
+            pid = self.process.start(launch.argv, launch.env, launch.cwd)
+        self._wait_until_ready(pid)
+        return self.status()
+
+    def down(self) -> bool:
+        """Stop the server; True if one was running."""
+        return self.process.stop()
+
+    def _wait_until_ready(self, pid: int) -> None:
+        deadline = time.monotonic() + self.settings.startup_timeout_s
+        while time.monotonic() < deadline:
+            # By pid, not by `running_pid()`: until the fork has exec'd the JVM, the
+            # command line does not carry the service marker yet.
+            if not is_alive(pid):
+                raise DevServiceError(
+                    f"{self.name} exited during start-up; log {self.process.log_file}:\n"
+                    + self.process.log_tail()
+                )
+            if self.is_ready():
+                return
+            time.sleep(0.5)
+        self.process.stop()
+        raise DevServiceError(
+            f"{self.name} was not ready after {self.settings.startup_timeout_s:.0f}s and was "
+            f"stopped; log {self.process.log_file}:\n" + self.process.log_tail()
+        )
