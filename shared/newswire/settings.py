@@ -19,7 +19,9 @@ class Settings(BaseSettings):
     # The bare names are what Kafka and Elasticsearch tooling conventionally read, so they win.
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
-        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS"),
+        validation_alias=AliasChoices(
+            "KAFKA_BOOTSTRAP_SERVERS", "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS"
+        ),
         description="Comma-separated host:port list of Kafka brokers.",
     )
     elasticsearch_url: str = Field(
@@ -32,6 +34,13 @@ class Settings(BaseSettings):
         default="articles.enriched", description="Topic of enriched articles (public contract)."
     )
     dlq_topic: str = Field(default="articles.dlq", description="Dead-letter topic.")
+    topic_partitions: int = Field(
+        default=3,
+        description="Partitions of topics Newswire creates (the most replicas per stage).",
+    )
+    topic_replication_factor: int = Field(
+        default=1, description="Replication factor of topics Newswire creates; 3 in production."
+    )
 
 
 class DevServicesSettings(BaseSettings):
@@ -56,7 +65,9 @@ class DevServicesSettings(BaseSettings):
     elasticsearch_heap: str = Field(default="1g", description="Elasticsearch JVM heap.")
     elasticsearch_java_home: Path | None = Field(
         default=None,
-        description="JDK 21+ for Elasticsearch; default: the newest JDK 21+ found under /usr/lib/jvm.",
+        description="JDK 21+ for Elasticsearch; default: the newest one under /usr/lib/jvm.",
     )
-    startup_timeout_s: float = Field(default=180.0, description="How long `up` waits for readiness.")
+    startup_timeout_s: float = Field(
+        default=180.0, description="How long `up` waits for readiness."
+    )
     maven: str = Field(default="mvn", description="Maven executable used to fetch the jars.")

@@ -12,7 +12,12 @@ from kafka.errors import KafkaError
 from newswire.devservices.java import find_java_home
 from newswire.devservices.maven import build_maven_project
 from newswire.devservices.processes import service_marker
-from newswire.devservices.server import DevServiceError, JvmServer, LaunchCommand
+from newswire.devservices.server import (
+    DevServiceError,
+    JvmServer,
+    LaunchCommand,
+    port_accepts_connections,
+)
 
 KAFKA_MIN_JAVA = 17
 
@@ -125,9 +130,14 @@ class KafkaServer(JvmServer):
         ]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            raise DevServiceError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
+            raise DevServiceError(
+                f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}"
+            )
 
     def is_ready(self) -> bool:
+        # kafka-python retries an unreachable bootstrap server for 30 s: knock first.
+        if not port_accepts_connections(self.settings.kafka_port):
+            return False
         try:
             admin = KafkaAdminClient(
                 bootstrap_servers=self.address,

@@ -100,22 +100,27 @@ class ManagedProcess:
         return process.pid
 
     def stop(self, grace_s: float = 30.0) -> bool:
-        """SIGTERM the server, SIGKILL it after `grace_s`; True if one was running."""
+        """SIGTERM the server, SIGKILL it after `grace_s`; True if one was running.
+
+        Signals go to the whole process group (the server leads its own session), so a helper
+        process it may have spawned does not outlive it.
+        """
         pid = self.running_pid()
         if pid is None:
             return False
-        os.kill(pid, signal.SIGTERM)
+        os.killpg(pid, signal.SIGTERM)
         deadline = time.monotonic() + grace_s
         while time.monotonic() < deadline:
             _reap(pid)
             if not is_alive(pid):
                 break
             time.sleep(0.2)
-        else:
-            os.kill(pid, signal.SIGKILL)
-            while is_alive(pid):
-                _reap(pid)
-                time.sleep(0.1)
+        # Whatever is left of the group, a leader that ignored SIGTERM included, ends now.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        while is_alive(pid):
+            _reap(pid)
+            time.sleep(0.1)
         self.pid_file.unlink(missing_ok=True)
         return True
 

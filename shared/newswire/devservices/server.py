@@ -51,6 +51,14 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         return True
 
 
+def port_accepts_connections(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
 class JvmServer(ABC):
     """A server run as a detached JVM; subclasses say how to prepare, launch and probe it."""
 

@@ -1,0 +1,1 @@
+"""The api service: a read-only FastAPI search API over the `articles` alias."""

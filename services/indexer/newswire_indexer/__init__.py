@@ -1,0 +1,1 @@
+"""The indexer service: writes enriched articles to Elasticsearch behind the `articles` alias."""

@@ -1,0 +1,87 @@
+"""Fixtures shared by every test layer; integration fixtures give each test its own topics/index."""
+
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+from kafka import KafkaAdminClient
+
+from newswire.adapters.elasticsearch import create_client
+from newswire.settings import Settings
+from tests import services
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The read-only material beside the repository (samples, corpora); never copied into it."""
+    path = Path(os.environ.get("NEWSWIRE_SHARED_DIR", REPO_ROOT.parent / "shared"))
+    if not (path / "corpora").is_dir():
+        pytest.fail(f"{path} has no corpora/: set NEWSWIRE_SHARED_DIR to the shared folder")
+    return path
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap_servers() -> Iterator[str]:
+    with services.kafka_bootstrap_servers() as address:
+        yield address
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_url() -> Iterator[str]:
+    with services.elasticsearch_url() as url:
+        yield url
+
+
+def _unique_name(request: pytest.FixtureRequest, separator: str) -> str:
+    test_name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:60]
+    return f"test{separator}{test_name}{separator}{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def kafka_topic(
+    request: pytest.FixtureRequest, kafka_bootstrap_servers: str
+) -> Iterator[Callable[[], str]]:
+    """Makes topic names unique to this test; deletes the topics it made afterwards."""
+    made: list[str] = []
+
+    def new_topic_name() -> str:
+        made.append(f"{_unique_name(request, '.')}.{len(made)}")
+        return made[-1]
+
+    yield new_topic_name
+    if made:
+        admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers)
+        try:
+            existing = set(admin.list_topics())
+            if existing & set(made):
+                admin.delete_topics(sorted(existing & set(made)))
+        finally:
+            admin.close()
+
+
+@pytest.fixture
+def elasticsearch(elasticsearch_url: str) -> Iterator[Elasticsearch]:
+    client = create_client(Settings(elasticsearch_url=elasticsearch_url))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def index_name(request: pytest.FixtureRequest, elasticsearch: Elasticsearch) -> Iterator[str]:
+    """An index name unique to this test; the index is deleted afterwards."""
+    name = _unique_name(request, "-")
+    yield name
+    elasticsearch.options(ignore_status=404).indices.delete(index=name)
+
+
+@pytest.fixture
+def settings(kafka_bootstrap_servers: str, elasticsearch_url: str) -> Settings:
+    return Settings(
+        kafka_bootstrap_servers=kafka_bootstrap_servers, elasticsearch_url=elasticsearch_url
+    )
