@@ -3,6 +3,7 @@
 import re
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -62,8 +63,11 @@ def test_a_pid_file_naming_a_stranger_process_is_treated_as_stale(tmp_path: Path
 def test_a_restart_keeps_the_previous_log(tmp_path: Path) -> None:
     process = ManagedProcess("echoer", tmp_path)
     for word in ("first", "second"):
-        process.start(["sh", "-c", f"echo {word}", service_marker("echoer")], env={}, cwd=tmp_path)
-        process.stop(grace_s=5)
+        pid = process.start(
+            ["sh", "-c", f"echo {word}", service_marker("echoer")], env={}, cwd=tmp_path
+        )
+        while is_alive(pid):  # subprocess may reap it itself, so poll rather than waitpid
+            time.sleep(0.01)
     assert process.log_file.with_name("echoer.log.1").read_text().strip() == "first"
 
 

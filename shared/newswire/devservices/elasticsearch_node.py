@@ -35,12 +35,7 @@ class ElasticsearchNode(JvmServer):
         java_home = find_java_home(ELASTICSEARCH_MIN_JAVA, self.settings.elasticsearch_java_home)
         build = build_maven_project(
             "elasticsearch",
-            [
-                "package",
-                "dependency:copy-dependencies",
-                "-DoutputDirectory=target/lib",
-                "-DincludeScope=runtime",
-            ],
+            ["package"],  # the pom copies the runtime jars to target/lib in this phase
             self.settings.home,
             self.settings.maven,
             java_home,
@@ -52,6 +47,10 @@ class ElasticsearchNode(JvmServer):
             service_marker(self.name),
             f"-Xms{heap}",
             f"-Xmx{heap}",
+            # Elasticsearch and Lucene call native code (libc, zstd) through java.lang.foreign.
+            "--enable-native-access=ALL-UNNAMED",
+            # Lucene's SIMD vector scoring; without it Lucene falls back to scalar code and warns.
+            "--add-modules=jdk.incubator.vector",
             "-cp",
             f"{build / 'target'}/*:{build / 'target' / 'lib'}/*",
             LAUNCHER_CLASS,

@@ -29,6 +29,20 @@ def is_alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _group_members(pgid: int) -> list[int]:
+    """Live processes whose process group is `pgid`."""
+    members = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, group = fields[0], int(fields[2])
+        if group == pgid and state != "Z":
+            members.append(int(stat_file.parent.name))
+    return members
+
+
 def _reap(pid: int) -> None:
     # Only matters when the process that started the server also stops it (test fixtures).
     with contextlib.suppress(ChildProcessError):
@@ -118,9 +132,9 @@ class ManagedProcess:
         # Whatever is left of the group, a leader that ignored SIGTERM included, ends now.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
-        while is_alive(pid):
+        while _group_members(pid):
             _reap(pid)
-            time.sleep(0.1)
+            time.sleep(0.05)
         self.pid_file.unlink(missing_ok=True)
         return True
 
