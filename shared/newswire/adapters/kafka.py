@@ -3,6 +3,7 @@
 Producers wait for all in-sync replicas and are idempotent, so an acknowledged message is durable
 and a retried send is not written twice. Consumers never auto-commit: a service commits an offset
 only after the next stage has durably taken the result (at-least-once, made explicit).
+Producers and the topics Newswire creates share one size limit, so what one sends the other takes.
 """
 
 import contextlib
@@ -22,6 +23,7 @@ def create_producer(settings: Settings, client_id: str) -> KafkaProducer:
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
+        max_request_size=settings.kafka_max_message_bytes,
     )
 
 
@@ -49,7 +51,16 @@ def ensure_topics(settings: Settings, names: Iterable[str]) -> None:
             # Another replica may create it meanwhile.
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(
-                    [NewTopic(name, settings.topic_partitions, settings.topic_replication_factor)]
+                    [
+                        NewTopic(
+                            name,
+                            settings.topic_partitions,
+                            settings.topic_replication_factor,
+                            topic_configs={
+                                "max.message.bytes": str(settings.kafka_max_message_bytes)
+                            },
+                        )
+                    ]
                 )
     finally:
         admin.close()

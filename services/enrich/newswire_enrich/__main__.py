@@ -1,0 +1,7 @@
+"""`python -m newswire_enrich` runs the enrich service (same as `newswire enrich`)."""
+
+import sys
+
+from newswire.cli import main
+
+sys.exit(main(["enrich", *sys.argv[1:]]))

@@ -1,0 +1,73 @@
+"""Wiring enrichment to its inputs and outputs: Kafka for the service, files for `parse`."""
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from newswire.adapters.kafka import create_consumer, create_producer, ensure_topics
+from newswire.enriched import EnrichedArticle
+from newswire.settings import Settings
+from newswire_enrich.enrichment import ArticleEnricher
+from newswire_enrich.local_files import raw_article_from_file
+from newswire_enrich.pipeline import NerPipeline
+from newswire_enrich.service import EnrichService
+
+log = logging.getLogger(__name__)
+
+
+def create_enricher(settings: Settings) -> ArticleEnricher:
+    return ArticleEnricher(
+        NerPipeline.load(settings.enrich_spacy_model), settings.enrich_words_per_minute
+    )
+
+
+def run_enrich(settings: Settings, stop: threading.Event) -> None:
+    """Run one enrich replica until `stop` is set; everything it needs comes from `settings`."""
+    # The model loads before the consumer joins the group, so no partition waits on it.
+    enricher = create_enricher(settings)
+    ensure_topics(settings, [settings.raw_topic, settings.enriched_topic, settings.dlq_topic])
+    consumer = create_consumer(
+        settings, settings.enrich_group_id, [settings.raw_topic], client_id="newswire-enrich"
+    )
+    producer = create_producer(settings, client_id="newswire-enrich")
+    log.info(
+        "enriching %s into %s with %s (group %s)",
+        settings.raw_topic,
+        settings.enriched_topic,
+        enricher.pipeline.model_id,
+        settings.enrich_group_id,
+    )
+    service = EnrichService(
+        consumer,
+        producer,
+        enricher,
+        enriched_topic=settings.enriched_topic,
+        dlq_topic=settings.dlq_topic,
+        batch_size=settings.enrich_batch_size,
+        poll_timeout_s=settings.enrich_poll_timeout_s,
+    )
+    try:
+        service.run(stop)
+    finally:
+        consumer.close(autocommit=False)
+        producer.close()
+
+
+def parse_files(
+    settings: Settings, paths: Sequence[Path], inbox: Path | None
+) -> Iterator[tuple[Path, EnrichedArticle | str]]:
+    """Each file's enriched articles, or for what cannot be enriched, why (`error_type: reason`)."""
+    enricher = create_enricher(settings)
+    for path in paths:
+        try:
+            raw = raw_article_from_file(path, inbox)
+        except (OSError, ValueError) as error:  # ValueError: not text, or outside the inbox
+            yield path, f"unreadable: {error}"
+            continue
+        (enrichment,) = enricher.enrich([raw])
+        for article in enrichment.articles:
+            yield path, article
+        for rejection in enrichment.rejections:
+            where = f"article {rejection.item}: " if rejection.item is not None else ""
+            yield path, f"{where}{rejection.error_type}: {rejection.reason}"

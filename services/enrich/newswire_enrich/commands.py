@@ -1,0 +1,64 @@
+"""`newswire enrich` runs the service; `newswire parse FILE…` prints enriched JSON, no Kafka.
+
+The handlers import the enrichment lazily: spaCy, trafilatura and dateparser take a second to
+import, which every other `newswire` command would otherwise pay.
+"""
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from newswire.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    enrich = subcommands.add_parser(
+        "enrich",
+        help="enrich articles.raw into articles.enriched (the enrich service)",
+        description="Consume articles.raw in consumer group `enrich`, produce articles.enriched, "
+        "send poison messages to articles.dlq. Runs until SIGTERM or SIGINT.",
+    )
+    enrich.set_defaults(handler=_serve)
+    parse = subcommands.add_parser(
+        "parse",
+        help="print the enriched JSON of local article files (no Kafka)",
+        description="Enrich local files exactly as the service would and print one JSON article "
+        "per line (JSON Lines); files that cannot be enriched are reported on stderr.",
+    )
+    parse.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parse.add_argument(
+        "--inbox",
+        type=Path,
+        help="treat FILEs as dropped in this inbox folder, so that their sub-folder there gives "
+        "the section when the document has none (default: no section hint)",
+    )
+    parse.add_argument("--pretty", action="store_true", help="indented JSON, one after another")
+    parse.set_defaults(handler=_parse)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from newswire_enrich.app import run_enrich  # noqa: PLC0415 (see the module docstring)
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    run_enrich(Settings(), stop)
+    return 0
+
+
+def _parse(args: argparse.Namespace) -> int:
+    from newswire_enrich.app import parse_files  # noqa: PLC0415 (see the module docstring)
+
+    failures = 0
+    for path, outcome in parse_files(Settings(), args.files, args.inbox):
+        if isinstance(outcome, str):
+            print(f"{path}: {outcome}", file=sys.stderr)
+            failures += 1
+        else:
+            print(outcome.model_dump_json(indent=2 if args.pretty else None))
+    return 1 if failures else 0

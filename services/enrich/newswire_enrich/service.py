@@ -1,0 +1,119 @@
+"""The enrich loop: poll `articles.raw`, enrich the batch, produce, and only then commit.
+
+Every message of a batch ends up acknowledged on `articles.enriched` or `articles.dlq` before its
+offset is committed (at-least-once). If a send fails the process stops without committing, and
+the batch is enriched again on restart; the article id as key makes that replay harmless.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import CommitFailedError
+from kafka.producer.future import FutureRecordMetadata
+from kafka.structs import OffsetAndMetadata, TopicPartition
+from pydantic import ValidationError
+
+from newswire import __version__
+from newswire.messages import DeadLetter, RawArticle
+from newswire_enrich.enrichment import ArticleEnricher, Rejection
+
+log = logging.getLogger(__name__)
+
+
+class EnrichService:
+    def __init__(
+        self,
+        consumer: KafkaConsumer,
+        producer: KafkaProducer,
+        enricher: ArticleEnricher,
+        *,
+        enriched_topic: str,
+        dlq_topic: str,
+        batch_size: int,
+        poll_timeout_s: float,
+    ) -> None:
+        self._consumer = consumer
+        self._producer = producer
+        self._enricher = enricher
+        self._enriched_topic = enriched_topic
+        self._dlq_topic = dlq_topic
+        self._batch_size = batch_size
+        self._poll_timeout_ms = int(poll_timeout_s * 1000)
+
+    def run(self, stop: threading.Event) -> None:
+        """Enrich until `stop` is set; the batch in hand is finished and committed first."""
+        while not stop.is_set():
+            polled = self._consumer.poll(
+                timeout_ms=self._poll_timeout_ms, max_records=self._batch_size
+            )
+            records = [record for records in polled.values() for record in records]
+            if records:
+                self.process(records)
+
+    def process(self, records: Sequence[ConsumerRecord]) -> None:
+        started = time.monotonic()
+        sends: list[FutureRecordMetadata] = []
+        raws: list[tuple[ConsumerRecord, RawArticle]] = []
+        for record in records:
+            try:
+                raws.append((record, RawArticle.model_validate_json(record.value or b"")))
+            except ValidationError as error:
+                reason = f"not a RawArticle message: {error}"
+                sends.append(self._dead_letter(record, Rejection("invalid_raw_message", reason)))
+        enrichments = self._enricher.enrich([raw for _, raw in raws])
+        articles = 0
+        for (record, _), enrichment in zip(raws, enrichments, strict=True):
+            for article in enrichment.articles:
+                value = article.model_dump_json().encode()
+                sends.append(self._producer.send(self._enriched_topic, article.id.encode(), value))
+            for rejection in enrichment.rejections:
+                sends.append(self._dead_letter(record, rejection))
+            articles += len(enrichment.articles)
+        self._producer.flush()
+        for send in sends:
+            send.get()  # raises if Kafka did not acknowledge it: then nothing is committed
+        self._commit(records)
+        log.info(
+            "%d messages: %d articles enriched, %d dead letters, in %.2fs",
+            len(records),
+            articles,
+            len(sends) - articles,
+            time.monotonic() - started,
+        )
+
+    def _dead_letter(self, record: ConsumerRecord, rejection: Rejection) -> FutureRecordMetadata:
+        source = f"kafka:{record.topic}/{record.partition}/{record.offset}"
+        log.warning("dead letter for %s: %s: %s", source, rejection.error_type, rejection.reason)
+        if rejection.item is None:
+            reason, original = rejection.reason, record.value
+        else:
+            reason = f"article {rejection.item} of the file: {rejection.reason}"
+            original = (rejection.original or "").encode()
+        letter = DeadLetter(
+            stage="enrich",
+            reason=reason,
+            error_type=rejection.error_type,
+            service_version=__version__,
+            source=source,
+            original_key=record.key.decode("utf-8", "replace") if record.key else None,
+            original_base64=DeadLetter.encode_original(original),
+        )
+        return self._producer.send(self._dlq_topic, record.key, letter.model_dump_json().encode())
+
+    def _commit(self, records: Sequence[ConsumerRecord]) -> None:
+        next_offsets: dict[TopicPartition, int] = {}
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            next_offsets[partition] = max(next_offsets.get(partition, 0), record.offset + 1)
+        try:
+            self._consumer.commit(
+                {tp: OffsetAndMetadata(offset, "", -1) for tp, offset in next_offsets.items()}
+            )
+        except CommitFailedError as error:
+            # The partitions moved to another replica meanwhile; it enriches the batch again
+            # from the last commit, which consumers absorb by keying on the article id.
+            log.warning("offset commit refused after a rebalance: %s", error)

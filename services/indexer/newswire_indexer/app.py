@@ -1,0 +1,95 @@
+"""Wiring the indexer to real Kafka and Elasticsearch, and its commands.
+
+`newswire indexer` runs the service until SIGTERM/SIGINT; `newswire reindex --to articles-v2`
+copies the index behind the alias into a new one and switches the alias atomically.
+"""
+
+import argparse
+import logging
+import signal
+import threading
+
+from prometheus_client import start_http_server
+
+from newswire import __version__
+from newswire.adapters.elasticsearch import create_client
+from newswire.adapters.kafka import create_consumer, create_producer, ensure_topics
+from newswire.article_index import ArticleIndex
+from newswire.settings import Settings
+from newswire_indexer.batch import BatchPolicy
+from newswire_indexer.bulk import BulkWriter
+from newswire_indexer.metrics import IndexerMetrics
+from newswire_indexer.service import DeadLetterSink, Indexer
+
+log = logging.getLogger(__name__)
+
+
+def run_indexer(settings: Settings, stop: threading.Event, metrics: IndexerMetrics) -> None:
+    """Run one indexer until `stop` is set; everything it needs comes from `settings`."""
+    client = create_client(settings)
+    ArticleIndex(client, settings.index_alias, settings.index_name).ensure()
+    ensure_topics(settings, [settings.enriched_topic, settings.dlq_topic])
+    consumer = create_consumer(
+        settings, settings.indexer_group_id, [settings.enriched_topic], client_id="newswire-indexer"
+    )
+    producer = create_producer(settings, client_id="newswire-indexer")
+    writer = BulkWriter(client, settings.index_alias, settings.indexer_max_backoff_s)
+    policy = BatchPolicy(
+        max_docs=settings.indexer_batch_max_docs,
+        max_bytes=settings.indexer_batch_max_bytes,
+        max_wait_s=settings.indexer_batch_max_wait_s,
+    )
+    sink = DeadLetterSink(producer, settings.dlq_topic, __version__)
+    try:
+        Indexer(consumer, writer, sink, policy, metrics).run(stop)
+    finally:
+        consumer.close(autocommit=False)
+        producer.close()
+        client.close()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = Settings()
+    metrics = IndexerMetrics()
+    if settings.indexer_metrics_port:
+        start_http_server(settings.indexer_metrics_port, registry=metrics.registry)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    log.info(
+        "indexing %s into %s (alias %s) at %s",
+        settings.enriched_topic,
+        settings.index_name,
+        settings.index_alias,
+        settings.elasticsearch_url,
+    )
+    run_indexer(settings, stop, metrics)
+    return 0
+
+
+def _reindex(args: argparse.Namespace) -> int:
+    settings = Settings()
+    client = create_client(settings)
+    try:
+        count = ArticleIndex(client, settings.index_alias, settings.index_name).reindex(args.to)
+    except ValueError as error:
+        print(f"error: {error}")
+        return 1
+    finally:
+        client.close()
+    print(f"alias {settings.index_alias} now points at {args.to} ({count} documents)")
+    return 0
+
+
+def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    indexer = subcommands.add_parser(
+        "indexer", help="index articles.enriched into Elasticsearch", description=__doc__
+    )
+    indexer.set_defaults(handler=_serve)
+    reindex = subcommands.add_parser(
+        "reindex",
+        help="copy the articles index into a new one and switch the alias to it",
+        description=ArticleIndex.reindex.__doc__,
+    )
+    reindex.add_argument("--to", required=True, metavar="INDEX", help="new index, e.g. articles-v2")
+    reindex.set_defaults(handler=_reindex)

@@ -1,0 +1,146 @@
+"""Writing a batch to Elasticsearch with the bulk API, retrying what is transient.
+
+`_id` is the article id, so writing the same article again overwrites it: replays after a crash
+or a rebalance never duplicate. The documents' JSON goes to Elasticsearch as consumed, without
+being parsed and serialised again.
+
+What is transient — 429, 5xx, timeouts, connection errors, for the whole request or single
+items — is retried without limit, with exponential backoff and jitter. What is not — a document
+the mapping rejects — is returned as a rejection for the dead-letter topic.
+"""
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout
+from elasticsearch import ApiError, Elasticsearch
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
+
+from newswire_indexer.batch import PendingDocument
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class TransientBulkError(Exception):
+    """Elasticsearch could not take (part of) the batch now; trying again later may succeed."""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    document: PendingDocument
+    status: int
+    error_type: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    indexed: int
+    rejected: list[Rejection]
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    indexed: int
+    rejected: list[Rejection]
+    retryable: list[PendingDocument]
+
+
+def _as_single_line(source: bytes) -> bytes:
+    # NDJSON needs one line per document; a producer may have sent pretty-printed JSON.
+    if b"\n" not in source and b"\r" not in source:
+        return source
+    try:
+        return json.dumps(json.loads(source), ensure_ascii=False, separators=(",", ":")).encode()
+    except ValueError:
+        # Not JSON at all: send it on one line anyway, so Elasticsearch rejects it by itself.
+        return source.replace(b"\r", b" ").replace(b"\n", b" ")
+
+
+class BulkWriter:
+    def __init__(
+        self,
+        client: Elasticsearch,
+        index: str,
+        max_backoff_s: float,
+        on_retry: Callable[[str], None] = lambda reason: None,
+    ) -> None:
+        self._client = client
+        self._index = index
+        self._max_backoff_s = max_backoff_s
+        self._on_retry = on_retry
+
+    def write(
+        self, documents: Sequence[PendingDocument], wait: Callable[[float], None]
+    ) -> BulkOutcome:
+        """Index `documents`; `wait(seconds)` is how to pass the time between retries."""
+        remaining = list(documents)
+        indexed = 0
+        rejected: list[Rejection] = []
+        retrying = Retrying(
+            retry=retry_if_exception_type(TransientBulkError),
+            wait=wait_random_exponential(multiplier=0.2, max=self._max_backoff_s),
+            sleep=wait,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                result = self._send(remaining)
+                indexed += result.indexed
+                rejected.extend(result.rejected)
+                remaining = result.retryable
+                if remaining:
+                    raise TransientBulkError(f"{len(remaining)} documents were refused for now")
+        return BulkOutcome(indexed=indexed, rejected=rejected)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        reason = str(error)
+        log.warning(
+            "bulk attempt %d failed (%s); retrying in %.1fs",
+            state.attempt_number,
+            reason,
+            state.upcoming_sleep,
+        )
+        self._on_retry(reason)
+
+    def _send(self, documents: list[PendingDocument]) -> _Attempt:
+        operations: list[dict[str, object] | bytes] = []
+        for document in documents:
+            operations.append({"index": {"_index": self._index, "_id": document.article_id}})
+            operations.append(_as_single_line(document.source))
+        try:
+            response = self._client.bulk(operations=operations)  # type: ignore[arg-type]
+        except (TransportConnectionError, ConnectionTimeout) as error:
+            raise TransientBulkError(f"Elasticsearch unreachable: {error}") from error
+        except ApiError as error:
+            if error.status_code in TRANSIENT_STATUSES:
+                raise TransientBulkError(f"bulk request refused: {error}") from error
+            raise
+        if not response["errors"]:
+            return _Attempt(indexed=len(documents), rejected=[], retryable=[])
+        indexed, rejected, retryable = 0, [], []
+        for document, item in zip(documents, response["items"], strict=True):
+            result = item["index"]
+            status = result["status"]
+            if status < 300:
+                indexed += 1
+            elif status in TRANSIENT_STATUSES:
+                retryable.append(document)
+            else:
+                item_error = result.get("error", {})
+                rejected.append(
+                    Rejection(
+                        document=document,
+                        status=status,
+                        error_type=item_error.get("type", "unknown"),
+                        reason=item_error.get("reason", json.dumps(item_error)),
+                    )
+                )
+        return _Attempt(indexed=indexed, rejected=rejected, retryable=retryable)

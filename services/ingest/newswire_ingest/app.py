@@ -1,0 +1,84 @@
+"""Wiring ingest to the real inbox and Kafka, and its command.
+
+`newswire ingest` watches the inbox until SIGTERM/SIGINT; `newswire ingest --once` takes the files
+there now and exits. Exit status 1 when Kafka was unreachable or left files unacknowledged (they
+stay in the inbox), or the folders can't be used.
+"""
+
+import argparse
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+
+from kafka.errors import KafkaError
+from prometheus_client import start_http_server
+
+from newswire.adapters.kafka import create_producer, ensure_topics
+from newswire.settings import Settings
+from newswire_ingest.inbox import Inbox, InboxSetupError
+from newswire_ingest.kafka_publisher import KafkaPublisher
+from newswire_ingest.metrics import IngestMetrics
+from newswire_ingest.service import IngestService
+from newswire_ingest.watcher import InboxWatcher
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def ingest_service(settings: Settings, watch: bool) -> Iterator[IngestService]:
+    """The service on the configured inbox and topics; with `watch`, woken by file-system events
+    as well as its rescans."""
+    inbox = Inbox(
+        settings.ingest_inbox,
+        settings.ingest_processed_dir,
+        settings.ingest_failed_dir,
+        settings.ingest_ignore_patterns,
+    )
+    ensure_topics(settings, [settings.raw_topic, settings.dlq_topic])
+    producer = create_producer(settings, client_id="newswire-ingest")
+    try:
+        publisher = KafkaPublisher(producer, settings.raw_topic, settings.dlq_topic)
+        service = IngestService(settings, inbox, publisher, IngestMetrics())
+        with InboxWatcher(inbox.root, service.notice) if watch else contextlib.nullcontext():
+            yield service
+    finally:
+        producer.close(timeout=settings.ingest_shutdown_timeout_s)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    settings = Settings()
+    # Both log routine chatter at INFO (every connection, every group of events), which would
+    # bury the one line per file.
+    for chatty in ("kafka", "watchfiles"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    try:
+        with ingest_service(settings, watch=not args.once) as service:
+            if settings.ingest_metrics_port:
+                start_http_server(settings.ingest_metrics_port, registry=service.metrics.registry)
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: service.stop())
+            log.info(
+                "ingesting %s into %s at %s",
+                settings.ingest_inbox,
+                settings.raw_topic,
+                settings.kafka_bootstrap_servers,
+            )
+            all_acknowledged = service.run(once=args.once)
+    except InboxSetupError as error:
+        log.error("%s", error)
+        return 1
+    except KafkaError as error:
+        log.error("Kafka at %s: %r", settings.kafka_bootstrap_servers, error)
+        return 1
+    return 0 if all_acknowledged else 1
+
+
+def add_parser(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = subcommands.add_parser(
+        "ingest", help="publish the files dropped in the inbox to articles.raw", description=__doc__
+    )
+    parser.add_argument(
+        "--once", action="store_true", help="take the files in the inbox now, then exit"
+    )
+    parser.set_defaults(handler=_ingest)

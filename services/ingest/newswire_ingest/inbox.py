@@ -1,0 +1,200 @@
+"""The inbox on disk: finding files, reading one whole, and moving it out without losing it.
+
+Links are never followed: a symbolic link is reported as one (and refused), folders are entered
+only when they are real folders inside the inbox, and files are opened with O_NOFOLLOW.
+A move is a hard link to the new name, then an unlink of the old one: a name in the processed or
+failed area is never overwritten, and a crash between the two steps leaves one file under both
+names, which the next move of it recognises.
+"""
+
+import errno
+import fnmatch
+import logging
+import os
+import re
+import stat
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from newswire_ingest.article import FileRejectedError
+from newswire_ingest.settling import FileKind, FileState
+
+log = logging.getLogger(__name__)
+
+
+class InboxSetupError(Exception):
+    """The folders can't be used as configured; the message says which and why."""
+
+
+class FileChangedError(Exception):
+    """The file is no longer as it was when it looked complete: look at it again."""
+
+
+class Inbox:
+    def __init__(
+        self, root: Path, processed: Path, failed: Path, ignore_patterns: Sequence[str]
+    ) -> None:
+        for folder in (root, processed, failed):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.root, self.processed, self.failed = (
+            folder.resolve() for folder in (root, processed, failed)
+        )
+        for area in (self.processed, self.failed):
+            if area.stat().st_dev != self.root.stat().st_dev:
+                raise InboxSetupError(
+                    f"{area} is on another file system than the inbox {self.root}; "
+                    "moves out of the inbox must be atomic, so put both on one file system"
+                )
+        self._areas = (self.processed, self.failed)
+        # `(?!)` never matches: with no patterns, nothing is ignored.
+        self._ignored = re.compile("|".join(map(fnmatch.translate, ignore_patterns)) or "(?!)")
+
+    def scan(self) -> Iterator[tuple[Path, FileState]]:
+        """Every file in the inbox, except ignored names and the processed and failed areas."""
+        return self._walk(self.root)
+
+    def look_at(self, path: Path) -> Iterator[tuple[Path, FileState]]:
+        """What a file-system event at `path` may have brought: that file, or every file of a
+        folder that appeared. Nothing for a path the inbox does not take."""
+        if not self._takes(path):
+            return
+        try:
+            found = os.lstat(path)
+        except OSError:  # gone already, or in a folder we may not read: nothing to take
+            return
+        if stat.S_ISDIR(found.st_mode):
+            yield from self._walk(path)
+        else:
+            yield path, _state(found)
+
+    def state_of(self, path: Path) -> FileState | None:
+        try:
+            return _state(os.lstat(path))
+        except FileNotFoundError:
+            return None
+
+    def relative_name(self, path: Path) -> str:
+        """The path relative to the inbox, `/`-separated; bytes of the name that are not UTF-8
+        appear as `\\xNN`."""
+        relative = os.fsencode(path.relative_to(self.root).as_posix())
+        return relative.decode("utf-8", "backslashreplace")
+
+    def read(self, path: Path, state: FileState, max_bytes: int) -> bytes:
+        """The whole file, as `state` describes it. Raises FileRejectedError for a file that can
+        never be read, FileChangedError for one that is no longer as described."""
+        if state.kind is not FileKind.REGULAR:
+            raise FileRejectedError(
+                "not_a_regular_file",
+                f"it is a {state.kind.value}: ingest reads regular files and never follows links",
+            )
+        if state.size > max_bytes:
+            raise FileRejectedError(
+                "too_large",
+                f"it is {state.size:,} bytes, over the limit of {max_bytes:,} "
+                "(NEWSWIRE_INGEST_MAX_FILE_BYTES)",
+            )
+        try:
+            # O_NONBLOCK: should a pipe have replaced the file, opening it must not hang.
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as error:
+            if error.errno in (errno.ENOENT, errno.ELOOP, errno.ENOTDIR):
+                raise FileChangedError from error  # removed, or replaced by a link, since
+            raise FileRejectedError(
+                "unreadable", f"it can't be opened: {error.strerror}"
+            ) from error
+        with open(fd, "rb") as file:
+            try:
+                opened = _state(os.fstat(fd))
+                data = file.read(max_bytes + 1)
+                after = _state(os.fstat(fd))
+            except OSError as error:
+                raise FileRejectedError(
+                    "unreadable", f"reading it failed: {error.strerror}"
+                ) from error
+        if not opened == after == state or len(data) != state.size:
+            raise FileChangedError
+        return data
+
+    def move_to_processed(self, path: Path, state: FileState) -> Path:
+        return self._move(path, state, self.processed)
+
+    def move_to_failed(self, path: Path, state: FileState, reason_json: str) -> Path:
+        """Moves the file to the failed area and writes `<name>.reason.json` beside it."""
+        target = self._move(path, state, self.failed)
+        reason = target.with_name(f"{target.name}.reason.json")
+        partial = reason.with_name(f".{reason.name}.partial")
+        partial.write_text(reason_json, encoding="utf-8")
+        partial.replace(reason)
+        return target
+
+    def delete(self, path: Path, state: FileState) -> None:
+        self._ensure_unchanged(path, state)
+        path.unlink()
+
+    def _move(self, path: Path, state: FileState, area: Path) -> Path:
+        self._ensure_unchanged(path, state)
+        wanted = area / path.relative_to(self.root)
+        wanted.parent.mkdir(parents=True, exist_ok=True)
+        target, number = wanted, 1
+        while True:
+            try:
+                os.link(path, target, follow_symlinks=False)
+            except FileExistsError:
+                if not os.path.samestat(os.lstat(target), os.lstat(path)):
+                    number += 1
+                    target = wanted.with_name(f"{wanted.stem} ({number}){wanted.suffix}")
+                    continue
+                # Else an earlier run made this link and died before the unlink.
+            path.unlink()
+            return target
+
+    def _ensure_unchanged(self, path: Path, state: FileState) -> None:
+        if self.state_of(path) != state:
+            raise FileChangedError
+
+    def _takes(self, path: Path) -> bool:
+        """True for a path inside the inbox, outside its areas, with no ignored name in it, and
+        reached through real folders only."""
+        if not path.is_relative_to(self.root) or path == self.root:
+            return False
+        relative = path.relative_to(self.root)
+        if any(self._ignored.match(part) for part in relative.parts):
+            return False
+        if any(path.is_relative_to(area) for area in self._areas):
+            return False
+        return os.path.realpath(path.parent) == str(path.parent)
+
+    def _walk(self, folder: Path) -> Iterator[tuple[Path, FileState]]:
+        folders = [folder]
+        while folders:
+            current = folders.pop()
+            try:
+                with os.scandir(current) as entries:
+                    found = list(entries)
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                log.warning("can't list %s: %s", current, error.strerror)
+                continue
+            for entry in found:
+                path = Path(entry.path)
+                if self._ignored.match(entry.name) or path in self._areas:
+                    continue
+                try:
+                    entry_stat = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                if stat.S_ISDIR(entry_stat.st_mode):
+                    folders.append(path)
+                else:
+                    yield path, _state(entry_stat)
+
+
+def _state(found: os.stat_result) -> FileState:
+    if stat.S_ISREG(found.st_mode):
+        kind = FileKind.REGULAR
+    elif stat.S_ISLNK(found.st_mode):
+        kind = FileKind.SYMLINK
+    else:
+        kind = FileKind.OTHER
+    return FileState(kind, found.st_size, found.st_mtime_ns, found.st_ino)

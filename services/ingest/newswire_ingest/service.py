@@ -1,0 +1,236 @@
+"""The ingest loop: follow files until they are complete, publish each, and only then move it out.
+
+One thread runs the loop and alone touches the inbox and the bookkeeping. The file-system watcher
+and Kafka's delivery callbacks run on other threads; they only put wake-ups on a queue.
+"""
+
+import contextlib
+import logging
+import queue
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from newswire.messages import DeadLetter, RawArticle, utc_now
+from newswire.settings import Settings
+from newswire_ingest.article import FileRejectedError, dead_letter, raw_article
+from newswire_ingest.inbox import FileChangedError, Inbox
+from newswire_ingest.metrics import IngestMetrics
+from newswire_ingest.ports import MessageTooLargeError, Publisher
+from newswire_ingest.settling import FileState, SettleTracker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """A file whose message is on its way to Kafka."""
+
+    path: Path
+    state: FileState
+    relative_path: str
+    message: RawArticle | DeadLetter
+    bytes_read: int
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    sent: _Sent
+    error: BaseException | None
+
+
+_Wakeup = Path | _Delivery | None
+"""A path an event touched, the outcome of a send, or None: stop."""
+
+
+class IngestService:
+    def __init__(
+        self, settings: Settings, inbox: Inbox, publisher: Publisher, metrics: IngestMetrics
+    ) -> None:
+        self.metrics = metrics
+        self._settings = settings
+        self._inbox = inbox
+        self._publisher = publisher
+        self._tracker = SettleTracker(settings.ingest_settle_s)
+        self._in_flight: dict[Path, _Sent] = {}
+        self._in_flight_bytes = 0
+        self._unacknowledged: set[Path] = set()
+        # SimpleQueue: its put() may be called from a signal handler.
+        self._wakeups: queue.SimpleQueue[_Wakeup] = queue.SimpleQueue()
+        self._stopping = False
+
+    def notice(self, path: Path) -> None:
+        """A file-system event touched `path`. Safe from any thread."""
+        self._wakeups.put(path)
+
+    def stop(self) -> None:
+        """Makes `run` stop taking files and return once what it sent is settled. Safe from any
+        thread and from a signal handler."""
+        self._wakeups.put(None)
+
+    def run(self, once: bool = False) -> bool:
+        """Ingests until stopped or, with `once`, until the files there at the start are done.
+        True when every file taken was acknowledged; the others are still in the inbox."""
+        self._track(self._inbox.scan())
+        next_rescan = time.monotonic() + self._settings.ingest_rescan_interval_s
+        while not self._stopping and not (once and not self._tracker and not self._in_flight):
+            if not once and time.monotonic() >= next_rescan:
+                self._track(self._inbox.scan())
+                next_rescan = time.monotonic() + self._settings.ingest_rescan_interval_s
+            self._take_complete_files()
+            wake_at = [] if once else [next_rescan]
+            if self._has_room() and (check_at := self._tracker.next_check_at()) is not None:
+                wake_at.append(check_at)
+            for wakeup in self._wait(min(wake_at, default=None)):
+                self._handle(wakeup)
+        self._await_deliveries()
+        return not self._unacknowledged
+
+    def _wait(self, until: float | None) -> list[_Wakeup]:
+        """The wake-ups that came by `until` (None: no limit), at least one unless time ran out."""
+        timeout = None if until is None else max(0.0, until - time.monotonic())
+        try:
+            wakeups = [self._wakeups.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                wakeups.append(self._wakeups.get_nowait())
+        return wakeups
+
+    def _handle(self, wakeup: _Wakeup) -> None:
+        if wakeup is None:
+            self._stopping = True
+        elif isinstance(wakeup, _Delivery):
+            self._settle(wakeup.sent, wakeup.error)
+        else:
+            self._track(self._inbox.look_at(wakeup))
+
+    def _track(self, entries: Iterable[tuple[Path, FileState]]) -> None:
+        now, wall_clock_ns = time.monotonic(), time.time_ns()
+        for path, state in entries:
+            if path not in self._in_flight:
+                self._tracker.observe(path, state, now, wall_clock_ns)
+
+    def _has_room(self) -> bool:
+        return (
+            len(self._in_flight) < self._settings.ingest_max_in_flight_files
+            and self._in_flight_bytes < self._settings.ingest_max_in_flight_bytes
+        )
+
+    def _take_complete_files(self) -> None:
+        now, wall_clock_ns = time.monotonic(), time.time_ns()
+        while self._has_room() and (path := self._tracker.pop_due(now)) is not None:
+            state = self._inbox.state_of(path)
+            if state is None:
+                self._tracker.forget(path)
+            elif self._tracker.observe(path, state, now, wall_clock_ns):
+                self._tracker.forget(path)
+                self._take(path, state)
+
+    def _take(self, path: Path, state: FileState) -> None:
+        relative_path = self._inbox.relative_name(path)
+        data = None
+        message: RawArticle | DeadLetter
+        try:
+            data = self._inbox.read(path, state, self._settings.ingest_max_file_bytes)
+            message = raw_article(
+                data, relative_path, utc_now(), self._settings.ingest_fallback_encoding
+            )
+        except FileChangedError:
+            self._track(self._inbox.look_at(path))
+            return
+        except FileRejectedError as rejection:
+            message = dead_letter(rejection, relative_path, data)
+        self.metrics.files_seen.inc()
+        self._send(_Sent(path, state, relative_path, message, len(data or b"")))
+
+    def _send(self, sent: _Sent) -> None:
+        self._in_flight[sent.path] = sent
+        self._in_flight_bytes += sent.bytes_read
+
+        def delivered(error: BaseException | None) -> None:
+            self._wakeups.put(_Delivery(sent, error))
+
+        if isinstance(sent.message, RawArticle):
+            self._publisher.publish_article(sent.message, delivered)
+        else:
+            self._publisher.publish_dead_letter(sent.message, sent.relative_path, delivered)
+
+    def _settle(self, sent: _Sent, error: BaseException | None) -> None:
+        del self._in_flight[sent.path]
+        self._in_flight_bytes -= sent.bytes_read
+        if error is None:
+            self._unacknowledged.discard(sent.path)
+            self._move_out(sent)
+        elif isinstance(error, MessageTooLargeError) and isinstance(sent.message, RawArticle):
+            rejection = FileRejectedError(
+                "message_too_large",
+                f"Kafka refused its message as too large ({error}); raise "
+                "NEWSWIRE_KAFKA_MAX_MESSAGE_BYTES and the topic's max.message.bytes, "
+                "or lower NEWSWIRE_INGEST_MAX_FILE_BYTES",
+            )
+            self._send(replace(sent, message=dead_letter(rejection, sent.relative_path, None)))
+        else:
+            self._unacknowledged.add(sent.path)
+            self.metrics.publish_errors.inc()
+            log.warning(
+                "%s: Kafka did not acknowledge it (%r); it stays in the inbox for another try",
+                sent.relative_path,
+                error,
+            )
+
+    def _move_out(self, sent: _Sent) -> None:
+        try:
+            if isinstance(sent.message, RawArticle):
+                self._published(sent, sent.message)
+            else:
+                self._failed(sent, sent.message)
+        except FileChangedError:
+            log.warning("%s changed after it was read; it will be taken again", sent.relative_path)
+            self._track(self._inbox.look_at(sent.path))
+
+    def _published(self, sent: _Sent, article: RawArticle) -> None:
+        if self._settings.ingest_after_publish == "delete":
+            self._inbox.delete(sent.path, sent.state)
+            where = "deleted"
+        else:
+            where = f"moved to {self._inbox.move_to_processed(sent.path, sent.state)}"
+        self.metrics.files_published.inc()
+        self.metrics.bytes_published.inc(article.size_bytes)
+        log.info(
+            "published %s as %s (%d bytes, %s, %s); %s",
+            sent.relative_path,
+            article.id,
+            article.size_bytes,
+            article.media_type,
+            article.encoding,
+            where,
+        )
+
+    def _failed(self, sent: _Sent, letter: DeadLetter) -> None:
+        reason_json = letter.model_dump_json(exclude={"original_base64"}, indent=2)
+        target = self._inbox.move_to_failed(sent.path, sent.state, reason_json)
+        self.metrics.files_failed.labels(letter.error_type).inc()
+        log.warning(
+            "refused %s [%s]: %s; moved to %s",
+            sent.relative_path,
+            letter.error_type,
+            letter.reason,
+            target,
+        )
+
+    def _await_deliveries(self) -> None:
+        deadline = time.monotonic() + self._settings.ingest_shutdown_timeout_s
+        while self._in_flight and (remaining := deadline - time.monotonic()) > 0:
+            with contextlib.suppress(queue.Empty):
+                wakeup = self._wakeups.get(timeout=remaining)
+                if isinstance(wakeup, _Delivery):
+                    self._settle(wakeup.sent, wakeup.error)
+        if self._in_flight:
+            log.warning(
+                "%d files were not acknowledged in time; they stay in the inbox",
+                len(self._in_flight),
+            )
+            self._unacknowledged.update(self._in_flight)

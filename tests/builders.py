@@ -1,0 +1,60 @@
+"""Realistic enriched articles for tests and benchmarks of the stages after enrich.
+
+They are built from the BBC corpus text (title, paragraphs, section folder) through the public
+`EnrichedArticle` contract, so the indexer and API are exercised with real-sized real text
+without running the NER model.
+"""
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from newswire.enriched import EnrichedArticle, Provenance
+
+
+def bbc_files(shared_dir: Path) -> list[Path]:
+    return sorted((shared_dir / "corpora" / "bbc").glob("*/*.txt"))
+
+
+def enriched_from_bbc_file(path: Path) -> EnrichedArticle:
+    raw = path.read_bytes()
+    title, _, rest = raw.decode("utf-8", "replace").partition("\n")
+    body = [paragraph.strip() for paragraph in rest.split("\n\n") if paragraph.strip()]
+    words = sum(len(paragraph.split()) for paragraph in body)
+    digest = hashlib.sha256(raw).hexdigest()
+    return EnrichedArticle(
+        id=digest,
+        title=title.strip(),
+        summary=body[0] if body else None,
+        body=body,
+        section=path.parent.name.capitalize(),
+        section_source="inbox_folder",
+        reading_time_minutes=max(1, round(words / 230)),
+        reading_time_source="word_count",
+        word_count=words,
+        language="en",
+        provenance=Provenance(
+            raw_article_id=digest,
+            source_file=f"{path.parent.name}/{path.name}",
+            sha256=digest,
+            format="plain-text",
+            parser_version="test",
+            ner_model="none",
+            spacy_version="none",
+            enriched_at=datetime(2026, 1, 1, tzinfo=UTC),
+        ),
+    )
+
+
+def enriched_bbc_articles(shared_dir: Path, limit: int | None = None) -> Iterator[EnrichedArticle]:
+    """BBC articles as enriched articles, one per distinct text (the corpus has duplicates)."""
+    seen: set[str] = set()
+    for path in bbc_files(shared_dir):
+        article = enriched_from_bbc_file(path)
+        if article.id in seen:
+            continue
+        seen.add(article.id)
+        yield article
+        if limit is not None and len(seen) >= limit:
+            return

@@ -1,0 +1,77 @@
+"""Bulk batches close on count, bytes or time, and know which offsets they make committable."""
+
+from newswire_indexer.batch import Batch, BatchPolicy, PendingDocument
+from newswire_indexer.bulk import _as_single_line
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _document(offset: int, partition: int = 0, size: int = 10) -> PendingDocument:
+    return PendingDocument(
+        article_id=f"a{offset}", source=b"x" * size, topic="t", partition=partition, offset=offset
+    )
+
+
+def test_a_batch_is_due_when_it_holds_max_docs() -> None:
+    batch = Batch(BatchPolicy(max_docs=3, max_bytes=10_000, max_wait_s=60))
+    for offset in range(2):
+        batch.add(_document(offset))
+    assert not batch.is_due()
+    batch.add(_document(2))
+    assert batch.is_due()
+
+
+def test_a_batch_is_due_when_its_documents_reach_max_bytes() -> None:
+    batch = Batch(BatchPolicy(max_docs=100, max_bytes=25, max_wait_s=60))
+    batch.add(_document(0, size=20))
+    assert not batch.is_due()
+    batch.add(_document(1, size=5))
+    assert batch.is_due()
+
+
+def test_a_batch_is_due_when_its_first_document_waited_max_wait() -> None:
+    clock = FakeClock()
+    batch = Batch(BatchPolicy(max_docs=100, max_bytes=10_000, max_wait_s=1.0), clock=clock)
+    assert batch.seconds_until_due() is None
+    batch.add(_document(0))
+    clock.now += 0.4
+    due_in = batch.seconds_until_due()
+    assert due_in is not None
+    assert abs(due_in - 0.6) < 1e-9
+    assert not batch.is_due()
+    clock.now += 0.6
+    assert batch.is_due()
+
+
+def test_committable_offsets_follow_the_highest_offset_per_partition_skipped_ones_included() -> (
+    None
+):
+    batch = Batch(BatchPolicy(max_docs=100, max_bytes=10_000, max_wait_s=1))
+    batch.add(_document(5, partition=0))
+    batch.add(_document(7, partition=0))
+    batch.skip("t", 0, 8)  # a dead-lettered message still moves the offset on
+    batch.add(_document(3, partition=1))
+    assert batch.committable_offsets() == {("t", 0): 9, ("t", 1): 4}
+    batch.clear()
+    assert batch.is_empty()
+    assert batch.committable_offsets() == {}
+
+
+def test_a_batch_with_only_skipped_messages_is_not_empty() -> None:
+    batch = Batch(BatchPolicy(max_docs=100, max_bytes=10_000, max_wait_s=1))
+    batch.skip("t", 0, 0)
+    assert not batch.is_empty()
+    assert len(batch) == 0
+
+
+def test_pretty_printed_json_is_sent_on_one_line_and_compact_json_untouched() -> None:
+    assert _as_single_line(b'{\n  "id": "a",\n  "title": "T"\n}') == b'{"id":"a","title":"T"}'
+    compact = b'{"id":"a"}'
+    assert _as_single_line(compact) is compact
+    assert b"\n" not in _as_single_line(b"not json\nat all")
