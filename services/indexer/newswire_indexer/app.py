@@ -33,7 +33,12 @@ def run_indexer(settings: Settings, stop: threading.Event, metrics: IndexerMetri
         settings, settings.indexer_group_id, [settings.enriched_topic], client_id="newswire-indexer"
     )
     producer = create_producer(settings, client_id="newswire-indexer")
-    writer = BulkWriter(client, settings.index_alias, settings.indexer_max_backoff_s)
+    writer = BulkWriter(
+        client,
+        settings.index_alias,
+        settings.indexer_max_backoff_s,
+        on_retry=lambda _: metrics.retries.inc(),
+    )
     policy = BatchPolicy(
         max_docs=settings.indexer_batch_max_docs,
         max_bytes=settings.indexer_batch_max_bytes,

@@ -79,6 +79,8 @@ class BulkWriter:
         self, documents: Sequence[PendingDocument], wait: Callable[[float], None]
     ) -> BulkOutcome:
         """Index `documents`; `wait(seconds)` is how to pass the time between retries."""
+        if not documents:
+            return BulkOutcome(indexed=0, rejected=[])
         remaining = list(documents)
         indexed = 0
         rejected: list[Rejection] = []

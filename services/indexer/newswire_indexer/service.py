@@ -1,14 +1,20 @@
 """The indexer's loop: consume `articles.enriched`, bulk-write to Elasticsearch, then commit.
 
 An offset is committed only after every message up to it is durably handled: indexed (bulk
-acknowledged) or dead-lettered (DLQ send acknowledged). While Elasticsearch fails, the loop stays
-in its batch, retrying with backoff; between attempts the consumer is paused, so it keeps its
-group membership without fetching more (bounded memory, no busy loop).
+acknowledged) or dead-lettered (DLQ send acknowledged). One batch is written in a background
+thread while the next one is consumed, so Kafka fetching overlaps Elasticsearch indexing; batches
+are completed and committed strictly in order, and at most two are held in memory.
+
+While Elasticsearch fails, the write retries with backoff and the loop waits for it with every
+partition paused: poll() keeps the consumer in its group without fetching more (bounded memory,
+no busy loop), and consumption resumes by itself when the batch finally goes through.
 """
 
 import logging
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -18,10 +24,15 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from newswire.messages import DeadLetter
 from newswire_indexer.batch import Batch, BatchPolicy, PendingDocument
-from newswire_indexer.bulk import BulkWriter
+from newswire_indexer.bulk import BulkOutcome, BulkWriter
 from newswire_indexer.metrics import IndexerMetrics
 
 log = logging.getLogger(__name__)
+
+# How long to wait for a write in flight before pausing the consumer and polling while waiting.
+PAUSE_AFTER_S = 1.0
+# How often the loop looks whether the write in flight is done, when nothing else is due.
+IN_FLIGHT_CHECK_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -30,17 +41,29 @@ class DeadLetterSink:
     topic: str
     service_version: str
 
-    def send(self, record: ConsumerRecord, error_type: str, reason: str) -> None:
+    def send(
+        self, document: PendingDocument, key: bytes | None, error_type: str, reason: str
+    ) -> None:
         letter = DeadLetter(
             stage="indexer",
             reason=reason,
             error_type=error_type,
             service_version=self.service_version,
-            source=f"kafka:{record.topic}/{record.partition}/{record.offset}",
-            original_key=record.key.decode("utf-8", "replace") if record.key else None,
-            original_base64=DeadLetter.encode_original(record.value),
+            source=f"kafka:{document.topic}/{document.partition}/{document.offset}",
+            original_key=key.decode("utf-8", "replace") if key else None,
+            original_base64=DeadLetter.encode_original(document.source),
         )
-        self.producer.send(self.topic, key=record.key, value=letter.model_dump_json().encode())
+        self.producer.send(self.topic, key=key, value=letter.model_dump_json().encode())
+
+    def flush(self) -> None:
+        self.producer.flush()
+
+
+@dataclass(frozen=True)
+class _InFlight:
+    batch: Batch
+    outcome: "Future[BulkOutcome]"
+    started: float
 
 
 class Indexer:
@@ -57,75 +80,107 @@ class Indexer:
         self._dead_letters = dead_letters
         self._policy = policy
         self._metrics = metrics
-        self._records: dict[tuple[str, int, int], ConsumerRecord] = {}
+        self._in_flight: _InFlight | None = None
 
     def run(self, stop: threading.Event) -> None:
-        """Index until `stop` is set, then flush what is pending and commit it."""
+        """Index until `stop` is set, then write what is pending, commit it and return."""
         batch = Batch(self._policy)
-        while not stop.is_set():
-            due_in = batch.seconds_until_due()
-            polled = self._consumer.poll(
-                timeout_ms=int(1000 * (due_in if due_in is not None else self._policy.max_wait_s)),
-                max_records=self._policy.max_docs - len(batch),
-            )
-            for records in polled.values():
-                for record in records:
-                    self._accept(record, batch)
-            if batch.is_due():
-                self._flush(batch)
-        self._flush(batch)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk") as executor:
+            while not stop.is_set():
+                due_in = batch.seconds_until_due()
+                wait_s = due_in if due_in is not None else self._policy.max_wait_s
+                if self._in_flight is not None:  # come back soon to commit it when it is done
+                    wait_s = min(wait_s, IN_FLIGHT_CHECK_S)
+                polled = self._consumer.poll(
+                    timeout_ms=int(1000 * wait_s),
+                    max_records=self._policy.max_docs - len(batch),
+                )
+                for records in polled.values():
+                    for record in records:
+                        self._accept(record, batch)
+                if batch.is_due():
+                    self._hand_over(batch, executor)
+                    batch = Batch(self._policy)
+                elif self._in_flight is not None and self._in_flight.outcome.done():
+                    self._complete_in_flight()
+            self._hand_over(batch, executor)
+            self._complete_in_flight()
 
     def _accept(self, record: ConsumerRecord, batch: Batch) -> None:
+        document = PendingDocument(
+            article_id=(record.key or b"").decode("utf-8", "replace"),
+            source=record.value or b"",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
         if not record.key or record.value is None:
-            self._dead_letter(
-                record, "missing_key_or_value", "message has no key (article id) or no value"
-            )
+            reason = "message has no key (article id) or no value"
+            self._dead_letter(document, record.key, "missing_key_or_value", reason)
             batch.skip(record.topic, record.partition, record.offset)
             return
-        self._records[(record.topic, record.partition, record.offset)] = record
-        batch.add(
-            PendingDocument(
-                article_id=record.key.decode("utf-8", "replace"),
-                source=record.value,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-            )
-        )
+        batch.add(document)
 
-    def _flush(self, batch: Batch) -> None:
+    def _hand_over(self, batch: Batch, executor: ThreadPoolExecutor) -> None:
+        """Complete the batch in flight, then start writing `batch` in the background."""
+        self._complete_in_flight()
         if batch.is_empty():
             return
-        started = time.monotonic()
-        outcome = self._writer.write(batch.documents, wait=self._wait_paused)
+        outcome = executor.submit(self._writer.write, batch.documents, time.sleep)
+        self._in_flight = _InFlight(batch, outcome, time.monotonic())
+
+    def _complete_in_flight(self) -> None:
+        if self._in_flight is None:
+            return
+        in_flight, self._in_flight = self._in_flight, None
+        outcome = self._await(in_flight.outcome)
         for rejection in outcome.rejected:
+            reason = f"Elasticsearch refused the document: {rejection.reason}"
             document = rejection.document
-            record = self._records[(document.topic, document.partition, document.offset)]
-            self._dead_letter(
-                record,
-                rejection.error_type,
-                f"Elasticsearch refused the document: {rejection.reason}",
-            )
-        self._dead_letters.producer.flush()  # dead letters acknowledged before the commit
-        self._commit(batch.committable_offsets())
+            self._dead_letter(document, document.article_id.encode(), rejection.error_type, reason)
+        self._dead_letters.flush()  # every dead letter acknowledged before the commit
+        self._commit(in_flight.batch.committable_offsets())
+        elapsed = time.monotonic() - in_flight.started
         self._metrics.documents_indexed.inc(outcome.indexed)
         self._metrics.batches.inc()
-        self._metrics.batch_seconds.observe(time.monotonic() - started)
+        self._metrics.batch_seconds.observe(elapsed)
         self._update_lag()
         log.info(
-            "indexed %d, dead-lettered %d in %.3fs",
-            outcome.indexed,
-            len(outcome.rejected),
-            time.monotonic() - started,
+            "indexed %d, dead-lettered %d in %.3fs", outcome.indexed, len(outcome.rejected), elapsed
         )
-        batch.clear()
-        self._records.clear()
 
-    def _dead_letter(self, record: ConsumerRecord, error_type: str, reason: str) -> None:
-        self._dead_letters.send(record, error_type, reason)
+    def _await(self, outcome: "Future[BulkOutcome]") -> BulkOutcome:
+        """The write's outcome; a long wait is spent in poll() with every partition paused.
+
+        poll() keeps group membership (max.poll.interval.ms) while fetching nothing. A partition
+        assigned during the wait is not paused and may return records: seek back to them so they
+        are fetched again once writing resumes.
+        """
+        try:
+            return outcome.result(timeout=PAUSE_AFTER_S)
+        except FutureTimeout:
+            pass
+        log.warning("Elasticsearch is not taking the batch; consumption paused until it does")
+        while not outcome.done():
+            self._consumer.pause(*self._consumer.assignment())
+            returned = self._consumer.poll(timeout_ms=500)
+            for partition, records in returned.items():
+                self._consumer.seek(partition, min(record.offset for record in records))
+        self._consumer.resume(*self._consumer.paused())
+        log.info("Elasticsearch took the batch; consumption resumed")
+        return outcome.result()
+
+    def _dead_letter(
+        self, document: PendingDocument, key: bytes | None, error_type: str, reason: str
+    ) -> None:
+        self._dead_letters.send(document, key, error_type, reason)
         self._metrics.dead_letters.labels(error_type=error_type).inc()
         log.warning(
-            "dead-lettered %s/%d/%d: %s", record.topic, record.partition, record.offset, reason
+            "dead-lettered %s/%d/%d: %s",
+            document.topic,
+            document.partition,
+            document.offset,
+            reason,
         )
 
     def _commit(self, offsets: dict[tuple[str, int], int]) -> None:
@@ -140,22 +195,6 @@ class Indexer:
             # The partitions moved to another member during a long outage; it re-reads from the
             # last commit, and `_id` = article id makes that replay harmless.
             log.warning("offset commit refused after a rebalance: %s", error)
-
-    def _wait_paused(self, seconds: float) -> None:
-        """Spend a backoff interval in poll() with every partition paused.
-
-        poll() keeps the consumer in its group (max.poll.interval.ms) while fetching nothing. A
-        partition assigned during the wait is not paused and may return records: seek back to
-        them so they are fetched again after the batch is written.
-        """
-        self._metrics.retries.inc()
-        deadline = time.monotonic() + seconds
-        while (remaining := deadline - time.monotonic()) > 0:
-            self._consumer.pause(*self._consumer.assignment())
-            returned = self._consumer.poll(timeout_ms=int(remaining * 1000) + 1)
-            for partition, records in returned.items():
-                self._consumer.seek(partition, min(record.offset for record in records))
-        self._consumer.resume(*self._consumer.paused())
 
     def _update_lag(self) -> None:
         lag = 0
