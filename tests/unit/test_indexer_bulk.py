@@ -7,7 +7,6 @@ single local node rarely gives on demand (429 and 503).
 from typing import Any
 
 import pytest
-
 from elastic_transport import ApiResponseMeta, ConnectionError, HttpHeaders, NodeConfig
 from elasticsearch import ApiError, Elasticsearch
 
