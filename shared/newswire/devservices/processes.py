@@ -49,14 +49,14 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def resident_memory_bytes(pid: int) -> int | None:
-    """The process's resident set size, from /proc, or None if it is gone."""
+def process_memory_bytes(pid: int, field: str = "VmRSS") -> int | None:
+    """A memory figure of the process from /proc (VmRSS: resident now; VmHWM: peak resident)."""
     try:
         status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
     except OSError:
         return None
     for line in status.splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) * 1024
     return None
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from newswire.devservices.processes import ManagedProcess, is_alive, resident_memory_bytes
+from newswire.devservices.processes import ManagedProcess, is_alive, process_memory_bytes
 from newswire.settings import DevServicesSettings
 
 
@@ -100,7 +100,7 @@ class JvmServer(ABC):
             address=self.address,
             pid=pid,
             ready=pid is not None and self.is_ready(),
-            rss_bytes=resident_memory_bytes(pid) if pid is not None else None,
+            rss_bytes=process_memory_bytes(pid) if pid is not None else None,
             log_file=self.process.log_file,
         )
 
