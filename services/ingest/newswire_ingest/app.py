@@ -76,7 +76,13 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def add_parser(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = subcommands.add_parser(
-        "ingest", help="publish the files dropped in the inbox to articles.raw", description=__doc__
+        "ingest",
+        help="publish the files dropped in the inbox to articles.raw",
+        description="Watch the inbox (NEWSWIRE_INGEST_INBOX) and publish each complete file to "
+        "the raw topic. Once Kafka acknowledged it, a file moves to the processed folder (or is "
+        "deleted); a file that can't be taken moves to the failed folder with a reason, and a "
+        "dead letter goes to the dead-letter topic. Exit status 1 when Kafka was unreachable or "
+        "left files unacknowledged (they stay in the inbox), or the folders can't be used.",
     )
     parser.add_argument(
         "--once", action="store_true", help="take the files in the inbox now, then exit"

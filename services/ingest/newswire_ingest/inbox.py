@@ -39,13 +39,11 @@ class Inbox:
         self.root, self.processed, self.failed = (
             folder.resolve() for folder in (root, processed, failed)
         )
-        for area in (self.processed, self.failed):
-            if area.stat().st_dev != self.root.stat().st_dev:
-                raise InboxSetupError(
-                    f"{area} is on another file system than the inbox {self.root}; "
-                    "moves out of the inbox must be atomic, so put both on one file system"
-                )
         self._areas = (self.processed, self.failed)
+        for area in self._areas:
+            _ensure_hard_links_reach(self.root, area)
+        self._area_texts = tuple(str(area) for area in self._areas)
+        self._root_prefix = str(self.root) + os.sep
         # `(?!)` never matches: with no patterns, nothing is ignored.
         self._ignored = re.compile("|".join(map(fnmatch.translate, ignore_patterns)) or "(?!)")
 
@@ -134,11 +132,15 @@ class Inbox:
     def _move(self, path: Path, state: FileState, area: Path) -> Path:
         self._ensure_unchanged(path, state)
         wanted = area / path.relative_to(self.root)
-        wanted.parent.mkdir(parents=True, exist_ok=True)
         target, number = wanted, 1
         while True:
             try:
                 os.link(path, target, follow_symlinks=False)
+            except FileNotFoundError as error:
+                if target.parent.is_dir():
+                    raise FileChangedError from error  # the file itself went away meanwhile
+                target.parent.mkdir(parents=True, exist_ok=True)
+                continue
             except FileExistsError:
                 if not os.path.samestat(os.lstat(target), os.lstat(path)):
                     number += 1
@@ -155,14 +157,23 @@ class Inbox:
     def _takes(self, path: Path) -> bool:
         """True for a path inside the inbox, outside its areas, with no ignored name in it, and
         reached through real folders only."""
-        if not path.is_relative_to(self.root) or path == self.root:
+        text = str(path)
+        if not text.startswith(self._root_prefix):
             return False
-        relative = path.relative_to(self.root)
-        if any(self._ignored.match(part) for part in relative.parts):
+        if any(text == area or text.startswith(area + os.sep) for area in self._area_texts):
             return False
-        if any(path.is_relative_to(area) for area in self._areas):
+        names = text[len(self._root_prefix) :].split(os.sep)
+        if any(self._ignored.match(name) for name in names):
             return False
-        return os.path.realpath(path.parent) == str(path.parent)
+        folder = str(self.root)
+        for name in names[:-1]:
+            folder = os.path.join(folder, name)
+            try:
+                if not stat.S_ISDIR(os.lstat(folder).st_mode):  # a link, say
+                    return False
+            except OSError:
+                return False
+        return True
 
     def _walk(self, folder: Path) -> Iterator[tuple[Path, FileState]]:
         folders = [folder]
@@ -188,6 +199,24 @@ class Inbox:
                     folders.append(path)
                 else:
                     yield path, _state(entry_stat)
+
+
+def _ensure_hard_links_reach(root: Path, area: Path) -> None:
+    """Moves are hard links: they fail across file systems, and across mount points even of one
+    file system (two Docker bind mounts, say). Better to find out at start-up, with a probe."""
+    probe = root / f".newswire-link-probe-{os.getpid()}"  # a dot name: never taken as a file
+    linked = area / probe.name
+    try:
+        probe.touch()
+        os.link(probe, linked)
+    except OSError as error:
+        raise InboxSetupError(
+            f"files can't be moved from {root} to {area} atomically ({error.strerror}): "
+            "both need write access and one file system, under one mount point"
+        ) from error
+    finally:
+        linked.unlink(missing_ok=True)
+        probe.unlink(missing_ok=True)
 
 
 def _state(found: os.stat_result) -> FileState:

@@ -45,6 +45,8 @@ _Wakeup = Path | _Delivery | None
 
 
 class IngestService:
+    """Publishes every complete file of the inbox to Kafka, then moves it out of the inbox."""
+
     def __init__(
         self, settings: Settings, inbox: Inbox, publisher: Publisher, metrics: IngestMetrics
     ) -> None:
@@ -80,8 +82,8 @@ class IngestService:
                 next_rescan = time.monotonic() + self._settings.ingest_rescan_interval_s
             self._take_complete_files()
             wake_at = [] if once else [next_rescan]
-            if self._has_room() and (check_at := self._tracker.next_check_at()) is not None:
-                wake_at.append(check_at)
+            if self._has_room() and (complete_at := self._tracker.next_complete_at()) is not None:
+                wake_at.append(complete_at)
             for wakeup in self._wait(min(wake_at, default=None)):
                 self._handle(wakeup)
         self._await_deliveries()
@@ -120,14 +122,9 @@ class IngestService:
         )
 
     def _take_complete_files(self) -> None:
-        now, wall_clock_ns = time.monotonic(), time.time_ns()
-        while self._has_room() and (path := self._tracker.pop_due(now)) is not None:
-            state = self._inbox.state_of(path)
-            if state is None:
-                self._tracker.forget(path)
-            elif self._tracker.observe(path, state, now, wall_clock_ns):
-                self._tracker.forget(path)
-                self._take(path, state)
+        now = time.monotonic()
+        while self._has_room() and (complete := self._tracker.pop_complete(now)) is not None:
+            self._take(*complete)
 
     def _take(self, path: Path, state: FileState) -> None:
         relative_path = self._inbox.relative_name(path)

@@ -1,0 +1,82 @@
+"""Article bytes to text: UTF-8 first, a byte-order mark when there is one, else the fallback
+encoding; binary and undecodable input is refused, never patched with U+FFFD."""
+
+import codecs
+from pathlib import Path
+
+import pytest
+
+from newswire.text_files import NotTextError, decode_text, media_type
+
+
+def test_utf8_is_read_as_utf8() -> None:
+    decoded = decode_text("A £15.8m signing \u2013 “quoted”".encode())
+
+    assert (decoded.text, decoded.encoding) == ("A £15.8m signing \u2013 “quoted”", "utf-8")
+
+
+def test_the_corpus_file_with_a_latin1_pound_sign_is_read_as_windows_1252(
+    shared_dir: Path,
+) -> None:
+    decoded = decode_text((shared_dir / "corpora/bbc/sport/199.txt").read_bytes())
+
+    assert decoded.encoding == "cp1252"
+    assert "a £15.8m signing from Parma" in decoded.text
+    assert "\ufffd" not in decoded.text
+
+
+@pytest.mark.parametrize(
+    ("mark", "codec"),
+    [
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+    ],
+)
+def test_a_byte_order_mark_names_the_encoding_and_is_not_part_of_the_text(
+    mark: bytes, codec: str
+) -> None:
+    decoded = decode_text(mark + "Größe £".encode(codec))
+
+    assert (decoded.text, decoded.encoding) == ("Größe £", codec)
+
+
+def test_a_byte_the_fallback_encoding_cannot_map_makes_the_file_undecodable() -> None:
+    with pytest.raises(NotTextError, match="byte 0x81 at offset 3 is not valid cp1252") as error:
+        decode_text(b"abc\x81def")
+
+    assert error.value.error_type == "undecodable"
+
+
+def test_the_fallback_encoding_is_configurable() -> None:
+    decoded = decode_text(b"abc\x81def", fallback_encoding="latin-1")
+
+    assert (decoded.text, decoded.encoding) == ("abc\x81def", "iso8859-1")
+
+
+def test_a_nul_character_marks_a_binary_file() -> None:
+    with pytest.raises(NotTextError, match="character 4 is NUL") as error:
+        decode_text(b"\x89PNG\x00\x00\x00\rIHDR")
+
+    assert error.value.error_type == "binary"
+
+
+@pytest.mark.parametrize(
+    ("file_name", "text", "expected"),
+    [
+        ("story.txt", "<html><body>x</body></html>", "text/plain"),
+        ("story.html", "just words", "text/html"),
+        ("story.json", '{"title": "x"}', "application/json"),
+        ("story", "  \n<!DOCTYPE html><html></html>", "text/html"),
+        ("story", "<p>A paragraph</p>", "text/html"),
+        ("story", "<pre-formatted> is not a tag we know", "text/plain"),
+        ("story", '<?xml version="1.0"?><story/>', "text/xml"),
+        ("story", "Plain words.", "text/plain"),
+    ],
+)
+def test_the_media_type_comes_from_the_extension_else_from_the_text(
+    file_name: str, text: str, expected: str
+) -> None:
+    assert media_type(file_name, text) == expected
