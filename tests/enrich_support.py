@@ -33,11 +33,11 @@ def raw_article(
 
 class CapitalisedWordsRecogniser:
     """A stand-in for spaCy where the model is not the point: every capitalised word is an ORG,
-    and sentences end at `. `."""
+    and sentences end at `.`, `!` or `?` before a space."""
 
     model_id = "fake-model-1.0"
     spacy_version = "0.0"
-    max_length = 10_000
+    max_length = 1_000_000
 
     def __init__(self) -> None:
         self.batches: list[int] = []
@@ -50,12 +50,15 @@ class CapitalisedWordsRecogniser:
         ]
 
     def lead_sentence(self, paragraph: str) -> str:
-        return paragraph.split(". ", 1)[0]
+        return re.split(r"(?<=[.!?])\s+", paragraph, maxsplit=1)[0]
 
 
 def fake_enricher(recogniser: CapitalisedWordsRecogniser | None = None) -> ArticleEnricher:
     return ArticleEnricher(
-        recogniser or CapitalisedWordsRecogniser(), words_per_minute=200, clock=lambda: FIXED_TIME
+        recogniser or CapitalisedWordsRecogniser(),
+        words_per_minute=200,
+        ner_batch_size=4,
+        clock=lambda: FIXED_TIME,
     )
 
 

@@ -6,8 +6,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from newswire import __version__
+from newswire import __version__, stack
 from newswire.devservices import commands as dev_services
+from newswire_api import commands as api
 from newswire_enrich import commands as enrich
 from newswire_indexer import app as indexer
 from newswire_ingest import app as ingest
@@ -19,10 +20,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"newswire {__version__}")
     subcommands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    api.add_parsers(subcommands)
     dev_services.add_parser(subcommands)
     enrich.add_parsers(subcommands)
     indexer.add_parsers(subcommands)
     ingest.add_parser(subcommands)
+    stack.add_parsers(subcommands)
     return parser
 
 

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Most raw messages taken per poll; their entities are found in one nlp.pipe.",
     )
+    enrich_ner_batch_size: int = Field(
+        default=16,
+        gt=0,
+        description="Texts per NER forward pass (nlp.pipe batch_size): more uses more memory, "
+        "not less time.",
+    )
     enrich_poll_timeout_s: float = Field(
         default=1.0, gt=0, description="Longest wait for raw messages before polling again."
     )
@@ -155,6 +161,21 @@ class Settings(BaseSettings):
     )
     indexer_metrics_port: int = Field(
         default=9103, ge=0, description="Prometheus /metrics port of the indexer; 0 disables."
+    )
+
+    # --- api ---------------------------------------------------------------------------------
+    api_host: str = Field(default="127.0.0.1", description="Address the search API listens on.")
+    api_port: int = Field(
+        default=8000, ge=0, le=65535, description="Port of the search API (and its /metrics)."
+    )
+    api_search_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest wait for Elasticsearch per API request; the client then gets 503.",
+    )
+    api_access_log: bool = Field(
+        default=False,
+        description="Log every request (uvicorn's access log); /metrics counts them either way.",
     )
 
 

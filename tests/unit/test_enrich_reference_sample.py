@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import spacy
 
 from newswire.enriched import EnrichedArticle
 from newswire_enrich.local_files import raw_article_from_file
@@ -50,7 +51,8 @@ def test_body_is_exactly_the_paragraphs_between_the_date_line_and_related(
     article: EnrichedArticle, sample_path: Path
 ) -> None:
     lines = sample_path.read_text(encoding="utf-8").splitlines()
-    assert lines[5] == "September 11, 2024" and lines[-1].startswith("Related")
+    assert lines[5] == "September 11, 2024"
+    assert lines[-1].startswith("Related")
     assert article.body == [line for line in lines[6:-1] if line]
     assert len(article.body) == 12
     assert article.body[0].startswith("Iranian President Masoud Pezeshkian has arrived")
@@ -65,7 +67,8 @@ def test_no_part_of_header_caption_or_related_leaks_into_the_body(
     for leaked in ("date 2024-09-11", "MIN READ", "/ Photo", "September 11, 2024", "Related"):
         assert leaked not in body
     assert article.title not in body
-    assert article.standfirst is not None and article.standfirst not in body
+    assert article.standfirst is not None
+    assert article.standfirst not in body
 
 
 def test_people_and_places_are_found_with_the_right_labels(article: EnrichedArticle) -> None:
@@ -111,8 +114,6 @@ def test_provenance_names_file_hash_format_and_model(
 def test_only_the_ner_component_runs_and_finds_what_the_full_pipeline_finds(
     sample_path: Path,
 ) -> None:
-    import spacy  # noqa: PLC0415 (the full pipeline is only this test's business)
-
     pipeline = real_pipeline()
     assert pipeline.nlp.pipe_names == ["ner"]
     text = sample_path.read_text(encoding="utf-8")

@@ -9,6 +9,7 @@ from newswire.adapters.kafka import create_consumer, create_producer, ensure_top
 from newswire.enriched import EnrichedArticle
 from newswire.settings import Settings
 from newswire_enrich.enrichment import ArticleEnricher
+from newswire_enrich.language import language_identifier
 from newswire_enrich.local_files import raw_article_from_file
 from newswire_enrich.pipeline import NerPipeline
 from newswire_enrich.service import EnrichService
@@ -17,14 +18,17 @@ log = logging.getLogger(__name__)
 
 
 def create_enricher(settings: Settings) -> ArticleEnricher:
+    language_identifier()
     return ArticleEnricher(
-        NerPipeline.load(settings.enrich_spacy_model), settings.enrich_words_per_minute
+        NerPipeline.load(settings.enrich_spacy_model),
+        settings.enrich_words_per_minute,
+        settings.enrich_ner_batch_size,
     )
 
 
 def run_enrich(settings: Settings, stop: threading.Event) -> None:
     """Run one enrich replica until `stop` is set; everything it needs comes from `settings`."""
-    # The model loads before the consumer joins the group, so no partition waits on it.
+    # The models load before the consumer joins the group, so no partition waits on them.
     enricher = create_enricher(settings)
     ensure_topics(settings, [settings.raw_topic, settings.enriched_topic, settings.dlq_topic])
     consumer = create_consumer(

@@ -12,21 +12,19 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from newswire import __version__
-from newswire.enriched import ArticleFormat, EnrichedArticle, Provenance, TextField, TextSpan
+from newswire.enriched import ArticleFormat, EnrichedArticle, Provenance
 from newswire.messages import RawArticle, utc_now
+from newswire_enrich.analysed_text import AnalysedText
 from newswire_enrich.article import ParsedArticle, RejectedItem
-from newswire_enrich.entities import Mention, merge_aliases, trim_to_name
+from newswire_enrich.entities import merge_aliases
 from newswire_enrich.errors import ArticleRejectedError, ArticleTooLongError
 from newswire_enrich.formats import detect_format
 from newswire_enrich.language import detect_language
 from newswire_enrich.parsers import parse_document
-from newswire_enrich.parsers.text import clean
 from newswire_enrich.pipeline import EntitySpan
 from newswire_enrich.sections import section_from_inbox_path
 
 log = logging.getLogger(__name__)
-
-SEGMENT_SEPARATOR = "\n\n"
 
 
 class EntityRecogniser(Protocol):
@@ -71,51 +69,6 @@ class Enrichment:
 
 
 @dataclass(frozen=True)
-class _Segment:
-    field: TextField
-    paragraph: int | None
-    start: int  # in the analysed text
-    text: str
-
-
-class AnalysedText:
-    """The parts of an article NER reads, joined into one text, with the way back from an offset
-    in that text to a field and paragraph."""
-
-    def __init__(self, article: ParsedArticle) -> None:
-        parts: list[tuple[TextField, int | None, str | None]] = [
-            ("title", None, article.title),
-            ("standfirst", None, article.standfirst),
-            ("image_caption", None, article.image_caption),
-            *(("body", number, paragraph) for number, paragraph in enumerate(article.body)),
-        ]
-        self.segments: list[_Segment] = []
-        offset = 0
-        for text_field, paragraph, text in parts:
-            if text:
-                self.segments.append(_Segment(text_field, paragraph, offset, text))
-                offset += len(text) + len(SEGMENT_SEPARATOR)
-        self.text = SEGMENT_SEPARATOR.join(segment.text for segment in self.segments)
-
-    def mentions(self, spans: list[EntitySpan]) -> list[Mention]:
-        found: list[Mention] = []
-        for label, start, end in spans:
-            segment = next(s for s in reversed(self.segments) if s.start <= start)
-            # An entity never spans two segments; clip the rare one that runs over the separator.
-            segment_end = min(end, segment.start + len(segment.text))
-            trimmed = trim_to_name(segment.text, start - segment.start, segment_end - segment.start)
-            if trimmed is None:
-                continue
-            local_start, local_end = trimmed
-            span = TextSpan(
-                field=segment.field, paragraph=segment.paragraph, start=local_start, end=local_end
-            )
-            surface = clean(segment.text[local_start:local_end])
-            found.append(Mention(label, surface, span, order=segment.start + local_start))
-        return found
-
-
-@dataclass(frozen=True)
 class _Draft:
     """An article parsed and waiting for its entities."""
 
@@ -131,10 +84,12 @@ class ArticleEnricher:
         self,
         pipeline: EntityRecogniser,
         words_per_minute: int,
+        ner_batch_size: int = 16,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.pipeline = pipeline
         self.words_per_minute = words_per_minute
+        self.ner_batch_size = ner_batch_size
         self.clock = clock
 
     def enrich(self, raws: Sequence[RawArticle]) -> list[Enrichment]:
@@ -146,7 +101,7 @@ class ArticleEnricher:
                 drafts.extend(self._parse(raw, enrichment))
             except Exception as error:
                 self._reject(raw, enrichment, error)
-        spans = self.pipeline.entities([draft.text.text for draft in drafts], len(drafts) or 1)
+        spans = self.pipeline.entities([draft.text.text for draft in drafts], self.ner_batch_size)
         enriched_at = self.clock()
         for draft, article_spans in zip(drafts, spans, strict=True):
             try:

@@ -52,14 +52,18 @@ class NerPipeline:
         return self.nlp.max_length
 
     def entities(self, texts: Sequence[str], batch_size: int) -> list[list[EntitySpan]]:
-        """Entities of each text, recognised in batches (`nlp.pipe`)."""
-        return [
-            [(entity.label_, entity.start_char, entity.end_char) for entity in doc.ents]
-            for doc in self.nlp.pipe(texts, batch_size=batch_size)
-        ]
+        """Entities of each text, recognised `batch_size` texts at a time (`nlp.pipe`)."""
+        # The memory zone frees the strings these texts add to the vocabulary, which would
+        # otherwise grow for as long as the service runs.
+        with self.nlp.memory_zone():
+            return [
+                [(entity.label_, entity.start_char, entity.end_char) for entity in doc.ents]
+                for doc in self.nlp.pipe(texts, batch_size=batch_size)
+            ]
 
     def lead_sentence(self, paragraph: str) -> str:
         """The paragraph's first sentence, split by punctuation with spaCy's tokenizer, which
         knows abbreviations such as `Mr.` and `U.S.` do not end a sentence."""
-        doc = self._sentencizer(self.nlp.make_doc(paragraph))
-        return str(next(iter(doc.sents)).text).strip()
+        with self.nlp.memory_zone():
+            doc = self._sentencizer(self.nlp.make_doc(paragraph))
+            return str(next(iter(doc.sents)).text).strip()

@@ -69,7 +69,8 @@ class EnrichService:
         for (record, _), enrichment in zip(raws, enrichments, strict=True):
             for article in enrichment.articles:
                 value = article.model_dump_json().encode()
-                sends.append(self._producer.send(self._enriched_topic, article.id.encode(), value))
+                key = article.id.encode()
+                sends.append(self._producer.send(self._enriched_topic, key=key, value=value))
             for rejection in enrichment.rejections:
                 sends.append(self._dead_letter(record, rejection))
             articles += len(enrichment.articles)
@@ -102,7 +103,8 @@ class EnrichService:
             original_key=record.key.decode("utf-8", "replace") if record.key else None,
             original_base64=DeadLetter.encode_original(original),
         )
-        return self._producer.send(self._dlq_topic, record.key, letter.model_dump_json().encode())
+        value = letter.model_dump_json().encode()
+        return self._producer.send(self._dlq_topic, key=record.key, value=value)
 
     def _commit(self, records: Sequence[ConsumerRecord]) -> None:
         next_offsets: dict[TopicPartition, int] = {}

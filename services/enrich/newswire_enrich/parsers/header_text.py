@@ -18,7 +18,7 @@ import re
 from newswire_enrich.article import ParsedArticle, Publication
 from newswire_enrich.dates import parse_publication
 from newswire_enrich.errors import UnparseableArticleError
-from newswire_enrich.parsers.text import clean, paragraphs
+from newswire_enrich.parsers.text import paragraphs
 from newswire_enrich.sections import normalise_section
 
 HEADER = re.compile(
@@ -44,7 +44,7 @@ def parse_header_text(content: str) -> ParsedArticle:
     if header is None:
         raise UnparseableArticleError("first line is not a `date YYYY-MM-DD SECTION` header")
     head_end = next((i for i, line in enumerate(lines) if not line.strip()), len(lines))
-    head = [clean(line) for line in lines[1:head_end]]
+    head = [line.strip() for line in lines[1:head_end]]
     body = paragraphs("\n".join(lines[head_end:]))
     if not body:
         raise UnparseableArticleError(

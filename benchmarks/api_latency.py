@@ -1,0 +1,329 @@
+"""Search API latency and throughput at 20 concurrent clients, beside the same searches sent
+straight to Elasticsearch.
+
+Data: the BBC corpus enriched by the real enricher (spaCy entities, section from the folder;
+cached in --cache after the first run, which takes a few minutes), repeated with distinct ids up
+to --docs (default 102,125 = 48 copies of 2,127 + 1), each copy with its own publication date
+(spread over 2020-2024) and one of 40 authors. Loaded once into a fresh index with the
+articles-v1 mapping behind its own alias, force-merged to one segment, deleted at the end.
+
+Searches: a fixed mix (words, phrases, OR, exclusions; section, entity, author and date filters;
+both sorts; first pages with facets and deep pages by cursor). "direct" POSTs, for each, the
+exact body the API builds (`search_query.search_body`) to `/<alias>/_search`; "api" GETs
+`/articles/search` from `python -m newswire_api` (one uvicorn process, a subprocess). One load
+generator for both: --clients asyncio tasks on httpx, each with its own keep-alive connection,
+sending the mix round-robin; every request's latency includes reading the whole response.
+Each round runs direct then api (warm-up first); the table gives the median over --rounds.
+
+    python benchmarks/api_latency.py [--docs 102125] [--clients 20] [--requests 4000]
+"""
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from elasticsearch.helpers import streaming_bulk
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from newswire.adapters.elasticsearch import create_client  # noqa: E402
+from newswire.article_index import ArticleIndex  # noqa: E402
+from newswire.enriched import EnrichedArticle  # noqa: E402
+from newswire.settings import Settings  # noqa: E402
+from newswire_api.search_query import search_body  # noqa: E402
+from newswire_api.search_request import SearchParams, decode_cursor  # noqa: E402
+from tests.builders import bbc_files  # noqa: E402
+
+AUTHORS = [
+    f"{first} {last}"
+    for first in ("Ann", "Ben", "Chloe", "Dev", "Eva")
+    for last in ("Lee", "Khan", "Okafor", "Smith", "Novak", "Garcia", "Chen", "Muller")
+]
+FIRST_DAY = date(2020, 1, 1)
+DAYS = 1827
+SEARCHES: list[dict[str, Any]] = [
+    {"q": "government"},
+    {"q": "economy growth"},
+    {"q": '"prime minister"'},
+    {"q": "blair OR brown"},
+    {"q": "election -labour"},
+    {"q": "film award", "sort": "date"},
+    {"q": "mobile phone"},
+    {"q": "chelsea OR arsenal", "section": ["Sport"]},
+    {"q": "oil prices", "interval": "week"},
+    {"q": "music", "section": ["Entertainment", "Tech"]},
+    {"q": "internet security"},
+    {"q": '"world cup" england'},
+    {"q": "court", "from": "2022-01-01", "to": "2022-12-31"},
+    {"q": "market shares", "author": ["Ann Lee"]},
+    {"q": "games console"},
+    {"q": "tax"},
+    {"entity": ["GPE:US"]},
+    {"entity": ["ORG:BBC"], "q": "television"},
+    {"section": ["Business"]},
+    {"sort": "date", "interval": "day", "from": "2024-01-01"},
+]
+DEEP_PAGE = 5  # searches also fetched at this page, through cursors
+
+
+@dataclass(frozen=True)
+class Request:
+    api_params: dict[str, Any]
+    direct_body: bytes
+
+    @property
+    def kind(self) -> str:
+        return "cursor pages" if "cursor" in self.api_params else "first pages"
+
+
+@dataclass(frozen=True)
+class Run:
+    p50_ms: float
+    p99_ms: float
+    requests_per_s: float
+    by_kind: dict[str, tuple[float, float]]  # kind: (p50 ms, p99 ms)
+
+
+def enriched_bbc(cache: Path) -> list[EnrichedArticle]:
+    """Each distinct BBC article through the real enricher, once; then from the cache."""
+    if not cache.exists():
+        from newswire_enrich.app import create_enricher  # noqa: PLC0415 (loads spaCy)
+        from newswire_enrich.local_files import raw_article_from_file  # noqa: PLC0415
+
+        enricher = create_enricher(Settings())
+        shared = Path(os.environ.get("NEWSWIRE_SHARED_DIR", REPO.parent / "shared"))
+        inbox = shared / "corpora" / "bbc"  # so that the folder gives the section
+        articles: dict[str, EnrichedArticle] = {}
+        files = bbc_files(shared)
+        for start in range(0, len(files), 64):
+            raws = [raw_article_from_file(path, inbox) for path in files[start : start + 64]]
+            for enrichment in enricher.enrich(raws):
+                articles.update((a.id, a) for a in enrichment.articles)
+            print(f"  enriched {len(articles)} articles", file=sys.stderr)
+        tmp = cache.with_suffix(".tmp")
+        tmp.write_text("".join(a.model_dump_json() + "\n" for a in articles.values()))
+        tmp.rename(cache)
+    return [EnrichedArticle.model_validate_json(line) for line in cache.read_text().splitlines()]
+
+
+def documents(articles: list[EnrichedArticle], count: int) -> Any:
+    for n in range(count):
+        article = articles[n % len(articles)]
+        copy = n // len(articles)
+        yield {
+            "_id": f"{article.id}-{copy}",
+            "_source": article.model_copy(
+                update={
+                    "id": f"{article.id}-{copy}",
+                    "publication_date": FIRST_DAY + timedelta(days=(n * 7919) % DAYS),
+                    "authors": [AUTHORS[n % len(AUTHORS)]],
+                }
+            ).model_dump(mode="json"),
+        }
+
+
+def load(
+    settings: Settings, alias: str, index: str, articles: list[EnrichedArticle], count: int
+) -> None:
+    client = create_client(settings)
+    ArticleIndex(client, alias, index).ensure()
+    client.indices.put_settings(index=index, settings={"refresh_interval": "-1"})
+    started = time.monotonic()
+    for ok, item in streaming_bulk(
+        client, documents(articles, count), index=index, chunk_size=500, max_chunk_bytes=5_000_000
+    ):
+        if not ok:
+            raise RuntimeError(f"document refused: {item}")
+    client.indices.put_settings(index=index, settings={"refresh_interval": "1s"})
+    client.indices.refresh(index=index)
+    client.options(request_timeout=900).indices.forcemerge(index=index, max_num_segments=1)
+    indexed = int(client.count(index=index)["count"])
+    client.close()
+    if indexed != count:
+        raise RuntimeError(f"{indexed} documents indexed, expected {count}")
+    print(f"loaded {count} documents in {time.monotonic() - started:.0f} s", file=sys.stderr)
+
+
+def build_requests(api_url: str) -> list[Request]:
+    """The mix: each search's first page, and its page DEEP_PAGE where it has one."""
+    requests = []
+    with httpx.Client(base_url=api_url, timeout=60) as client:
+        for search in SEARCHES:
+            params = dict(search, size=20)
+            requests.append(_request(params))
+            for _ in range(DEEP_PAGE - 1):
+                page = client.get("/articles/search", params=params).raise_for_status().json()
+                if page["next_cursor"] is None:
+                    break
+                params = dict(params, cursor=page["next_cursor"])
+            else:
+                requests.append(_request(params))
+    return requests
+
+
+def _request(params: dict[str, Any]) -> Request:
+    parsed = SearchParams.model_validate(params)
+    body = search_body(parsed, decode_cursor(parsed))
+    return Request(api_params=params, direct_body=json.dumps(body).encode())
+
+
+async def measure(
+    target: str, url: str, alias: str, requests: list[Request], *, clients: int, total: int
+) -> Run:
+    mix = itertools.cycle(requests)
+    latencies: list[tuple[str, float]] = []
+
+    async def client_loop(client: httpx.AsyncClient, quota: int) -> None:
+        for _ in range(quota):
+            request = next(mix)
+            started = time.perf_counter()
+            if target == "api":
+                response = await client.get("/articles/search", params=request.api_params)
+            else:
+                response = await client.post(
+                    f"/{alias}/_search",
+                    content=request.direct_body,
+                    headers={"content-type": "application/json"},
+                )
+            response.raise_for_status()
+            latencies.append((request.kind, time.perf_counter() - started))
+
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    sessions = [httpx.AsyncClient(base_url=url, timeout=60, limits=limits) for _ in range(clients)]
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(client_loop(s, total // clients) for s in sessions))
+        elapsed = time.perf_counter() - started
+    finally:
+        await asyncio.gather(*(s.aclose() for s in sessions))
+    kinds = {kind for kind, _ in latencies}
+    return Run(
+        *_percentiles([seconds for _, seconds in latencies]),
+        requests_per_s=len(latencies) / elapsed,
+        by_kind={k: _percentiles([s for kind, s in latencies if kind == k]) for k in kinds},
+    )
+
+
+def _percentiles(seconds: list[float]) -> tuple[float, float]:
+    """p50 and p99, in milliseconds."""
+    ordered = sorted(seconds)
+    return statistics.median(ordered) * 1000, ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000
+
+
+def _same_answers(api_url: str, es_url: str, alias: str, requests: list[Request]) -> None:
+    """Both paths must answer the same: same totals and same article ids, in order."""
+    with httpx.Client(timeout=60) as client:
+        for request in requests:
+            api = client.get(f"{api_url}/articles/search", params=request.api_params).json()
+            direct = client.post(
+                f"{es_url}/{alias}/_search",
+                content=request.direct_body,
+                headers={"content-type": "application/json"},
+            ).json()
+            direct_ids = [hit["_id"] for hit in direct["hits"]["hits"]][: len(api["hits"])]
+            if api["total"] != direct["hits"]["total"]["value"] or direct_ids != [
+                hit["id"] for hit in api["hits"]
+            ]:
+                raise RuntimeError(f"api and direct disagree on {request.api_params}")
+
+
+def start_api(settings: Settings, alias: str, port: int) -> subprocess.Popen[bytes]:
+    env = os.environ | {
+        "ELASTICSEARCH_URL": settings.elasticsearch_url,
+        "NEWSWIRE_INDEX_ALIAS": alias,
+    }
+    command = [sys.executable, "-m", "newswire_api", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("the API did not become ready")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--docs", type=int, default=48 * 2127 + 1)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=4000, help="per target and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--cache", type=Path, default=Path("/tmp/newswire-bench-bbc-enriched.jsonl")
+    )
+    args = parser.parse_args()
+
+    settings = Settings()
+    index = f"bench-api-{uuid.uuid4().hex[:8]}"
+    alias = f"{index}-alias"
+    api_url = f"http://127.0.0.1:{args.port}"
+    articles = enriched_bbc(args.cache)
+    client = create_client(settings)
+    api = None
+    try:
+        load(settings, alias, index, articles, args.docs)
+        api = start_api(settings, alias, args.port)
+        requests = build_requests(api_url)
+        _same_answers(api_url, settings.elasticsearch_url, alias, requests)
+        runs: dict[str, list[Run]] = {"direct": [], "api": []}
+        for round_number in range(args.rounds):
+            for target, url in (("direct", settings.elasticsearch_url), ("api", api_url)):
+                asyncio.run(
+                    measure(
+                        target, url, alias, requests, clients=args.clients, total=len(requests) * 5
+                    )
+                )
+                run = asyncio.run(
+                    measure(target, url, alias, requests, clients=args.clients, total=args.requests)
+                )
+                runs[target].append(run)
+                print(f"round {round_number + 1} {target}: {run}", file=sys.stderr)
+    finally:
+        if api is not None:
+            api.terminate()
+            api.wait(timeout=30)
+        client.options(ignore_status=404).indices.delete(index=index)
+        client.close()
+
+    def median(target: str, field: str) -> float:
+        return statistics.median(getattr(run, field) for run in runs[target])
+
+    print(
+        f"\n{args.docs} documents, {len(requests)} distinct searches, {args.clients} clients, "
+        f"{args.requests} requests per target and round, median of {args.rounds} rounds"
+    )
+    print(f"{'target':8} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+    for target in ("direct", "api"):
+        print(
+            f"{target:8} {median(target, 'p50_ms'):8.1f} {median(target, 'p99_ms'):8.1f} "
+            f"{median(target, 'requests_per_s'):8.0f}"
+        )
+    print(
+        f"api/direct: p50 {median('api', 'p50_ms') / median('direct', 'p50_ms'):.2f}x, "
+        f"p99 {median('api', 'p99_ms') / median('direct', 'p99_ms'):.2f}x, "
+        f"throughput {median('api', 'requests_per_s') / median('direct', 'requests_per_s'):.2f}x"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

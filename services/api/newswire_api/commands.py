@@ -1,0 +1,41 @@
+"""`newswire api [--host H] [--port P]`: serve the search API and page under uvicorn.
+
+The handler imports the application lazily, so that other `newswire` commands do not pay for
+importing FastAPI.
+"""
+
+import argparse
+import logging
+
+from newswire.settings import Settings
+
+
+def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    api = subcommands.add_parser(
+        "api",
+        help="serve the search API and the search page",
+        description="Serve the read-only search API (OpenAPI docs at /docs) and the search page "
+        "(/) until SIGTERM or SIGINT.",
+    )
+    api.add_argument("--host", help="address to listen on (default: NEWSWIRE_API_HOST)")
+    api.add_argument("--port", type=int, help="port to listen on (default: NEWSWIRE_API_PORT)")
+    api.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn  # noqa: PLC0415 (see the module docstring)
+
+    from newswire_api.app import create_app  # noqa: PLC0415
+
+    settings = Settings()
+    # The Elasticsearch client logs every request at INFO: one line per search, slower than the
+    # search itself to format. Failures still log as warnings; /metrics counts the rest.
+    logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.api_host,
+        port=args.port if args.port is not None else settings.api_port,
+        access_log=settings.api_access_log,
+        log_config=None,  # keep the logging the `newswire` command set up
+    )
+    return 0

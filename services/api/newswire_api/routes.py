@@ -1,0 +1,98 @@
+"""The HTTP endpoints: each reads its parameters, asks `ArticleSearch` once, and returns.
+
+Endpoints are plain functions (FastAPI runs them in its worker threads) because the
+Elasticsearch client they call is the synchronous one.
+"""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from newswire.enriched import EnrichedArticle
+from newswire_api.article_search import ArticleSearch
+from newswire_api.errors import problem
+from newswire_api.metrics import ApiMetrics
+from newswire_api.responses import (
+    EntitiesResponse,
+    Health,
+    Problem,
+    SearchResponse,
+    SectionsResponse,
+    SimilarResponse,
+)
+from newswire_api.search_request import EntitiesParams, SearchParams, SimilarParams
+
+PAGE_DIR = Path(__file__).parent / "page"
+
+Responses = dict[int | str, dict[str, Any]]
+_INVALID: Responses = {
+    422: {"model": Problem, "description": "A parameter is invalid; `detail` says why."}
+}
+_UNAVAILABLE: Responses = {
+    503: {"model": Problem, "description": "Elasticsearch is unreachable or empty."}
+}
+_NOT_FOUND: Responses = {404: {"model": Problem, "description": "No article has this id."}}
+
+
+def create_router(search: ArticleSearch, metrics: ApiMetrics) -> APIRouter:
+    router = APIRouter(responses={**_UNAVAILABLE})
+
+    @router.get("/articles/search", tags=["articles"], responses=_INVALID)
+    def search_articles(params: Annotated[SearchParams, Query()]) -> SearchResponse:
+        """Full-text search with filters, highlighted snippets, facets and cursor paging."""
+        return search.search(params)
+
+    @router.get("/articles/{article_id}", tags=["articles"], responses=_NOT_FOUND)
+    def get_article(article_id: str) -> EnrichedArticle:
+        """The full enriched article, as published on `articles.enriched`."""
+        return search.article(article_id)
+
+    @router.get(
+        "/articles/{article_id}/similar", tags=["articles"], responses=_NOT_FOUND | _INVALID
+    )
+    def similar_articles(
+        article_id: str, params: Annotated[SimilarParams, Query()]
+    ) -> SimilarResponse:
+        """Articles sharing the most distinctive words of the title and body, or its entities."""
+        return search.similar(article_id, params)
+
+    @router.get("/entities", tags=["facets"], responses=_INVALID)
+    def top_entities(params: Annotated[EntitiesParams, Query()]) -> EntitiesResponse:
+        """The most mentioned entities, counted in articles."""
+        return search.entities(params)
+
+    @router.get("/sections", tags=["facets"])
+    def sections() -> SectionsResponse:
+        """Every section with its number of articles."""
+        return search.sections()
+
+    @router.get("/healthz", tags=["operations"])
+    def healthz() -> Health:
+        """The process is alive (it does not ask Elasticsearch)."""
+        return Health(status="ok")
+
+    @router.get("/readyz", tags=["operations"], response_model=Health)
+    def readyz() -> Health | JSONResponse:
+        """Elasticsearch answers and the articles alias exists."""
+        if search.is_ready():
+            return Health(status="ready")
+        return problem(503, "the articles alias does not exist yet: nothing has been indexed")
+
+    @router.get(
+        "/metrics",
+        tags=["operations"],
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {}}, "description": "Prometheus metrics."}},
+    )
+    def prometheus_metrics() -> Response:
+        """Request counts and latencies in the Prometheus text format."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/", include_in_schema=False)
+    def search_page() -> FileResponse:
+        return FileResponse(PAGE_DIR / "index.html")
+
+    return router

@@ -1,0 +1,216 @@
+"""`newswire up` and `newswire status`: the whole pipeline on one machine, supervised.
+
+`up` makes sure Kafka and Elasticsearch are there (the local dev-services, unless
+KAFKA_BOOTSTRAP_SERVERS / ELASTICSEARCH_URL name other ones), starts the four services as child
+processes with their logs in one folder, restarts one that dies, prints a status line, and on
+Ctrl-C / SIGTERM stops them all (each flushes and commits on SIGTERM). `status` prints the same
+status line once, from another terminal.
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from newswire.devservices.commands import selected_servers
+from newswire.settings import DevServicesSettings, Settings
+
+RESTART_DELAY_S = 2.0
+STATUS_INTERVAL_S = 2.0
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    module: str
+    metrics_url: str | None
+    shown: tuple[tuple[str, str], ...] = ()  # (metric sample name, label in the status line)
+
+
+def service_specs(settings: Settings) -> list[ServiceSpec]:
+    def metrics(port: int) -> str | None:
+        return f"http://127.0.0.1:{port}/metrics" if port else None
+
+    return [
+        ServiceSpec(
+            "ingest",
+            "newswire_ingest",
+            metrics(settings.ingest_metrics_port),
+            (
+                ("newswire_ingest_files_published_total", "published"),
+                ("newswire_ingest_files_failed_total", "failed"),
+            ),
+        ),
+        ServiceSpec("enrich", "newswire_enrich", None),
+        ServiceSpec(
+            "indexer",
+            "newswire_indexer",
+            metrics(settings.indexer_metrics_port),
+            (
+                ("newswire_indexer_documents_indexed_total", "indexed"),
+                ("newswire_indexer_consumer_lag", "lag"),
+                ("newswire_indexer_dead_letters_total", "dead letters"),
+            ),
+        ),
+        ServiceSpec("api", "newswire_api", f"http://127.0.0.1:{settings.api_port}/metrics"),
+    ]
+
+
+def _scrape(url: str) -> dict[str, float] | None:
+    """Sample name → value summed over labels; None when the endpoint does not answer."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            text = response.read().decode("utf-8")
+    except (OSError, urllib.error.URLError):
+        return None
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+    return totals
+
+
+def _files_waiting(inbox: Path) -> int:
+    if not inbox.is_dir():
+        return 0
+    return sum(1 for path in inbox.rglob("*") if path.is_file() and not path.name.startswith("."))
+
+
+def status_line(settings: Settings, alive: dict[str, bool] | None = None) -> str:
+    parts = [f"inbox {settings.ingest_inbox}: {_files_waiting(settings.ingest_inbox)} waiting"]
+    for spec in service_specs(settings):
+        state = "" if alive is None else ("" if alive.get(spec.name) else " (down)")
+        if spec.metrics_url is None:
+            parts.append(f"{spec.name}: {'no metrics' if alive is None else 'running'}{state}")
+            continue
+        sample = _scrape(spec.metrics_url)
+        if sample is None:
+            parts.append(f"{spec.name}: not answering{state}")
+            continue
+        figures = ", ".join(f"{label} {sample.get(metric, 0):.0f}" for metric, label in spec.shown)
+        parts.append(f"{spec.name}: {figures or 'up'}{state}")
+    return " | ".join(parts)
+
+
+@dataclass
+class _Child:
+    spec: ServiceSpec
+    log_file: Path
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    died_at: float | None = None
+
+    def start(self) -> None:
+        with self.log_file.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", self.spec.module],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.died_at = None
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+@dataclass
+class Supervisor:
+    settings: Settings
+    log_dir: Path
+    children: list[_Child] = field(default_factory=list)
+
+    def run(self, stop: threading.Event) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.children = [
+            _Child(spec, self.log_dir / f"{spec.name}.log") for spec in service_specs(self.settings)
+        ]
+        for child in self.children:
+            child.start()
+        try:
+            while not stop.wait(STATUS_INTERVAL_S):
+                self._restart_the_dead()
+                alive = {child.spec.name: child.alive() for child in self.children}
+                print(f"\r{status_line(self.settings, alive)}", end="", flush=True)
+        finally:
+            print()
+            self._stop_all()
+
+    def _restart_the_dead(self) -> None:
+        now = time.monotonic()
+        for child in self.children:
+            if child.alive():
+                continue
+            if child.died_at is None:
+                child.died_at = now
+                code = child.process.returncode if child.process else None
+                print(
+                    f"\n{child.spec.name} exited ({code}); "
+                    f"restarting in {RESTART_DELAY_S:.0f}s, log {child.log_file}"
+                )
+            elif now - child.died_at >= RESTART_DELAY_S:
+                child.restarts += 1
+                child.start()
+
+    def _stop_all(self) -> None:
+        for child in self.children:
+            if child.alive() and child.process:
+                child.process.send_signal(signal.SIGTERM)
+        for child in self.children:
+            if child.process is None:
+                continue
+            try:
+                child.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.process.kill()
+                child.process.wait()
+
+
+def _servers_needed() -> list[str]:
+    needed = []
+    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        needed.append("kafka")
+    if not os.environ.get("ELASTICSEARCH_URL"):
+        needed.append("elasticsearch")
+    return needed
+
+
+def _up(args: argparse.Namespace) -> int:
+    settings = Settings()
+    dev_settings = DevServicesSettings()
+    for server in selected_servers(None, dev_settings):
+        if server.name in _servers_needed():
+            print(server.up().describe())
+    settings.ingest_inbox.mkdir(parents=True, exist_ok=True)
+    print(f"drop article files into {settings.ingest_inbox.resolve()}")
+    print(f"search page: http://{settings.api_host}:{settings.api_port}/")
+    print(f"logs: {args.log_dir.resolve()}/<service>.log; Ctrl-C stops the pipeline")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    Supervisor(settings, args.log_dir).run(stop)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    print(status_line(Settings()))
+    return 0
+
+
+def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    up = subcommands.add_parser(
+        "up", help="run the whole pipeline here (Kafka and Elasticsearch too)", description=__doc__
+    )
+    up.add_argument("--log-dir", type=Path, default=Path("logs"), help="default ./logs")
+    up.set_defaults(handler=_up)
+    status = subcommands.add_parser("status", help="one status line of a running pipeline")
+    status.set_defaults(handler=_status)

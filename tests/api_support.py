@@ -1,0 +1,94 @@
+"""The search API's test corpus: the BBC articles and the reference sample in a real index."""
+
+import hashlib
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+from elasticsearch import Elasticsearch
+from elasticsearch.helpers import bulk
+from fastapi import FastAPI
+
+from newswire.adapters.elasticsearch import create_client
+from newswire.article_index import ArticleIndex
+from newswire.enriched import EnrichedArticle
+from newswire.settings import Settings
+from newswire_enrich.app import parse_files
+from tests.builders import bbc_files, enriched_bbc_articles
+
+REFERENCE_SAMPLE = "samples/trtworld-2024-09-11-pezeshkian-iraq.txt"
+
+
+def reference_sample(shared_dir: Path) -> EnrichedArticle:
+    """The sample exactly as the enrich service makes it (real spaCy entities)."""
+    [(_, article)] = parse_files(Settings(), [shared_dir / REFERENCE_SAMPLE], inbox=None)
+    assert isinstance(article, EnrichedArticle), article
+    return article
+
+
+def index_articles(
+    client: Elasticsearch, alias: str, index_name: str, articles: Iterable[EnrichedArticle]
+) -> None:
+    """Create the index behind `alias` with the production mapping and load `articles` into it."""
+    ArticleIndex(client, alias, index_name).ensure()
+    actions = (
+        {"_index": alias, "_id": a.id, "_source": a.model_dump(mode="json")} for a in articles
+    )
+    bulk(client, actions, chunk_size=500, refresh="wait_for")
+
+
+@dataclass(frozen=True)
+class SearchCorpus:
+    """An index behind its own alias holding the BBC corpus and the reference sample."""
+
+    alias: str
+    index_name: str
+    sample: EnrichedArticle
+
+
+@contextmanager
+def search_corpus(elasticsearch_url: str, shared_dir: Path) -> Iterator[SearchCorpus]:
+    """Load the corpus into a fresh index (about 5 s); delete it afterwards."""
+    client = create_client(Settings(elasticsearch_url=elasticsearch_url))
+    index_name = f"test-api-{uuid.uuid4().hex[:12]}"
+    corpus = SearchCorpus(f"{index_name}-alias", index_name, reference_sample(shared_dir))
+    try:
+        articles = [*enriched_bbc_articles(shared_dir), corpus.sample]
+        index_articles(client, corpus.alias, index_name, articles)
+        yield corpus
+    finally:
+        client.options(ignore_status=404).indices.delete(index=index_name)
+        client.close()
+
+
+def distinct_articles_per_folder(shared_dir: Path) -> dict[str, int]:
+    """BBC files per section folder, counting byte-identical duplicates (one article id) once."""
+    digests: dict[str, set[str]] = {}
+    for path in bbc_files(shared_dir):
+        section = path.parent.name.capitalize()
+        digests.setdefault(section, set()).add(hashlib.sha256(path.read_bytes()).hexdigest())
+    return {section: len(ids) for section, ids in digests.items()}
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """Run `app` under uvicorn on a free local port in a thread; yields its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    host, port = server.servers[0].sockets[0].getsockname()[:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

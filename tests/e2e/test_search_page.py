@@ -1,0 +1,157 @@
+"""The search page in a real headless Chromium (Debian's), against `python -m newswire_api`
+serving the BBC corpus and the reference sample from a real Elasticsearch node."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.api_support import SearchCorpus, search_corpus
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = os.environ.get("NEWSWIRE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def corpus(elasticsearch_url: str, shared_dir: Path) -> Iterator[SearchCorpus]:
+    with search_corpus(elasticsearch_url, shared_dir) as loaded:
+        yield loaded
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def base_url(corpus: SearchCorpus, elasticsearch_url: str) -> Iterator[str]:
+    """The API started the way docker-compose starts it, as its own process."""
+    port = _free_port()
+    env = os.environ | {
+        "ELASTICSEARCH_URL": elasticsearch_url,
+        "NEWSWIRE_INDEX_ALIAS": corpus.alias,
+    }
+    command = [sys.executable, "-m", "newswire_api", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, "the API process exited"
+            assert time.monotonic() < deadline, "the API did not become ready"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str) -> Iterator[Page]:
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert errors == []
+
+
+def _search_settled(page: Page) -> None:
+    expect(page.locator("#results")).to_have_attribute("aria-busy", "false")
+
+
+def _total(page: Page) -> int:
+    match = re.match(r"([\d,]+)", page.locator("#status").inner_text())
+    assert match, page.locator("#status").inner_text()
+    return int(match.group(1).replace(",", ""))
+
+
+def test_typing_a_query_shows_highlighted_results(page: Page) -> None:
+    page.goto("/")
+    page.locator("#q").fill("pezeshkian OR iraq")
+    page.locator("#q").press("Enter")
+    _search_settled(page)
+    expect(page.locator("#status")).to_contain_text("articles")
+    first = page.locator(".result").first
+    expect(first.locator("h3")).to_have_text(
+        "Iran's Pezeshkian visits Iraq in his first foreign trip as president"
+    )
+    expect(first.locator("mark").first).to_be_visible()
+    expect(page).to_have_url(re.compile(r"q=pezeshkian\+OR\+iraq"))
+
+
+def test_clicking_a_section_facet_narrows_the_list(page: Page) -> None:
+    page.goto("/?q=government")
+    _search_settled(page)
+    before = _total(page)
+    politics = page.locator('.facet[data-facet="sections"] li button', has_text="Politics")
+    facet_count = int(politics.locator(".count").inner_text().replace(",", ""))
+    politics.click()
+    _search_settled(page)
+    expect(page.locator("#active-filters")).to_contain_text("section: Politics")
+    after = _total(page)
+    assert after == facet_count
+    assert after < before
+    sections = page.locator(".result .meta").all_inner_texts()
+    assert sections
+    assert all(meta.startswith("Politics") for meta in sections)
+    page.go_back()  # the search lives in the URL
+    _search_settled(page)
+    assert _total(page) == before
+
+
+def test_an_article_view_shows_its_entities_and_one_click_filters_by_them(page: Page) -> None:
+    page.goto("/?q=pezeshkian")
+    _search_settled(page)
+    expect(page.locator("#timeline rect")).to_have_count(1)  # the sample's month
+    page.locator(".result h3 button").first.click()
+    article = page.locator("#article")
+    expect(article.locator("h2")).to_have_text(
+        "Iran's Pezeshkian visits Iraq in his first foreign trip as president"
+    )
+    entity = article.locator(".entities button", has_text="Abbas Araqchi")
+    expect(entity).to_be_visible()
+    entity.click()
+    _search_settled(page)
+    expect(article).to_be_hidden()
+    expect(page.locator("#status")).to_have_text(re.compile(r"^1 article\b"))
+    expect(page.locator("#active-filters")).to_contain_text("Abbas Araqchi")

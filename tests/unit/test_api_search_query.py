@@ -1,0 +1,186 @@
+"""From API parameters to Elasticsearch requests, checked without a server."""
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from newswire_api.search_query import entities_body, search_body, similar_body
+from newswire_api.search_request import (
+    MAX_PAGE_SIZE,
+    EntitiesParams,
+    EntityFilter,
+    InvalidSearchError,
+    SearchParams,
+    decode_cursor,
+    encode_cursor,
+)
+
+
+def _params(**fields: Any) -> SearchParams:
+    return SearchParams.model_validate(fields)
+
+
+def _filters(body: dict[str, Any]) -> list[dict[str, Any]]:
+    filters: list[dict[str, Any]] = body["query"]["bool"]["filter"]
+    return filters
+
+
+def test_text_goes_only_into_a_simple_query_string_with_safe_flags() -> None:
+    body = search_body(_params(q="gov* OR blair~"), search_after=None)
+    (text_query,) = body["query"]["bool"]["must"]
+    query = text_query["simple_query_string"]
+    assert query["query"] == r"(gov\* | blair\~)"
+    assert "PREFIX" not in query["flags"]
+    assert "FUZZY" not in query["flags"]
+    assert query["default_operator"] == "and"
+    assert all(not field.startswith("entities") for field in query["fields"])
+
+
+def test_no_words_lists_everything_newest_first_without_highlighting() -> None:
+    body = search_body(_params(q="  "), search_after=None)
+    assert body["query"]["bool"]["must"] == [{"match_all": {}}]
+    assert body["sort"][0] == {"publication_date": {"order": "desc", "missing": "_last"}}
+    assert "highlight" not in body
+
+
+def test_every_sort_ends_with_the_article_id_so_pages_never_overlap() -> None:
+    for sort in ("relevance", "date"):
+        body = search_body(_params(q="iraq", sort=sort), search_after=None)
+        assert body["sort"][-1] == {"id": "asc"}
+
+
+def test_a_page_asks_for_one_hit_more_to_know_whether_another_follows() -> None:
+    assert search_body(_params(size=7), search_after=None)["size"] == 8
+
+
+def test_filters_on_sections_languages_and_authors_match_any_value_ignoring_case() -> None:
+    body = search_body(
+        _params(section=["business", "Tech"], language=["en"], author=["Jane Doe"]), None
+    )
+    sections, language, authors = _filters(body)
+    assert [clause["term"]["section"]["value"] for clause in sections["bool"]["should"]] == [
+        "business",
+        "Tech",
+    ]
+    assert language == {"term": {"language": {"value": "en", "case_insensitive": True}}}
+    assert authors["term"]["authors"]["value"] == "Jane Doe"
+
+
+def test_each_entity_filter_is_a_nested_query_and_all_must_match() -> None:
+    body = search_body(_params(entity=["Masoud Pezeshkian", "GPE:Iraq"]), None)
+    person, place = _filters(body)
+    assert person["nested"]["path"] == "entities"
+    person_conditions = person["nested"]["query"]["bool"]["filter"]
+    assert len(person_conditions) == 1  # by name or surface form, any label
+    names = json.dumps(person_conditions)
+    assert "entities.name" in names
+    assert "entities.surface_forms" in names
+    assert {"term": {"entities.label": "GPE"}} in place["nested"]["query"]["bool"]["filter"]
+
+
+def test_an_entity_label_prefix_counts_only_when_it_is_a_known_label() -> None:
+    assert EntityFilter.parse("PERSON:Masoud Pezeshkian") == EntityFilter(
+        name="Masoud Pezeshkian", label="PERSON"
+    )
+    assert EntityFilter.parse("Re:Invent") == EntityFilter(name="Re:Invent")
+
+
+def test_a_date_range_filters_on_the_publication_day_inclusively() -> None:
+    body = search_body(_params(**{"from": "2024-09-01", "to": "2024-09-30"}), None)
+    assert _filters(body) == [
+        {
+            "range": {
+                "publication_date": {
+                    "format": "strict_date",
+                    "gte": "2024-09-01",
+                    "lte": "2024-09-30",
+                }
+            }
+        }
+    ]
+
+
+def test_a_range_that_ends_before_it_starts_is_refused_with_the_fix() -> None:
+    with pytest.raises(ValidationError, match="swap them"):
+        _params(**{"from": "2024-10-01", "to": "2024-09-01"})
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"size": MAX_PAGE_SIZE + 1},
+        {"size": 0},
+        {"sort": "popularity"},
+        {"interval": "year"},
+        {"q": "x" * 501},
+        {"section": ["s"] * 21},
+        {"colour": "red"},
+    ],
+)
+def test_out_of_bounds_or_unknown_parameters_are_refused(fields: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        _params(**fields)
+
+
+def test_facets_come_with_the_first_page_only() -> None:
+    first = search_body(_params(q="iraq"), search_after=None)
+    assert set(first["aggs"]) == {"sections", "entities", "timeline"}
+    assert first["aggs"]["timeline"]["date_histogram"]["calendar_interval"] == "month"
+    later = search_body(_params(q="iraq"), search_after=[1.5, "abc"])
+    assert "aggs" not in later
+    assert later["search_after"] == [1.5, "abc"]
+
+
+def test_a_cursor_round_trips_to_the_sort_values_of_the_last_hit() -> None:
+    params = _params(q="iraq", section=["World"])
+    cursor = encode_cursor(params, [12.25, "article-9"])
+    assert decode_cursor(params.model_copy(update={"cursor": cursor})) == [12.25, "article-9"]
+    by_date = _params(sort="date")
+    cursor = encode_cursor(by_date, [1726012800000, "article-9"])
+    assert decode_cursor(by_date.model_copy(update={"cursor": cursor})) == [
+        1726012800000,
+        "article-9",
+    ]
+
+
+def test_a_cursor_is_refused_when_the_search_changed_under_it() -> None:
+    cursor = encode_cursor(_params(q="iraq"), [3.0, "a"])
+    with pytest.raises(InvalidSearchError, match="different search"):
+        decode_cursor(_params(q="iran", cursor=cursor))
+    with pytest.raises(InvalidSearchError, match="different search"):
+        decode_cursor(_params(q="iraq", sort="date", cursor=cursor))
+
+
+def test_a_cursor_may_change_the_page_size_and_interval() -> None:
+    cursor = encode_cursor(_params(q="iraq"), [3.0, "a"])
+    assert decode_cursor(_params(q="iraq", size=50, interval="day", cursor=cursor)) == [3.0, "a"]
+
+
+@pytest.mark.parametrize("cursor", ["abc", "!!!", "eyJ4IjoxfQ", ""])
+def test_a_cursor_not_made_by_the_api_is_refused(cursor: str) -> None:
+    with pytest.raises(InvalidSearchError, match="leave `cursor` out"):
+        decode_cursor(_params(q="iraq", cursor=cursor))
+
+
+def test_top_entities_count_every_label_unless_told_otherwise() -> None:
+    everything = entities_body(EntitiesParams())
+    labels = everything["aggs"]["entities"]["aggs"]["labels"]["terms"]["include"]
+    assert labels == ["EVENT", "GPE", "LOC", "NORP", "ORG", "PERSON"]
+    people = entities_body(EntitiesParams(label=["PERSON"], section=["World"], size=5))
+    assert people["aggs"]["entities"]["aggs"]["labels"]["terms"]["include"] == ["PERSON"]
+    names = people["aggs"]["entities"]["aggs"]["labels"]["aggs"]["names"]["terms"]
+    assert names["size"] == 5
+    assert people["query"]["bool"]["filter"][0]["term"]["section"]["value"] == "World"
+
+
+def test_similar_articles_exclude_the_article_itself_and_use_its_entities() -> None:
+    body = similar_body("articles-v1", "abc", ["Masoud Pezeshkian", "Iraq"], size=5)
+    assert body["query"]["bool"]["must_not"] == [{"ids": {"values": ["abc"]}}]
+    more_like_this, shared_entities = body["query"]["bool"]["should"]
+    assert more_like_this["more_like_this"]["like"] == [{"_index": "articles-v1", "_id": "abc"}]
+    assert shared_entities["nested"]["query"] == {
+        "terms": {"entities.name": ["Masoud Pezeshkian", "Iraq"]}
+    }
+    assert len(similar_body("articles-v1", "abc", [], size=5)["query"]["bool"]["should"]) == 1

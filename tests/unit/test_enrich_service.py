@@ -1,0 +1,167 @@
+"""The service loop against fake Kafka clients: what is produced, dead-lettered and committed."""
+
+import base64
+import threading
+from dataclasses import dataclass, field
+
+import pytest
+from kafka.errors import KafkaTimeoutError
+from kafka.structs import OffsetAndMetadata, TopicPartition
+
+from newswire.enriched import EnrichedArticle
+from newswire.messages import DeadLetter
+from newswire_enrich.service import EnrichService
+from tests.enrich_support import fake_enricher, raw_article
+
+
+@dataclass
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass
+class Send:
+    topic: str
+    key: bytes | None
+    value: bytes
+    events: list[str]
+    fails: bool = False
+
+    def get(self, timeout: float | None = None) -> None:
+        if self.fails:
+            raise KafkaTimeoutError("not acknowledged")
+        self.events.append(f"acknowledged {self.topic}")
+
+
+@dataclass
+class FakeProducer:
+    events: list[str]
+    failing_topic: str | None = None
+    sent: list[Send] = field(default_factory=list)
+
+    def send(self, topic: str, *, key: bytes | None, value: bytes) -> Send:
+        """Keywords only: kafka-python's second positional parameter is the value, not the key."""
+        self.sent.append(Send(topic, key, value, self.events, fails=topic == self.failing_topic))
+        return self.sent[-1]
+
+    def flush(self) -> None:
+        self.events.append("flush")
+
+    def on(self, topic: str) -> list[Send]:
+        return [send for send in self.sent if send.topic == topic]
+
+
+@dataclass
+class FakeConsumer:
+    events: list[str]
+    batches: list[list[Record]]
+    stop: threading.Event
+    committed: dict[TopicPartition, OffsetAndMetadata] = field(default_factory=dict)
+
+    def poll(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Record]]:
+        if not self.batches:
+            self.stop.set()
+            return {}
+        batch = self.batches.pop(0)
+        assert len(batch) <= max_records
+        return {TopicPartition("raw", 0): batch}
+
+    def commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        self.events.append("commit")
+        self.committed.update(offsets)
+
+
+def record(offset: int, value: bytes | None, partition: int = 0) -> Record:
+    return Record("raw", partition, offset, f"key-{offset}".encode(), value)
+
+
+def article_record(
+    offset: int,
+    content: str,
+    path: str = "world/a.txt",
+    partition: int = 0,
+    media_type: str = "text/plain",
+) -> Record:
+    raw = raw_article(content, path, media_type)
+    return record(offset, raw.model_dump_json().encode(), partition)
+
+
+def run_service(
+    batches: list[list[Record]], failing_topic: str | None = None
+) -> tuple[FakeConsumer, FakeProducer, list[str]]:
+    events: list[str] = []
+    stop = threading.Event()
+    consumer = FakeConsumer(events, batches, stop)
+    producer = FakeProducer(events, failing_topic)
+    service = EnrichService(
+        consumer,
+        producer,
+        fake_enricher(),
+        enriched_topic="enriched",
+        dlq_topic="dlq",
+        batch_size=10,
+        poll_timeout_s=0.01,
+    )
+    service.run(stop)
+    return consumer, producer, events
+
+
+def test_enriched_articles_are_produced_keyed_by_article_id() -> None:
+    _, producer, _ = run_service([[article_record(0, "Title\n\nBody.")]])
+    (send,) = producer.on("enriched")
+    article = EnrichedArticle.model_validate_json(send.value)
+    assert send.key == article.id.encode()
+    assert (article.title, article.section) == ("Title", "World")
+
+
+def test_offsets_are_committed_only_after_every_send_is_acknowledged() -> None:
+    batch = [article_record(0, "One\n\nBody."), record(1, b"not json")]
+    consumer, _, events = run_service([batch])
+    assert events[0] == "flush"
+    assert events[-1] == "commit"
+    assert sorted(events[1:-1]) == ["acknowledged dlq", "acknowledged enriched"]
+    assert consumer.committed == {TopicPartition("raw", 0): OffsetAndMetadata(2, "", -1)}
+
+
+def test_a_send_kafka_does_not_acknowledge_stops_the_service_without_committing() -> None:
+    with pytest.raises(KafkaTimeoutError):
+        run_service([[article_record(0, "One\n\nBody.")]], failing_topic="enriched")
+
+
+def test_poison_messages_go_to_the_dlq_with_the_original_and_the_loop_goes_on() -> None:
+    not_json = record(0, b"{not json")
+    unknown = article_record(1, "%PDF-1.7", "report.pdf", media_type="application/pdf")
+    consumer, producer, _ = run_service([[not_json, unknown], [article_record(2, "Fine\n\nB.")]])
+    letters = [(send, DeadLetter.model_validate_json(send.value)) for send in producer.on("dlq")]
+    assert [(letter.error_type, letter.stage) for _, letter in letters] == [
+        ("invalid_raw_message", "enrich"),
+        ("unknown_format", "enrich"),
+    ]
+    (send, letter), _ = letters
+    assert send.key == b"key-0"
+    assert letter.original_key == "key-0"
+    assert letter.source == "kafka:raw/0/0"
+    assert base64.b64decode(letter.original_base64 or "") == b"{not json"
+    assert len(producer.on("enriched")) == 1
+    assert consumer.committed[TopicPartition("raw", 0)].offset == 3
+
+
+def test_a_broken_feed_line_is_dead_lettered_alone_with_its_text() -> None:
+    feed = '{"title": "Good", "body": "B."}\n{"title": oops}\n'
+    _, producer, _ = run_service([[article_record(0, feed, "feed.jsonl")]])
+    (send,) = producer.on("dlq")
+    letter = DeadLetter.model_validate_json(send.value)
+    assert letter.reason.startswith("article 2 of the file: line 2: invalid JSON")
+    assert base64.b64decode(letter.original_base64 or "") == b'{"title": oops}'
+    assert len(producer.on("enriched")) == 1
+
+
+def test_each_partition_is_committed_one_past_its_last_record() -> None:
+    batch = [article_record(7, "A\n\nB."), article_record(3, "C\n\nD.", partition=1)]
+    batch.append(article_record(8, "E\n\nF."))
+    consumer, _, _ = run_service([batch])
+    assert {tp.partition: meta.offset for tp, meta in consumer.committed.items()} == {0: 9, 1: 4}
