@@ -174,6 +174,7 @@ def run_service(
         "NEWSWIRE_TOPIC_PARTITIONS": str(SERVICE_PARTITIONS),
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
         "NEWSWIRE_LOG_LEVEL": "WARNING",
+        "NEWSWIRE_ENRICH_METRICS_PORT": "0",  # replicas on one host would fight for the port
     }
     replicas = [
         subprocess.Popen([sys.executable, "-m", "newswire_enrich"], env=env) for _ in range(workers)

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     enrich_words_per_minute: int = Field(
         default=230, gt=0, description="Reading speed for reading times the document does not give."
     )
+    enrich_metrics_port: int = Field(
+        default=9102, ge=0, description="Prometheus /metrics port of enrich; 0 disables."
+    )
     kafka_max_message_bytes: int = Field(
         default=16 * 1024 * 1024,
         gt=0,

@@ -50,7 +50,15 @@ def service_specs(settings: Settings) -> list[ServiceSpec]:
                 ("newswire_ingest_files_failed_total", "failed"),
             ),
         ),
-        ServiceSpec("enrich", "newswire_enrich", None),
+        ServiceSpec(
+            "enrich",
+            "newswire_enrich",
+            metrics(settings.enrich_metrics_port),
+            (
+                ("newswire_enrich_articles_enriched_total", "enriched"),
+                ("newswire_enrich_dead_letters_total", "dead letters"),
+            ),
+        ),
         ServiceSpec(
             "indexer",
             "newswire_indexer",

@@ -11,6 +11,7 @@ from newswire.settings import Settings
 from newswire_enrich.enrichment import ArticleEnricher
 from newswire_enrich.language import language_identifier
 from newswire_enrich.local_files import raw_article_from_file
+from newswire_enrich.metrics import EnrichMetrics
 from newswire_enrich.pipeline import NerPipeline
 from newswire_enrich.service import EnrichService
 
@@ -26,7 +27,9 @@ def create_enricher(settings: Settings) -> ArticleEnricher:
     )
 
 
-def run_enrich(settings: Settings, stop: threading.Event) -> None:
+def run_enrich(
+    settings: Settings, stop: threading.Event, metrics: EnrichMetrics | None = None
+) -> None:
     """Run one enrich replica until `stop` is set; everything it needs comes from `settings`."""
     # The models load before the consumer joins the group, so no partition waits on them.
     enricher = create_enricher(settings)
@@ -50,6 +53,7 @@ def run_enrich(settings: Settings, stop: threading.Event) -> None:
         dlq_topic=settings.dlq_topic,
         batch_size=settings.enrich_batch_size,
         poll_timeout_s=settings.enrich_poll_timeout_s,
+        metrics=metrics,
     )
     try:
         service.run(stop)

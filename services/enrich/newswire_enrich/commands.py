@@ -42,12 +42,19 @@ def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from newswire_enrich.app import run_enrich  # noqa: PLC0415 (see the module docstring)
+    from prometheus_client import start_http_server  # noqa: PLC0415
 
+    from newswire_enrich.app import run_enrich  # noqa: PLC0415 (see the module docstring)
+    from newswire_enrich.metrics import EnrichMetrics  # noqa: PLC0415
+
+    settings = Settings()
+    metrics = EnrichMetrics()
+    if settings.enrich_metrics_port:
+        start_http_server(settings.enrich_metrics_port, registry=metrics.registry)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    run_enrich(Settings(), stop)
+    run_enrich(settings, stop, metrics)
     return 0
 
 

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from newswire import __version__
 from newswire.messages import DeadLetter, RawArticle
 from newswire_enrich.enrichment import ArticleEnricher, Rejection
+from newswire_enrich.metrics import EnrichMetrics
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class EnrichService:
         dlq_topic: str,
         batch_size: int,
         poll_timeout_s: float,
+        metrics: EnrichMetrics | None = None,
     ) -> None:
         self._consumer = consumer
         self._producer = producer
@@ -43,6 +45,7 @@ class EnrichService:
         self._dlq_topic = dlq_topic
         self._batch_size = batch_size
         self._poll_timeout_ms = int(poll_timeout_s * 1000)
+        self.metrics = metrics or EnrichMetrics()
 
     def run(self, stop: threading.Event) -> None:
         """Enrich until `stop` is set; the batch in hand is finished and committed first."""
@@ -78,6 +81,9 @@ class EnrichService:
         for send in sends:
             send.get()  # raises if Kafka did not acknowledge it: then nothing is committed
         self._commit(records)
+        self.metrics.messages.inc(len(records))
+        self.metrics.articles_enriched.inc(articles)
+        self.metrics.batch_seconds.observe(time.monotonic() - started)
         log.info(
             "%d messages: %d articles enriched, %d dead letters, in %.2fs",
             len(records),
@@ -89,6 +95,7 @@ class EnrichService:
     def _dead_letter(self, record: ConsumerRecord, rejection: Rejection) -> FutureRecordMetadata:
         source = f"kafka:{record.topic}/{record.partition}/{record.offset}"
         log.warning("dead letter for %s: %s: %s", source, rejection.error_type, rejection.reason)
+        self.metrics.dead_letters.labels(error_type=rejection.error_type).inc()
         if rejection.item is None:
             reason, original = rejection.reason, record.value
         else:
