@@ -35,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=os.environ.get("NEWSWIRE_LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # kafka-python logs every connection at INFO, which buries the services' own lines.
+    logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLogger().level))
     exit_code: int = args.handler(args)
     return exit_code
 

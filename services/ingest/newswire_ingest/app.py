@@ -48,10 +48,8 @@ def ingest_service(settings: Settings, watch: bool) -> Iterator[IngestService]:
 
 def _ingest(args: argparse.Namespace) -> int:
     settings = Settings()
-    # Both log routine chatter at INFO (every connection, every group of events), which would
-    # bury the one line per file.
-    for chatty in ("kafka", "watchfiles"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    # watchfiles logs every group of events at INFO, which would bury the one line per file.
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)
     try:
         with ingest_service(settings, watch=not args.once) as service:
             if settings.ingest_metrics_port:
