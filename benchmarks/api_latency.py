@@ -13,7 +13,9 @@ exact body the API builds (`search_query.search_body`) to `/<alias>/_search`; "a
 `/articles/search` from `python -m newswire_api` (one uvicorn process, a subprocess). One load
 generator for both: --clients asyncio tasks on httpx, each with its own keep-alive connection,
 sending the mix round-robin; every request's latency includes reading the whole response.
-Each round runs direct then api (warm-up first); the table gives the median over --rounds.
+Each round runs direct then api (warm-up first); the table gives the median over --rounds. Two
+mixes are measured: all searches, and the cursor pages alone (no facet aggregations), which
+shows what the facets cost.
 
     python benchmarks/api_latency.py [--docs 102125] [--clients 20] [--requests 4000]
 """
@@ -84,17 +86,12 @@ class Request:
     api_params: dict[str, Any]
     direct_body: bytes
 
-    @property
-    def kind(self) -> str:
-        return "cursor pages" if "cursor" in self.api_params else "first pages"
-
 
 @dataclass(frozen=True)
 class Run:
     p50_ms: float
     p99_ms: float
     requests_per_s: float
-    by_kind: dict[str, tuple[float, float]]  # kind: (p50 ms, p99 ms)
 
 
 def enriched_bbc(cache: Path) -> list[EnrichedArticle]:
@@ -184,7 +181,7 @@ async def measure(
     target: str, url: str, alias: str, requests: list[Request], *, clients: int, total: int
 ) -> Run:
     mix = itertools.cycle(requests)
-    latencies: list[tuple[str, float]] = []
+    latencies: list[float] = []
 
     async def client_loop(client: httpx.AsyncClient, quota: int) -> None:
         for _ in range(quota):
@@ -199,7 +196,7 @@ async def measure(
                     headers={"content-type": "application/json"},
                 )
             response.raise_for_status()
-            latencies.append((request.kind, time.perf_counter() - started))
+            latencies.append(time.perf_counter() - started)
 
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     sessions = [httpx.AsyncClient(base_url=url, timeout=60, limits=limits) for _ in range(clients)]
@@ -209,18 +206,12 @@ async def measure(
         elapsed = time.perf_counter() - started
     finally:
         await asyncio.gather(*(s.aclose() for s in sessions))
-    kinds = {kind for kind, _ in latencies}
+    latencies.sort()
     return Run(
-        *_percentiles([seconds for _, seconds in latencies]),
+        p50_ms=statistics.median(latencies) * 1000,
+        p99_ms=latencies[int(len(latencies) * 0.99) - 1] * 1000,
         requests_per_s=len(latencies) / elapsed,
-        by_kind={k: _percentiles([s for kind, s in latencies if kind == k]) for k in kinds},
     )
-
-
-def _percentiles(seconds: list[float]) -> tuple[float, float]:
-    """p50 and p99, in milliseconds."""
-    ordered = sorted(seconds)
-    return statistics.median(ordered) * 1000, ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000
 
 
 def _same_answers(api_url: str, es_url: str, alias: str, requests: list[Request]) -> None:
@@ -258,6 +249,39 @@ def start_api(settings: Settings, alias: str, port: int) -> subprocess.Popen[byt
     raise RuntimeError("the API did not become ready")
 
 
+def _compare(
+    alias: str, api_url: str, settings: Settings, requests: list[Request], args: argparse.Namespace
+) -> dict[str, list[Run]]:
+    runs: dict[str, list[Run]] = {"direct": [], "api": []}
+    for round_number in range(args.rounds):
+        for target, url in (("direct", settings.elasticsearch_url), ("api", api_url)):
+            warm_up = len(requests) * 5
+            asyncio.run(measure(target, url, alias, requests, clients=args.clients, total=warm_up))
+            run = asyncio.run(
+                measure(target, url, alias, requests, clients=args.clients, total=args.requests)
+            )
+            runs[target].append(run)
+            print(f"round {round_number + 1} {target}: {run}", file=sys.stderr)
+    return runs
+
+
+def _report(title: str, runs: dict[str, list[Run]]) -> None:
+    def median(target: str, field: str) -> float:
+        return statistics.median(getattr(run, field) for run in runs[target])
+
+    print(f"\n{title}\n{'target':8} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+    for target in ("direct", "api"):
+        print(
+            f"{target:8} {median(target, 'p50_ms'):8.1f} {median(target, 'p99_ms'):8.1f} "
+            f"{median(target, 'requests_per_s'):8.0f}"
+        )
+    print(
+        f"api/direct: p50 {median('api', 'p50_ms') / median('direct', 'p50_ms'):.2f}x, "
+        f"p99 {median('api', 'p99_ms') / median('direct', 'p99_ms'):.2f}x, "
+        f"throughput {median('api', 'requests_per_s') / median('direct', 'requests_per_s'):.2f}x"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -284,44 +308,26 @@ def main() -> int:
         api = start_api(settings, alias, args.port)
         requests = build_requests(api_url)
         _same_answers(api_url, settings.elasticsearch_url, alias, requests)
-        runs: dict[str, list[Run]] = {"direct": [], "api": []}
-        for round_number in range(args.rounds):
-            for target, url in (("direct", settings.elasticsearch_url), ("api", api_url)):
-                asyncio.run(
-                    measure(
-                        target, url, alias, requests, clients=args.clients, total=len(requests) * 5
-                    )
-                )
-                run = asyncio.run(
-                    measure(target, url, alias, requests, clients=args.clients, total=args.requests)
-                )
-                runs[target].append(run)
-                print(f"round {round_number + 1} {target}: {run}", file=sys.stderr)
+        mixes = {
+            "all searches (first pages with facets, and cursor pages)": requests,
+            "cursor pages only (no facets)": [r for r in requests if "cursor" in r.api_params],
+        }
+        results = {
+            mix: _compare(alias, api_url, settings, mix_requests, args)
+            for mix, mix_requests in mixes.items()
+        }
     finally:
         if api is not None:
             api.terminate()
             api.wait(timeout=30)
         client.options(ignore_status=404).indices.delete(index=index)
         client.close()
-
-    def median(target: str, field: str) -> float:
-        return statistics.median(getattr(run, field) for run in runs[target])
-
     print(
-        f"\n{args.docs} documents, {len(requests)} distinct searches, {args.clients} clients, "
-        f"{args.requests} requests per target and round, median of {args.rounds} rounds"
+        f"\n{args.docs} documents, {args.clients} clients, {args.requests} requests per target "
+        f"and round, median of {args.rounds} rounds"
     )
-    print(f"{'target':8} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
-    for target in ("direct", "api"):
-        print(
-            f"{target:8} {median(target, 'p50_ms'):8.1f} {median(target, 'p99_ms'):8.1f} "
-            f"{median(target, 'requests_per_s'):8.0f}"
-        )
-    print(
-        f"api/direct: p50 {median('api', 'p50_ms') / median('direct', 'p50_ms'):.2f}x, "
-        f"p99 {median('api', 'p99_ms') / median('direct', 'p99_ms'):.2f}x, "
-        f"throughput {median('api', 'requests_per_s') / median('direct', 'requests_per_s'):.2f}x"
-    )
+    for mix, runs in results.items():
+        _report(f"{mix}, {len(mixes[mix])} distinct", runs)
     return 0
 
 
