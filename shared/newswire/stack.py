@@ -22,6 +22,7 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from newswire.devservices.commands import selected_servers
+from newswire.service_process import stop_on_signals
 from newswire.settings import DevServicesSettings, Settings
 
 RESTART_DELAY_S = 2.0
@@ -203,8 +204,7 @@ def _up(args: argparse.Namespace) -> int:
     print(f"search page: http://{settings.api_host}:{settings.api_port}/")
     print(f"logs: {args.log_dir.resolve()}/<service>.log; Ctrl-C stops the pipeline")
     stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop_on_signals(stop.set)
     Supervisor(settings, args.log_dir).run(stop)
     return 0
 

@@ -6,11 +6,11 @@ import, which every other `newswire` command would otherwise pay.
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 from pathlib import Path
 
+from newswire.service_process import expose_metrics, stop_on_signals
 from newswire.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,18 +42,14 @@ def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from prometheus_client import start_http_server  # noqa: PLC0415
-
     from newswire_enrich.app import run_enrich  # noqa: PLC0415 (see the module docstring)
     from newswire_enrich.metrics import EnrichMetrics  # noqa: PLC0415
 
     settings = Settings()
     metrics = EnrichMetrics()
-    if settings.enrich_metrics_port:
-        start_http_server(settings.enrich_metrics_port, registry=metrics.registry)
+    expose_metrics(settings.enrich_metrics_port, metrics.registry)
     stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop_on_signals(stop.set)
     run_enrich(settings, stop, metrics)
     return 0
 

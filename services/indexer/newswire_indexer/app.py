@@ -6,15 +6,13 @@ copies the index behind the alias into a new one and switches the alias atomical
 
 import argparse
 import logging
-import signal
 import threading
-
-from prometheus_client import start_http_server
 
 from newswire import __version__
 from newswire.adapters.elasticsearch import create_client
 from newswire.adapters.kafka import create_consumer, create_producer, ensure_topics
 from newswire.article_index import ArticleIndex
+from newswire.service_process import expose_metrics, stop_on_signals
 from newswire.settings import Settings
 from newswire_indexer.batch import BatchPolicy
 from newswire_indexer.bulk import BulkWriter
@@ -56,11 +54,9 @@ def run_indexer(settings: Settings, stop: threading.Event, metrics: IndexerMetri
 def _serve(args: argparse.Namespace) -> int:
     settings = Settings()
     metrics = IndexerMetrics()
-    if settings.indexer_metrics_port:
-        start_http_server(settings.indexer_metrics_port, registry=metrics.registry)
+    expose_metrics(settings.indexer_metrics_port, metrics.registry)
     stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop_on_signals(stop.set)
     log.info(
         "indexing %s into %s (alias %s) at %s",
         settings.enriched_topic,

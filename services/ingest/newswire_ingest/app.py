@@ -8,13 +8,12 @@ stay in the inbox), or the folders can't be used.
 import argparse
 import contextlib
 import logging
-import signal
 from collections.abc import Iterator
 
 from kafka.errors import KafkaError
-from prometheus_client import start_http_server
 
 from newswire.adapters.kafka import create_producer, ensure_topics
+from newswire.service_process import expose_metrics, stop_on_signals
 from newswire.settings import Settings
 from newswire_ingest.inbox import Inbox, InboxSetupError
 from newswire_ingest.kafka_publisher import KafkaPublisher
@@ -52,10 +51,8 @@ def _ingest(args: argparse.Namespace) -> int:
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
     try:
         with ingest_service(settings, watch=not args.once) as service:
-            if settings.ingest_metrics_port:
-                start_http_server(settings.ingest_metrics_port, registry=service.metrics.registry)
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(signum, lambda *_: service.stop())
+            expose_metrics(settings.ingest_metrics_port, service.metrics.registry)
+            stop_on_signals(service.stop)
             log.info(
                 "ingesting %s into %s at %s",
                 settings.ingest_inbox,
