@@ -10,6 +10,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from newswire.enriched import EnrichedArticle
 from newswire.messages import DeadLetter
+from newswire_enrich.metrics import EnrichMetrics
 from newswire_enrich.service import EnrichService
 from tests.enrich_support import fake_enricher, raw_article
 
@@ -91,7 +92,9 @@ def article_record(
 
 
 def run_service(
-    batches: list[list[Record]], failing_topic: str | None = None
+    batches: list[list[Record]],
+    failing_topic: str | None = None,
+    metrics: EnrichMetrics | None = None,
 ) -> tuple[FakeConsumer, FakeProducer, list[str]]:
     events: list[str] = []
     stop = threading.Event()
@@ -105,6 +108,7 @@ def run_service(
         dlq_topic="dlq",
         batch_size=10,
         poll_timeout_s=0.01,
+        metrics=metrics,
     )
     service.run(stop)
     return consumer, producer, events
@@ -165,3 +169,17 @@ def test_each_partition_is_committed_one_past_its_last_record() -> None:
     batch.append(article_record(8, "E\n\nF."))
     consumer, _, _ = run_service([batch])
     assert {tp.partition: meta.offset for tp, meta in consumer.committed.items()} == {0: 9, 1: 4}
+
+
+def test_metrics_count_committed_messages_enriched_articles_and_dead_letters() -> None:
+    metrics = EnrichMetrics()
+    batch = [article_record(0, "One\n\nBody."), record(1, b"not json")]
+    run_service([batch, [article_record(2, "Two\n\nBody.")]], metrics=metrics)
+
+    def value(name: str, **labels: str) -> float | None:
+        return metrics.registry.get_sample_value(name, labels)
+
+    assert value("newswire_enrich_messages_total") == 3
+    assert value("newswire_enrich_articles_enriched_total") == 2
+    assert value("newswire_enrich_dead_letters_total", error_type="invalid_raw_message") == 1
+    assert value("newswire_enrich_batch_seconds_count") == 2

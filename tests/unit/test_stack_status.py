@@ -1,0 +1,53 @@
+"""`newswire status` reads each service's real /metrics endpoint into one line."""
+
+import socket
+from pathlib import Path
+
+from prometheus_client import start_http_server
+
+from newswire.settings import Settings
+from newswire.stack import status_line
+from newswire_enrich.metrics import EnrichMetrics
+from newswire_indexer.metrics import IndexerMetrics
+from newswire_ingest.metrics import IngestMetrics
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_status_line_counts_waiting_files_and_reads_every_service_metrics(
+    tmp_path: Path,
+) -> None:
+    inbox = tmp_path / "inbox"
+    (inbox / "world").mkdir(parents=True)
+    (inbox / "world" / "a.txt").write_text("A\n\nbody")
+    (inbox / ".b.txt.part").write_text("being written")
+    ingest, enrich, indexer = IngestMetrics(), EnrichMetrics(), IndexerMetrics()
+    ingest.files_published.inc(7)
+    ingest.files_failed.labels(error_type="binary").inc(2)
+    enrich.articles_enriched.inc(6)
+    indexer.documents_indexed.inc(5)
+    indexer.consumer_lag.set(1)
+    ports = {name: _free_port() for name in ("ingest", "enrich", "indexer", "api")}
+    for name, metrics in (("ingest", ingest), ("enrich", enrich), ("indexer", indexer)):
+        start_http_server(ports[name], addr="127.0.0.1", registry=metrics.registry)
+    settings = Settings(
+        ingest_inbox=inbox,
+        ingest_metrics_port=ports["ingest"],
+        enrich_metrics_port=ports["enrich"],
+        indexer_metrics_port=ports["indexer"],
+        api_port=ports["api"],  # nothing listens there
+    )
+
+    line = status_line(settings, alive={"ingest": True, "enrich": True, "indexer": True})
+
+    assert line.split(" | ") == [
+        f"inbox {inbox}: 1 waiting",
+        "ingest: published 7, failed 2",
+        "enrich: enriched 6, dead letters 0",
+        "indexer: indexed 5, lag 1, dead letters 0",
+        "api: not answering (down)",
+    ]
