@@ -8,7 +8,6 @@ status line once, from another terminal.
 """
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
@@ -184,20 +183,24 @@ class Supervisor:
                 child.process.wait()
 
 
-def _servers_needed() -> list[str]:
-    needed = []
-    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        needed.append("kafka")
-    if not os.environ.get("ELASTICSEARCH_URL"):
-        needed.append("elasticsearch")
-    return needed
+def _servers_needed(settings: Settings) -> set[str]:
+    """The local servers to start: those the environment does not point elsewhere."""
+    configured = settings.model_fields_set
+    return {
+        name
+        for name, field_name in (
+            ("kafka", "kafka_bootstrap_servers"),
+            ("elasticsearch", "elasticsearch_url"),
+        )
+        if field_name not in configured
+    }
 
 
 def _up(args: argparse.Namespace) -> int:
     settings = Settings()
     dev_settings = DevServicesSettings()
     for server in selected_servers(None, dev_settings):
-        if server.name in _servers_needed():
+        if server.name in _servers_needed(settings):
             print(server.up().describe())
     settings.ingest_inbox.mkdir(parents=True, exist_ok=True)
     print(f"drop article files into {settings.ingest_inbox.resolve()}")
