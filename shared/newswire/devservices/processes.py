@@ -82,11 +82,7 @@ class ManagedProcess:
             pid = int(self.pid_file.read_text(encoding="utf-8").strip())
         except (OSError, ValueError):
             return None
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            cmdline = []
-        if is_alive(pid) and service_marker(self.name).encode() in cmdline:
+        if is_alive(pid) and self._carries_marker(pid):
             return pid
         self.pid_file.unlink(missing_ok=True)
         return None
@@ -111,7 +107,21 @@ class ManagedProcess:
                 start_new_session=True,
             )
         self.pid_file.write_text(f"{process.pid}\n", encoding="utf-8")
+        # Popen returns once exec has begun, but /proc/<pid>/cmdline may still be empty for an
+        # instant; until it shows the marker, running_pid() would take the file for stale.
+        deadline = time.monotonic() + 5.0
+        while not self._carries_marker(process.pid) and time.monotonic() < deadline:
+            if not is_alive(process.pid):
+                break
+            time.sleep(0.005)
         return process.pid
+
+    def _carries_marker(self, pid: int) -> bool:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return service_marker(self.name).encode() in cmdline
 
     def stop(self, grace_s: float = 30.0) -> bool:
         """SIGTERM the server, SIGKILL it after `grace_s`; True if one was running.
