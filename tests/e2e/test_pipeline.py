@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,15 +18,11 @@ from typing import Any
 
 import pytest
 
+from tests.network import free_port
+
 pytestmark = pytest.mark.integration
 
 SAMPLE = "trtworld-2024-09-11-pezeshkian-iraq.txt"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _get_json(url: str) -> Any:
@@ -55,7 +50,7 @@ def test_dropped_files_become_searchable_and_leave_the_inbox(
     index_name: str,
     shared_dir: Path,
 ) -> None:
-    api_port = _free_port()
+    api_port = free_port()
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
@@ -67,9 +62,9 @@ def test_dropped_files_become_searchable_and_leave_the_inbox(
         "NEWSWIRE_INDEX_ALIAS": f"{index_name}-alias",
         "NEWSWIRE_ENRICH_GROUP_ID": f"{index_name}-enrich",
         "NEWSWIRE_INDEXER_GROUP_ID": f"{index_name}-indexer",
-        "NEWSWIRE_INGEST_METRICS_PORT": str(_free_port()),
-        "NEWSWIRE_ENRICH_METRICS_PORT": str(_free_port()),
-        "NEWSWIRE_INDEXER_METRICS_PORT": str(_free_port()),
+        "NEWSWIRE_INGEST_METRICS_PORT": str(free_port()),
+        "NEWSWIRE_ENRICH_METRICS_PORT": str(free_port()),
+        "NEWSWIRE_INDEXER_METRICS_PORT": str(free_port()),
         "NEWSWIRE_API_PORT": str(api_port),
     }
     (tmp_path / "inbox" / "world").mkdir(parents=True)

@@ -4,7 +4,6 @@ serving the BBC corpus and the reference sample from a real Elasticsearch node."
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.api_support import SearchCorpus, search_corpus
+from tests.network import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -37,17 +37,10 @@ def corpus(elasticsearch_url: str, shared_dir: Path) -> Iterator[SearchCorpus]:
         yield loaded
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def base_url(corpus: SearchCorpus, elasticsearch_url: str) -> Iterator[str]:
     """The API started the way docker-compose starts it, as its own process."""
-    port = _free_port()
+    port = free_port()
     env = os.environ | {
         "ELASTICSEARCH_URL": elasticsearch_url,
         "NEWSWIRE_INDEX_ALIAS": corpus.alias,

@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ from newswire.settings import DevServicesSettings, Settings
 from newswire_indexer.app import run_indexer
 from newswire_indexer.metrics import IndexerMetrics
 from tests.builders import enriched_bbc_articles
+from tests.network import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -184,20 +184,14 @@ def test_documents_the_mapping_rejects_go_to_the_dlq_and_their_neighbours_are_in
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def private_elasticsearch(tmp_path: Path) -> Iterator[ElasticsearchNode]:
     """A node of our own, so this test can stop and restart it without disturbing others."""
     node = ElasticsearchNode(
         DevServicesSettings(
             home=tmp_path / "es",
-            elasticsearch_port=_free_port(),
-            elasticsearch_transport_port=_free_port(),
+            elasticsearch_port=free_port(),
+            elasticsearch_transport_port=free_port(),
             elasticsearch_heap="512m",
         )
     )

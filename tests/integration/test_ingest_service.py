@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ from newswire.messages import DeadLetter, RawArticle
 from newswire.settings import Settings
 from newswire_ingest.app import ingest_service
 from newswire_ingest.service import IngestService
+from tests.network import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -328,13 +328,6 @@ def ingest_once_in_a_process(settings: Settings) -> int:
     return once.returncode
 
 
-def unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def scraped(port: int, metric: str) -> float | None:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as page:
@@ -350,7 +343,7 @@ def test_a_service_killed_while_files_await_their_ack_loses_nothing_after_a_rest
 ) -> None:
     shutil.copytree(shared_dir / "corpora/bbc", settings.ingest_inbox)
     dropped = files_under(settings.ingest_inbox)
-    port = unused_port()
+    port = free_port()
     service = subprocess.Popen(
         [sys.executable, "-m", "newswire_ingest"],
         env=service_environment(settings, NEWSWIRE_INGEST_METRICS_PORT=str(port)),
@@ -402,7 +395,7 @@ def test_ingest_once_exits_non_zero_and_keeps_the_files_when_kafka_is_unreachabl
     settings: Settings,
 ) -> None:
     drop(settings, "a.txt", b"A story.\n")
-    nowhere = settings.model_copy(update={"kafka_bootstrap_servers": f"127.0.0.1:{unused_port()}"})
+    nowhere = settings.model_copy(update={"kafka_bootstrap_servers": f"127.0.0.1:{free_port()}"})
 
     assert ingest_once_in_a_process(nowhere) == 1
     assert files_under(settings.ingest_inbox) == {"a.txt": b"A story.\n"}

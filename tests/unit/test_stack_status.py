@@ -1,6 +1,5 @@
 """`newswire status` reads each service's real /metrics endpoint into one line."""
 
-import socket
 from pathlib import Path
 
 from prometheus_client import start_http_server
@@ -10,12 +9,7 @@ from newswire.stack import status_line
 from newswire_enrich.metrics import EnrichMetrics
 from newswire_indexer.metrics import IndexerMetrics
 from newswire_ingest.metrics import IngestMetrics
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.network import free_port
 
 
 def test_the_status_line_counts_waiting_files_and_reads_every_service_metrics(
@@ -31,7 +25,7 @@ def test_the_status_line_counts_waiting_files_and_reads_every_service_metrics(
     enrich.articles_enriched.inc(6)
     indexer.documents_indexed.inc(5)
     indexer.consumer_lag.set(1)
-    ports = {name: _free_port() for name in ("ingest", "enrich", "indexer", "api")}
+    ports = {name: free_port() for name in ("ingest", "enrich", "indexer", "api")}
     for name, metrics in (("ingest", ingest), ("enrich", enrich), ("indexer", indexer)):
         start_http_server(ports[name], addr="127.0.0.1", registry=metrics.registry)
     settings = Settings(
