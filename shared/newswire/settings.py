@@ -33,6 +33,21 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("ELASTICSEARCH_URL", "NEWSWIRE_ELASTICSEARCH_URL"),
         description="Base URL of the Elasticsearch cluster.",
     )
+    event_log: Literal["auto", "kafka", "embedded"] = Field(
+        default="auto",
+        description="Where messages travel: `kafka`, or `embedded` (a SQLite log in the data "
+        "directory). `auto`: Kafka when KAFKA_BOOTSTRAP_SERVERS is set, else embedded.",
+    )
+    search_index: Literal["auto", "elasticsearch", "embedded"] = Field(
+        default="auto",
+        description="Where articles are indexed and searched: `elasticsearch`, or `embedded` (a "
+        "SQLite FTS5 index in the data directory). `auto`: Elasticsearch when ELASTICSEARCH_URL "
+        "is set, else embedded.",
+    )
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="State of the embedded event log and search index (one folder).",
+    )
     raw_topic: str = Field(default="articles.raw", description="Topic of raw articles.")
     enriched_topic: str = Field(
         default="articles.enriched", description="Topic of enriched articles (public contract)."
@@ -180,6 +195,26 @@ class Settings(BaseSettings):
         default=False,
         description="Log every request (uvicorn's access log); /metrics counts them either way.",
     )
+
+    def uses_kafka(self) -> bool:
+        """Kafka when chosen, or when `auto` and a broker is configured."""
+        if self.event_log == "auto":
+            return "kafka_bootstrap_servers" in self.model_fields_set
+        return self.event_log == "kafka"
+
+    def uses_elasticsearch(self) -> bool:
+        """Elasticsearch when chosen, or when `auto` and a cluster is configured."""
+        if self.search_index == "auto":
+            return "elasticsearch_url" in self.model_fields_set
+        return self.search_index == "elasticsearch"
+
+    @property
+    def event_log_path(self) -> Path:
+        return self.data_dir / "event-log.sqlite3"
+
+    @property
+    def search_index_path(self) -> Path:
+        return self.data_dir / "search-index.sqlite3"
 
 
 class DevServicesSettings(BaseSettings):

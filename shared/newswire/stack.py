@@ -1,13 +1,18 @@
-"""`newswire up` and `newswire status`: the whole pipeline on one machine, supervised.
+"""`newswire run`, `newswire up` and `newswire status`: the whole pipeline on one machine,
+supervised.
 
-`up` makes sure Kafka and Elasticsearch are there (the local dev-services, unless
-KAFKA_BOOTSTRAP_SERVERS / ELASTICSEARCH_URL name other ones), starts the four services as child
-processes with their logs in one folder, restarts one that dies, prints a status line, and on
-Ctrl-C / SIGTERM stops them all (each flushes and commits on SIGTERM). `status` prints the same
-status line once, from another terminal.
+`run` needs nothing but Python: the services talk through the embedded event log and index into
+the embedded search index, both in the data directory (unless KAFKA_BOOTSTRAP_SERVERS /
+ELASTICSEARCH_URL name a broker or cluster: switching is only configuration). `up` is the same
+on Kafka and Elasticsearch: it makes sure they are there (the local dev-services, unless those
+variables name other ones). Both start the four services as child processes with their logs in
+one folder, restart one that dies, print a status line, and on Ctrl-C / SIGTERM stop them all
+(each flushes and commits on SIGTERM). `status` prints the same status line once, from another
+terminal.
 """
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -113,6 +118,7 @@ def status_line(settings: Settings, alive: dict[str, bool] | None = None) -> str
 class _Child:
     spec: ServiceSpec
     log_file: Path
+    env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     died_at: float | None = None
@@ -124,6 +130,7 @@ class _Child:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                env=self.env,
             )
         self.died_at = None
 
@@ -135,12 +142,14 @@ class _Child:
 class Supervisor:
     settings: Settings
     log_dir: Path
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     children: list[_Child] = field(default_factory=list)
 
     def run(self, stop: threading.Event) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.children = [
-            _Child(spec, self.log_dir / f"{spec.name}.log") for spec in service_specs(self.settings)
+            _Child(spec, self.log_dir / f"{spec.name}.log", self.env)
+            for spec in service_specs(self.settings)
         ]
         for child in self.children:
             child.start()
@@ -202,14 +211,31 @@ def _up(args: argparse.Namespace) -> int:
     for server in selected_servers(None, dev_settings):
         if server.name in _servers_needed(settings):
             print(server.up().describe())
+    # The children must use what `up` just made sure of, whatever `auto` would choose.
+    env = {**os.environ, "NEWSWIRE_EVENT_LOG": "kafka", "NEWSWIRE_SEARCH_INDEX": "elasticsearch"}
+    _supervise(settings, args.log_dir, env)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = Settings()
+    log_place = "Kafka" if settings.uses_kafka() else "embedded log"
+    index_place = "Elasticsearch" if settings.uses_elasticsearch() else "embedded index"
+    if not (settings.uses_kafka() and settings.uses_elasticsearch()):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        print(f"state: {settings.data_dir.resolve()} ({log_place}, {index_place})")
+    _supervise(settings, args.log_dir, dict(os.environ))
+    return 0
+
+
+def _supervise(settings: Settings, log_dir: Path, env: dict[str, str]) -> None:
     settings.ingest_inbox.mkdir(parents=True, exist_ok=True)
     print(f"drop article files into {settings.ingest_inbox.resolve()}")
     print(f"search page: http://{settings.api_host}:{settings.api_port}/")
-    print(f"logs: {args.log_dir.resolve()}/<service>.log; Ctrl-C stops the pipeline")
+    print(f"logs: {log_dir.resolve()}/<service>.log; Ctrl-C stops the pipeline")
     stop = threading.Event()
     stop_on_signals(stop.set)
-    Supervisor(settings, args.log_dir).run(stop)
-    return 0
+    Supervisor(settings, log_dir, env).run(stop)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -218,6 +244,13 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    run = subcommands.add_parser(
+        "run",
+        help="run the whole pipeline here on embedded parts (nothing to install)",
+        description=__doc__,
+    )
+    run.add_argument("--log-dir", type=Path, default=Path("logs"), help="default ./logs")
+    run.set_defaults(handler=_run)
     up = subcommands.add_parser(
         "up", help="run the whole pipeline here (Kafka and Elasticsearch too)", description=__doc__
     )

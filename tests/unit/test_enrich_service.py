@@ -1,14 +1,15 @@
-"""The service loop against fake Kafka clients: what is produced, dead-lettered and committed."""
+"""The service loop against a fake event log: what is produced, dead-lettered and committed."""
 
 import base64
 import threading
+from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import pytest
-from kafka.errors import KafkaTimeoutError
-from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from newswire.enriched import EnrichedArticle
+from newswire.event_log import EventLogError, PartitionKey
 from newswire.messages import DeadLetter
 from newswire_enrich.metrics import EnrichMetrics
 from newswire_enrich.service import EnrichService
@@ -24,18 +25,21 @@ class Record:
     value: bytes | None
 
 
-@dataclass
-class Send:
-    topic: str
-    key: bytes | None
-    value: bytes
-    events: list[str]
-    fails: bool = False
+class Send(Future[None]):
+    """A send that is acknowledged (or fails) when the service asks for its outcome."""
 
-    def get(self, timeout: float | None = None) -> None:
-        if self.fails:
-            raise KafkaTimeoutError("not acknowledged")
-        self.events.append(f"acknowledged {self.topic}")
+    def __init__(
+        self, topic: str, key: bytes | None, value: bytes, events: list[str], fails: bool
+    ) -> None:
+        super().__init__()
+        self.topic, self.key, self.value = topic, key, value
+        self._events = events
+        self._fails = fails
+
+    def result(self, timeout: float | None = None) -> None:
+        if self._fails:
+            raise EventLogError("not acknowledged")
+        self._events.append(f"acknowledged {self.topic}")
 
 
 @dataclass
@@ -44,13 +48,15 @@ class FakeProducer:
     failing_topic: str | None = None
     sent: list[Send] = field(default_factory=list)
 
-    def send(self, topic: str, *, key: bytes | None, value: bytes) -> Send:
-        """Keywords only: kafka-python's second positional parameter is the value, not the key."""
+    def send(self, topic: str, key: bytes | None, value: bytes) -> Send:
         self.sent.append(Send(topic, key, value, self.events, fails=topic == self.failing_topic))
         return self.sent[-1]
 
     def flush(self) -> None:
         self.events.append("flush")
+
+    def close(self, timeout_s: float | None = None) -> None:
+        pass
 
     def on(self, topic: str) -> list[Send]:
         return [send for send in self.sent if send.topic == topic]
@@ -61,19 +67,34 @@ class FakeConsumer:
     events: list[str]
     batches: list[list[Record]]
     stop: threading.Event
-    committed: dict[TopicPartition, OffsetAndMetadata] = field(default_factory=dict)
+    committed: dict[PartitionKey, int] = field(default_factory=dict)
 
-    def poll(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Record]]:
+    def poll(self, timeout_s: float, max_records: int) -> list[Record]:
         if not self.batches:
             self.stop.set()
-            return {}
+            return []
         batch = self.batches.pop(0)
         assert len(batch) <= max_records
-        return {TopicPartition("raw", 0): batch}
+        return batch
 
-    def commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+    def commit(self, next_offsets: Mapping[PartitionKey, int]) -> None:
         self.events.append("commit")
-        self.committed.update(offsets)
+        self.committed.update(next_offsets)
+
+    def pause_all(self) -> None:
+        pass
+
+    def resume_all(self) -> None:
+        pass
+
+    def seek(self, topic: str, partition: int, offset: int) -> None:
+        pass
+
+    def lag(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        pass
 
 
 def record(offset: int, value: bytes | None, partition: int = 0) -> Record:
@@ -128,11 +149,11 @@ def test_offsets_are_committed_only_after_every_send_is_acknowledged() -> None:
     assert events[0] == "flush"
     assert events[-1] == "commit"
     assert sorted(events[1:-1]) == ["acknowledged dlq", "acknowledged enriched"]
-    assert consumer.committed == {TopicPartition("raw", 0): OffsetAndMetadata(2, "", -1)}
+    assert consumer.committed == {("raw", 0): 2}
 
 
-def test_a_send_kafka_does_not_acknowledge_stops_the_service_without_committing() -> None:
-    with pytest.raises(KafkaTimeoutError):
+def test_a_send_the_log_does_not_acknowledge_stops_the_service_without_committing() -> None:
+    with pytest.raises(EventLogError):
         run_service([[article_record(0, "One\n\nBody.")]], failing_topic="enriched")
 
 
@@ -151,7 +172,7 @@ def test_poison_messages_go_to_the_dlq_with_the_original_and_the_loop_goes_on() 
     assert letter.source == "kafka:raw/0/0"
     assert base64.b64decode(letter.original_base64 or "") == b"{not json"
     assert len(producer.on("enriched")) == 1
-    assert consumer.committed[TopicPartition("raw", 0)].offset == 3
+    assert consumer.committed[("raw", 0)] == 3
 
 
 def test_a_broken_feed_line_is_dead_lettered_alone_with_its_text() -> None:
@@ -168,7 +189,7 @@ def test_each_partition_is_committed_one_past_its_last_record() -> None:
     batch = [article_record(7, "A\n\nB."), article_record(3, "C\n\nD.", partition=1)]
     batch.append(article_record(8, "E\n\nF."))
     consumer, _, _ = run_service([batch])
-    assert {tp.partition: meta.offset for tp, meta in consumer.committed.items()} == {0: 9, 1: 4}
+    assert consumer.committed == {("raw", 0): 9, ("raw", 1): 4}
 
 
 def test_metrics_count_committed_messages_enriched_articles_and_dead_letters() -> None:

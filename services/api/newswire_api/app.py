@@ -1,39 +1,53 @@
 """Wiring the search API: `create_app(settings)` builds the whole application from settings alone,
-so tests point it at an index alias of their own."""
+so tests point it at an index of their own. The back-end is Elasticsearch or the embedded index,
+as `settings` choose; the API is the same on both."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from elasticsearch import Elasticsearch
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from newswire import __version__
 from newswire.settings import Settings
-from newswire_api.article_search import ArticleSearch, create_search_client
 from newswire_api.errors import add_exception_handlers
 from newswire_api.metrics import ApiMetrics, RequestMetricsMiddleware
+from newswire_api.ports import ArticleSearch
 from newswire_api.routes import PAGE_DIR, create_router
 
-DESCRIPTION = """Read-only search over enriched news articles (the `articles` alias).
+DESCRIPTION = """Read-only search over enriched news articles.
 
 The search page is at [/](/). Every invalid parameter is answered with 422 and a `detail`
-saying what to change; 503 means Elasticsearch is unreachable or nothing is indexed yet."""
+saying what to change; 503 means the search index is unreachable or nothing is indexed yet."""
 
 
-def create_app(settings: Settings, client: Elasticsearch | None = None) -> FastAPI:
-    client = client or create_search_client(settings)
+def open_article_search(settings: Settings) -> ArticleSearch:
+    """The search back-end `settings` choose: Elasticsearch, or the embedded SQLite index."""
+    if settings.uses_elasticsearch():
+        from newswire_api.article_search import (  # noqa: PLC0415 (only the back-end in use)
+            ElasticsearchArticleSearch,
+            create_search_client,
+        )
+
+        return ElasticsearchArticleSearch(create_search_client(settings), settings.index_alias)
+    from newswire_api.embedded_search import EmbeddedArticleSearch  # noqa: PLC0415
+
+    return EmbeddedArticleSearch(settings.search_index_path, settings.api_search_timeout_s)
+
+
+def create_app(settings: Settings, search: ArticleSearch | None = None) -> FastAPI:
+    search = search or open_article_search(settings)
     metrics = ApiMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        client.close()
+        search.close()
 
     app = FastAPI(
         title="Newswire search API", version=__version__, description=DESCRIPTION, lifespan=lifespan
     )
-    app.include_router(create_router(ArticleSearch(client, settings.index_alias), metrics))
+    app.include_router(create_router(search, metrics))
     app.mount("/static", StaticFiles(directory=PAGE_DIR), name="static")
     add_exception_handlers(app)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)

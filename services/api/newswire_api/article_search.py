@@ -1,4 +1,4 @@
-"""The search API's one adapter: read-only queries to Elasticsearch behind the articles alias."""
+"""The search API on Elasticsearch: read-only queries behind the articles alias."""
 
 from typing import Any
 
@@ -6,6 +6,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from newswire.enriched import EnrichedArticle
 from newswire.settings import Settings
+from newswire_api.ports import ArticleNotFoundError
 from newswire_api.responses import (
     EntitiesResponse,
     SearchResponse,
@@ -26,11 +27,6 @@ MAX_ID_BYTES = 512
 SIMILAR_BY_TOP_ENTITIES = 5
 
 
-class ArticleNotFoundError(LookupError):
-    def __init__(self, article_id: str) -> None:
-        super().__init__(f"no article has id {article_id!r}: ids come from search results")
-
-
 def create_search_client(settings: Settings) -> Elasticsearch:
     # No retries: a person is waiting, and the search either answers in time or the API says
     # so (503). One pooled connection per worker thread of the HTTP layer (40 in AnyIO's pool).
@@ -43,7 +39,7 @@ def create_search_client(settings: Settings) -> Elasticsearch:
     )
 
 
-class ArticleSearch:
+class ElasticsearchArticleSearch:
     def __init__(self, client: Elasticsearch, alias: str) -> None:
         self._client = client
         self._alias = alias
@@ -74,6 +70,9 @@ class ArticleSearch:
     def is_ready(self) -> bool:
         """Elasticsearch answers and the alias exists (connection errors propagate)."""
         return bool(self._client.indices.exists_alias(name=self._alias))
+
+    def close(self) -> None:
+        self._client.close()
 
     def _search(self, body: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self._client.search(index=self._alias, body=body).body

@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from newswire_api.article_search import ArticleNotFoundError
+from newswire_api.ports import ArticleNotFoundError, SearchUnavailableError
 from newswire_api.responses import Problem
 from newswire_api.search_request import InvalidSearchError
 
@@ -38,6 +38,7 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TransportConnectionError, _unavailable)
     app.add_exception_handler(ConnectionTimeout, _unavailable)
     app.add_exception_handler(ApiError, _refused)  # type: ignore[arg-type]
+    app.add_exception_handler(SearchUnavailableError, _index_unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -69,6 +70,11 @@ async def _not_found(request: Request, error: ArticleNotFoundError) -> JSONRespo
 async def _unavailable(request: Request, error: Exception) -> JSONResponse:
     log.warning("Elasticsearch unavailable: %s", error)
     return problem(503, "search is unavailable right now (Elasticsearch did not answer in time)")
+
+
+async def _index_unavailable(request: Request, error: Exception) -> JSONResponse:
+    log.warning("search index unavailable: %s", error)
+    return problem(503, f"search is unavailable right now: {error}")
 
 
 async def _refused(request: Request, error: ApiError) -> JSONResponse:

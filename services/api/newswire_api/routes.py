@@ -12,9 +12,9 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from newswire.enriched import EnrichedArticle
-from newswire_api.article_search import ArticleSearch
 from newswire_api.errors import problem
 from newswire_api.metrics import ApiMetrics
+from newswire_api.ports import ArticleSearch
 from newswire_api.responses import (
     EntitiesResponse,
     Health,

@@ -1,11 +1,11 @@
-"""Wiring enrichment to its inputs and outputs: Kafka for the service, files for `parse`."""
+"""Wiring enrichment to its inputs and outputs: the event log for the service, files for `parse`."""
 
 import logging
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from newswire.adapters.kafka import create_consumer, create_producer, ensure_topics
+from newswire.backends import open_event_log
 from newswire.enriched import EnrichedArticle
 from newswire.settings import Settings
 from newswire_enrich.enrichment import ArticleEnricher
@@ -33,15 +33,17 @@ def run_enrich(
     """Run one enrich replica until `stop` is set; everything it needs comes from `settings`."""
     # The models load before the consumer joins the group, so no partition waits on them.
     enricher = create_enricher(settings)
-    ensure_topics(settings, [settings.raw_topic, settings.enriched_topic, settings.dlq_topic])
-    consumer = create_consumer(
-        settings, settings.enrich_group_id, [settings.raw_topic], client_id="newswire-enrich"
+    event_log = open_event_log(settings)
+    event_log.ensure_topics([settings.raw_topic, settings.enriched_topic, settings.dlq_topic])
+    consumer = event_log.consumer(
+        settings.enrich_group_id, [settings.raw_topic], client_id="newswire-enrich"
     )
-    producer = create_producer(settings, client_id="newswire-enrich")
+    producer = event_log.producer(client_id="newswire-enrich")
     log.info(
-        "enriching %s into %s with %s (group %s)",
+        "enriching %s into %s on %s with %s (group %s)",
         settings.raw_topic,
         settings.enriched_topic,
+        event_log.describe(),
         enricher.pipeline.model_id,
         settings.enrich_group_id,
     )
@@ -58,7 +60,7 @@ def run_enrich(
     try:
         service.run(stop)
     finally:
-        consumer.close(autocommit=False)
+        consumer.close()
         producer.close()
 
 

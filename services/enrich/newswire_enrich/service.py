@@ -1,7 +1,8 @@
 """The enrich loop: poll `articles.raw`, enrich the batch, produce, and only then commit.
 
 Every message of a batch ends up acknowledged on `articles.enriched` or `articles.dlq` before its
-offset is committed (at-least-once). If a send fails the process stops without committing, and
+offset is committed (at-least-once), on Kafka and on the embedded log alike. If a send fails the
+process stops without committing, and
 the batch is enriched again on restart; the article id as key makes that replay harmless.
 """
 
@@ -9,15 +10,18 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 
-from kafka import KafkaConsumer, KafkaProducer
-from kafka.consumer.fetcher import ConsumerRecord
-from kafka.errors import CommitFailedError
-from kafka.producer.future import FutureRecordMetadata
-from kafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import ValidationError
 
 from newswire import __version__
+from newswire.event_log import (
+    CommitRefusedError,
+    EventConsumer,
+    EventProducer,
+    PartitionKey,
+    Record,
+)
 from newswire.messages import DeadLetter, RawArticle
 from newswire_enrich.enrichment import ArticleEnricher, Rejection
 from newswire_enrich.metrics import EnrichMetrics
@@ -28,8 +32,8 @@ log = logging.getLogger(__name__)
 class EnrichService:
     def __init__(
         self,
-        consumer: KafkaConsumer,
-        producer: KafkaProducer,
+        consumer: EventConsumer,
+        producer: EventProducer,
         enricher: ArticleEnricher,
         *,
         enriched_topic: str,
@@ -44,23 +48,20 @@ class EnrichService:
         self._enriched_topic = enriched_topic
         self._dlq_topic = dlq_topic
         self._batch_size = batch_size
-        self._poll_timeout_ms = int(poll_timeout_s * 1000)
+        self._poll_timeout_s = poll_timeout_s
         self.metrics = metrics or EnrichMetrics()
 
     def run(self, stop: threading.Event) -> None:
         """Enrich until `stop` is set; the batch in hand is finished and committed first."""
         while not stop.is_set():
-            polled = self._consumer.poll(
-                timeout_ms=self._poll_timeout_ms, max_records=self._batch_size
-            )
-            records = [record for records in polled.values() for record in records]
+            records = self._consumer.poll(self._poll_timeout_s, self._batch_size)
             if records:
                 self.process(records)
 
-    def process(self, records: Sequence[ConsumerRecord]) -> None:
+    def process(self, records: Sequence[Record]) -> None:
         started = time.monotonic()
-        sends: list[FutureRecordMetadata] = []
-        raws: list[tuple[ConsumerRecord, RawArticle]] = []
+        sends: list[Future[None]] = []
+        raws: list[tuple[Record, RawArticle]] = []
         for record in records:
             try:
                 raws.append((record, RawArticle.model_validate_json(record.value or b"")))
@@ -73,13 +74,13 @@ class EnrichService:
             for article in enrichment.articles:
                 value = article.model_dump_json().encode()
                 key = article.id.encode()
-                sends.append(self._producer.send(self._enriched_topic, key=key, value=value))
+                sends.append(self._producer.send(self._enriched_topic, key, value))
             for rejection in enrichment.rejections:
                 sends.append(self._dead_letter(record, rejection))
             articles += len(enrichment.articles)
         self._producer.flush()
         for send in sends:
-            send.get()  # raises if Kafka did not acknowledge it: then nothing is committed
+            send.result()  # raises if the log did not acknowledge it: then nothing is committed
         self._commit(records)
         self.metrics.messages.inc(len(records))
         self.metrics.articles_enriched.inc(articles)
@@ -92,7 +93,7 @@ class EnrichService:
             time.monotonic() - started,
         )
 
-    def _dead_letter(self, record: ConsumerRecord, rejection: Rejection) -> FutureRecordMetadata:
+    def _dead_letter(self, record: Record, rejection: Rejection) -> "Future[None]":
         source = f"kafka:{record.topic}/{record.partition}/{record.offset}"
         log.warning("dead letter for %s: %s: %s", source, rejection.error_type, rejection.reason)
         self.metrics.dead_letters.labels(error_type=rejection.error_type).inc()
@@ -111,18 +112,16 @@ class EnrichService:
             original_base64=DeadLetter.encode_original(original),
         )
         value = letter.model_dump_json().encode()
-        return self._producer.send(self._dlq_topic, key=record.key, value=value)
+        return self._producer.send(self._dlq_topic, record.key, value)
 
-    def _commit(self, records: Sequence[ConsumerRecord]) -> None:
-        next_offsets: dict[TopicPartition, int] = {}
+    def _commit(self, records: Sequence[Record]) -> None:
+        next_offsets: dict[PartitionKey, int] = {}
         for record in records:
-            partition = TopicPartition(record.topic, record.partition)
+            partition = (record.topic, record.partition)
             next_offsets[partition] = max(next_offsets.get(partition, 0), record.offset + 1)
         try:
-            self._consumer.commit(
-                {tp: OffsetAndMetadata(offset, "", -1) for tp, offset in next_offsets.items()}
-            )
-        except CommitFailedError as error:
+            self._consumer.commit(next_offsets)
+        except CommitRefusedError as error:
             # The partitions moved to another replica meanwhile; it enriches the batch again
             # from the last commit, which consumers absorb by keying on the article id.
             log.warning("offset commit refused after a rebalance: %s", error)

@@ -10,33 +10,47 @@ import threading
 
 from newswire import __version__
 from newswire.adapters.elasticsearch import create_client
-from newswire.adapters.kafka import create_consumer, create_producer, ensure_topics
 from newswire.article_index import ArticleIndex
+from newswire.backends import open_event_log
 from newswire.service_process import expose_metrics, stop_on_signals
 from newswire.settings import Settings
 from newswire_indexer.batch import BatchPolicy
 from newswire_indexer.bulk import BulkWriter
 from newswire_indexer.metrics import IndexerMetrics
+from newswire_indexer.ports import DocumentWriter
 from newswire_indexer.service import DeadLetterSink, Indexer
 
 log = logging.getLogger(__name__)
 
 
-def run_indexer(settings: Settings, stop: threading.Event, metrics: IndexerMetrics) -> None:
-    """Run one indexer until `stop` is set; everything it needs comes from `settings`."""
+def open_document_writer(settings: Settings, metrics: IndexerMetrics) -> DocumentWriter:
+    """The index `settings` choose: Elasticsearch (index and alias created if missing), or the
+    embedded SQLite index in the data directory."""
+    if not settings.uses_elasticsearch():
+        from newswire_indexer.embedded_writer import (  # noqa: PLC0415 (only the one in use)
+            EmbeddedDocumentWriter,
+        )
+
+        return EmbeddedDocumentWriter(settings.search_index_path)
     client = create_client(settings)
     ArticleIndex(client, settings.index_alias, settings.index_name).ensure()
-    ensure_topics(settings, [settings.enriched_topic, settings.dlq_topic])
-    consumer = create_consumer(
-        settings, settings.indexer_group_id, [settings.enriched_topic], client_id="newswire-indexer"
-    )
-    producer = create_producer(settings, client_id="newswire-indexer")
-    writer = BulkWriter(
+    return BulkWriter(
         client,
         settings.index_alias,
         settings.indexer_max_backoff_s,
         on_retry=lambda _: metrics.retries.inc(),
     )
+
+
+def run_indexer(settings: Settings, stop: threading.Event, metrics: IndexerMetrics) -> None:
+    """Run one indexer until `stop` is set; everything it needs comes from `settings`."""
+    writer = open_document_writer(settings, metrics)
+    event_log = open_event_log(settings)
+    event_log.ensure_topics([settings.enriched_topic, settings.dlq_topic])
+    consumer = event_log.consumer(
+        settings.indexer_group_id, [settings.enriched_topic], client_id="newswire-indexer"
+    )
+    producer = event_log.producer(client_id="newswire-indexer")
     policy = BatchPolicy(
         max_docs=settings.indexer_batch_max_docs,
         max_bytes=settings.indexer_batch_max_bytes,
@@ -46,9 +60,9 @@ def run_indexer(settings: Settings, stop: threading.Event, metrics: IndexerMetri
     try:
         Indexer(consumer, writer, sink, policy, metrics).run(stop)
     finally:
-        consumer.close(autocommit=False)
+        consumer.close()
         producer.close()
-        client.close()
+        writer.close()
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from elasticsearch import ApiError, Elasticsearch
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
 
 from newswire_indexer.batch import PendingDocument
+from newswire_indexer.ports import BulkOutcome, Rejection
 
 log = logging.getLogger(__name__)
 
@@ -28,20 +29,6 @@ TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 class TransientBulkError(Exception):
     """Elasticsearch could not take (part of) the batch now; trying again later may succeed."""
-
-
-@dataclass(frozen=True)
-class Rejection:
-    document: PendingDocument
-    status: int
-    error_type: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class BulkOutcome:
-    indexed: int
-    rejected: list[Rejection]
 
 
 @dataclass(frozen=True)
@@ -100,6 +87,9 @@ class BulkWriter:
                 if remaining:
                     raise TransientBulkError(f"{len(remaining)} documents were refused for now")
         return BulkOutcome(indexed=indexed, rejected=rejected)
+
+    def close(self) -> None:
+        self._client.close()
 
     def _log_retry(self, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None

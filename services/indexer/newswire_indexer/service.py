@@ -1,4 +1,7 @@
-"""The indexer's loop: consume `articles.enriched`, bulk-write to Elasticsearch, then commit.
+"""The indexer's loop: consume `articles.enriched`, write batches to the index, then commit.
+
+The log is Kafka or the embedded one, the index Elasticsearch or the embedded one: the loop is
+the same on all (see the ports in `newswire.event_log` and `newswire_indexer.ports`).
 
 An offset is committed only after every message up to it is durably handled: indexed (bulk
 acknowledged) or dead-lettered (DLQ send acknowledged). One batch is written in a background
@@ -17,15 +20,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
-from kafka import KafkaConsumer, KafkaProducer
-from kafka.consumer.fetcher import ConsumerRecord
-from kafka.errors import CommitFailedError
-from kafka.structs import OffsetAndMetadata, TopicPartition
-
+from newswire.event_log import CommitRefusedError, EventConsumer, EventProducer, Record
 from newswire.messages import DeadLetter
 from newswire_indexer.batch import Batch, BatchPolicy, PendingDocument
-from newswire_indexer.bulk import BulkOutcome, BulkWriter
 from newswire_indexer.metrics import IndexerMetrics
+from newswire_indexer.ports import BulkOutcome, DocumentWriter
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ IN_FLIGHT_CHECK_S = 0.05
 
 @dataclass(frozen=True)
 class DeadLetterSink:
-    producer: KafkaProducer
+    producer: EventProducer
     topic: str
     service_version: str
 
@@ -53,7 +52,7 @@ class DeadLetterSink:
             original_key=key.decode("utf-8", "replace") if key else None,
             original_base64=DeadLetter.encode_original(document.source),
         )
-        self.producer.send(self.topic, key=key, value=letter.model_dump_json().encode())
+        self.producer.send(self.topic, key, letter.model_dump_json().encode())
 
     def flush(self) -> None:
         self.producer.flush()
@@ -69,8 +68,8 @@ class _InFlight:
 class Indexer:
     def __init__(
         self,
-        consumer: KafkaConsumer,
-        writer: BulkWriter,
+        consumer: EventConsumer,
+        writer: DocumentWriter,
         dead_letters: DeadLetterSink,
         policy: BatchPolicy,
         metrics: IndexerMetrics,
@@ -91,13 +90,9 @@ class Indexer:
                 wait_s = due_in if due_in is not None else self._policy.max_wait_s
                 if self._in_flight is not None:  # come back soon to commit it when it is done
                     wait_s = min(wait_s, IN_FLIGHT_CHECK_S)
-                polled = self._consumer.poll(
-                    timeout_ms=int(1000 * wait_s),
-                    max_records=self._policy.max_docs - len(batch),
-                )
-                for records in polled.values():
-                    for record in records:
-                        self._accept(record, batch)
+                records = self._consumer.poll(wait_s, self._policy.max_docs - len(batch))
+                for record in records:
+                    self._accept(record, batch)
                 if batch.is_due():
                     self._hand_over(batch, executor)
                     batch = Batch(self._policy)
@@ -106,7 +101,7 @@ class Indexer:
             self._hand_over(batch, executor)
             self._complete_in_flight()
 
-    def _accept(self, record: ConsumerRecord, batch: Batch) -> None:
+    def _accept(self, record: Record, batch: Batch) -> None:
         document = PendingDocument(
             article_id=(record.key or b"").decode("utf-8", "replace"),
             source=record.value or b"",
@@ -162,11 +157,14 @@ class Indexer:
             pass
         log.warning("Elasticsearch is not taking the batch; consumption paused until it does")
         while not outcome.done():
-            self._consumer.pause(*self._consumer.assignment())
-            returned = self._consumer.poll(timeout_ms=500)
-            for partition, records in returned.items():
-                self._consumer.seek(partition, min(record.offset for record in records))
-        self._consumer.resume(*self._consumer.paused())
+            self._consumer.pause_all()
+            returned: dict[tuple[str, int], int] = {}
+            for record in self._consumer.poll(0.5, self._policy.max_docs):
+                where = (record.topic, record.partition)
+                returned[where] = min(returned.get(where, record.offset), record.offset)
+            for (topic, partition), offset in returned.items():
+                self._consumer.seek(topic, partition, offset)
+        self._consumer.resume_all()
         log.info("Elasticsearch took the batch; consumption resumed")
         return outcome.result()
 
@@ -185,21 +183,11 @@ class Indexer:
 
     def _commit(self, offsets: dict[tuple[str, int], int]) -> None:
         try:
-            self._consumer.commit(
-                {
-                    TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
-                    for (topic, partition), offset in offsets.items()
-                }
-            )
-        except CommitFailedError as error:
+            self._consumer.commit(offsets)
+        except CommitRefusedError as error:
             # The partitions moved to another member during a long outage; it re-reads from the
             # last commit, and `_id` = article id makes that replay harmless.
             log.warning("offset commit refused after a rebalance: %s", error)
 
     def _update_lag(self) -> None:
-        lag = 0
-        for partition in self._consumer.assignment():
-            highwater = self._consumer.highwater(partition)
-            if highwater is not None:
-                lag += max(0, highwater - self._consumer.position(partition))
-        self._metrics.consumer_lag.set(lag)
+        self._metrics.consumer_lag.set(self._consumer.lag())

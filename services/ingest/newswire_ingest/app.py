@@ -1,8 +1,8 @@
-"""Wiring ingest to the real inbox and Kafka, and its command.
+"""Wiring ingest to the real inbox and the event log (Kafka or embedded), and its command.
 
 `newswire ingest` watches the inbox until SIGTERM/SIGINT; `newswire ingest --once` takes the files
-there now and exits. Exit status 1 when Kafka was unreachable or left files unacknowledged (they
-stay in the inbox), or the folders can't be used.
+there now and exits. Exit status 1 when the event log was unreachable or left files
+unacknowledged (they stay in the inbox), or the folders can't be used.
 """
 
 import argparse
@@ -10,13 +10,12 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
-from kafka.errors import KafkaError
-
-from newswire.adapters.kafka import create_producer, ensure_topics
+from newswire.backends import open_event_log
+from newswire.event_log import EventLogError
 from newswire.service_process import expose_metrics, stop_on_signals
 from newswire.settings import Settings
 from newswire_ingest.inbox import Inbox, InboxSetupError
-from newswire_ingest.kafka_publisher import KafkaPublisher
+from newswire_ingest.log_publisher import LogPublisher
 from newswire_ingest.metrics import IngestMetrics
 from newswire_ingest.service import IngestService
 from newswire_ingest.watcher import InboxWatcher
@@ -34,15 +33,22 @@ def ingest_service(settings: Settings, watch: bool) -> Iterator[IngestService]:
         settings.ingest_failed_dir,
         settings.ingest_ignore_patterns,
     )
-    ensure_topics(settings, [settings.raw_topic, settings.dlq_topic])
-    producer = create_producer(settings, client_id="newswire-ingest")
+    event_log = open_event_log(settings)
+    event_log.ensure_topics([settings.raw_topic, settings.dlq_topic])
+    producer = event_log.producer(client_id="newswire-ingest")
     try:
-        publisher = KafkaPublisher(producer, settings.raw_topic, settings.dlq_topic)
+        publisher = LogPublisher(producer, settings.raw_topic, settings.dlq_topic)
+        log.info(
+            "ingesting %s into %s on %s",
+            settings.ingest_inbox,
+            settings.raw_topic,
+            event_log.describe(),
+        )
         service = IngestService(settings, inbox, publisher, IngestMetrics())
         with InboxWatcher(inbox.root, service.notice) if watch else contextlib.nullcontext():
             yield service
     finally:
-        producer.close(timeout=settings.ingest_shutdown_timeout_s)
+        producer.close(timeout_s=settings.ingest_shutdown_timeout_s)
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -53,18 +59,12 @@ def _ingest(args: argparse.Namespace) -> int:
         with ingest_service(settings, watch=not args.once) as service:
             expose_metrics(settings.ingest_metrics_port, service.metrics.registry)
             stop_on_signals(service.stop)
-            log.info(
-                "ingesting %s into %s at %s",
-                settings.ingest_inbox,
-                settings.raw_topic,
-                settings.kafka_bootstrap_servers,
-            )
             all_acknowledged = service.run(once=args.once)
     except InboxSetupError as error:
         log.error("%s", error)
         return 1
-    except KafkaError as error:
-        log.error("Kafka at %s: %r", settings.kafka_bootstrap_servers, error)
+    except EventLogError as error:
+        log.error("%s", error)
         return 1
     return 0 if all_acknowledged else 1
 
@@ -74,10 +74,11 @@ def add_parser(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]
         "ingest",
         help="publish the files dropped in the inbox to articles.raw",
         description="Watch the inbox (NEWSWIRE_INGEST_INBOX) and publish each complete file to "
-        "the raw topic. Once Kafka acknowledged it, a file moves to the processed folder (or is "
+        "the raw topic. Once the log acknowledged it, a file moves to the processed folder (or is "
         "deleted); a file that can't be taken moves to the failed folder with a reason, and a "
-        "dead letter goes to the dead-letter topic. Exit status 1 when Kafka was unreachable or "
-        "left files unacknowledged (they stay in the inbox), or the folders can't be used.",
+        "dead letter goes to the dead-letter topic. Exit status 1 when the event log was "
+        "unreachable or left files unacknowledged (they stay in the inbox), or the folders "
+        "can't be used.",
     )
     parser.add_argument(
         "--once", action="store_true", help="take the files in the inbox now, then exit"

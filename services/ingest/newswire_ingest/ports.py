@@ -1,17 +1,17 @@
-"""What the ingest loop needs from Kafka, as an interface, so unit tests can run it on a fake."""
+"""What the ingest loop needs from the event log, as an interface, so unit tests can run it on a
+fake."""
 
 from collections.abc import Callable
 from typing import Protocol
 
+from newswire.event_log import MessageTooLargeError
 from newswire.messages import DeadLetter, RawArticle
 
+__all__ = ["Delivered", "MessageTooLargeError", "Publisher"]
+
 Delivered = Callable[[BaseException | None], None]
-"""Called once per message, from any thread: with None once Kafka acknowledged it, else with
+"""Called once per message, from any thread: with None once the log acknowledged it, else with
 the error that ended its delivery."""
-
-
-class MessageTooLargeError(Exception):
-    """Kafka will never take this message: it is over a size limit."""
 
 
 class Publisher(Protocol):

@@ -1,4 +1,4 @@
-"""Kafka clients configured the one way every Newswire service uses them.
+"""The event log on Apache Kafka, configured the one way every Newswire service uses it.
 
 Producers wait for all in-sync replicas and are idempotent, so an acknowledged message is durable
 and a retried send is not written twice. Consumers never auto-commit: a service commits an offset
@@ -7,13 +7,33 @@ Producers and the topics Newswire creates share one size limit, so what one send
 """
 
 import contextlib
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import (
+    CommitFailedError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    TopicAlreadyExistsError,
+)
+from kafka.partitioner.default import murmur2
+from kafka.structs import OffsetAndMetadata, TopicPartition
 
+from newswire.event_log import (
+    CommitRefusedError,
+    EventLogError,
+    MessageTooLargeError,
+    PartitionKey,
+    Record,
+)
 from newswire.settings import Settings
+
+# How long `find` waits for a partition's messages before deciding it has read them all.
+_FIND_POLL_TIMEOUT_MS = 1000
 
 
 def create_producer(settings: Settings, client_id: str) -> KafkaProducer:
@@ -64,3 +84,140 @@ def ensure_topics(settings: Settings, names: Iterable[str]) -> None:
                 )
     finally:
         admin.close()
+
+
+def _in_our_terms(error: BaseException) -> BaseException:
+    if isinstance(error, MessageSizeTooLargeError):
+        return MessageTooLargeError(str(error))
+    return error
+
+
+@contextlib.contextmanager
+def _kafka_errors_as_ours(settings: Settings) -> Iterator[None]:
+    try:
+        yield
+    except KafkaError as error:
+        raise EventLogError(f"Kafka at {settings.kafka_bootstrap_servers}: {error!r}") from error
+
+
+class KafkaEventProducer:
+    def __init__(self, producer: KafkaProducer) -> None:
+        self._producer = producer
+
+    def send(self, topic: str, key: bytes | None, value: bytes) -> "Future[None]":
+        delivery: Future[None] = Future()
+        try:
+            sent = self._producer.send(topic, key=key, value=value)
+        except KafkaError as error:  # refused before sending: too large, or no metadata in time
+            delivery.set_exception(_in_our_terms(error))
+            return delivery
+        sent.add_callback(lambda _metadata: delivery.set_result(None))
+        sent.add_errback(lambda error: delivery.set_exception(_in_our_terms(error)))
+        return delivery
+
+    def flush(self) -> None:
+        self._producer.flush()
+
+    def close(self, timeout_s: float | None = None) -> None:
+        self._producer.close(timeout=timeout_s)
+
+
+class KafkaEventConsumer:
+    def __init__(self, consumer: KafkaConsumer) -> None:
+        self._consumer = consumer
+
+    def poll(self, timeout_s: float, max_records: int) -> list[ConsumerRecord]:
+        polled = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        return [record for records in polled.values() for record in records]
+
+    def commit(self, next_offsets: Mapping[PartitionKey, int]) -> None:
+        try:
+            self._consumer.commit(
+                {
+                    TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
+                    for (topic, partition), offset in next_offsets.items()
+                }
+            )
+        except CommitFailedError as error:
+            raise CommitRefusedError(str(error)) from error
+
+    def pause_all(self) -> None:
+        self._consumer.pause(*self._consumer.assignment())
+
+    def resume_all(self) -> None:
+        self._consumer.resume(*self._consumer.paused())
+
+    def seek(self, topic: str, partition: int, offset: int) -> None:
+        self._consumer.seek(TopicPartition(topic, partition), offset)
+
+    def lag(self) -> int:
+        lag = 0
+        for partition in self._consumer.assignment():
+            highwater = self._consumer.highwater(partition)
+            if highwater is not None:
+                lag += max(0, highwater - self._consumer.position(partition))
+        return lag
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)
+
+
+class KafkaEventLog:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def describe(self) -> str:
+        return f"Kafka at {self._settings.kafka_bootstrap_servers}"
+
+    def ensure_topics(self, names: Iterable[str]) -> None:
+        with _kafka_errors_as_ours(self._settings):
+            ensure_topics(self._settings, names)
+
+    def producer(self, client_id: str) -> KafkaEventProducer:
+        with _kafka_errors_as_ours(self._settings):
+            return KafkaEventProducer(create_producer(self._settings, client_id))
+
+    def consumer(self, group_id: str, topics: Sequence[str], client_id: str) -> KafkaEventConsumer:
+        with _kafka_errors_as_ours(self._settings):
+            return KafkaEventConsumer(create_consumer(self._settings, group_id, topics, client_id))
+
+    def find(self, topic: str, key: bytes) -> Record | None:
+        """Reads the one partition the default partitioner puts `key` in, start to end."""
+        with _kafka_errors_as_ours(self._settings):
+            consumer = KafkaConsumer(
+                bootstrap_servers=self._settings.kafka_bootstrap_servers,
+                client_id="newswire-find",
+                enable_auto_commit=False,
+            )
+            try:
+                partitions = sorted(consumer.partitions_for_topic(topic) or ())
+                if not partitions:
+                    return None
+                index = (murmur2(key) & 0x7FFFFFFF) % len(partitions)
+                partition = TopicPartition(topic, partitions[index])
+                consumer.assign([partition])
+                consumer.seek_to_beginning(partition)
+                end = consumer.end_offsets([partition])[partition]
+                found: Record | None = None
+                deadline = time.monotonic() + 60
+                while consumer.position(partition) < end and time.monotonic() < deadline:
+                    polled = consumer.poll(timeout_ms=_FIND_POLL_TIMEOUT_MS, max_records=500)
+                    for record in polled.get(partition, []):
+                        if record.key == key:
+                            found = record
+                return found
+            finally:
+                consumer.close(autocommit=False)
+
+    def committed(self, group_id: str, topic: str, partition: int) -> int | None:
+        with _kafka_errors_as_ours(self._settings):
+            admin = KafkaAdminClient(
+                bootstrap_servers=self._settings.kafka_bootstrap_servers,
+                client_id="newswire-admin",
+            )
+            try:
+                offsets = admin.list_consumer_group_offsets(group_id)
+            finally:
+                admin.close()
+        committed = offsets.get(TopicPartition(topic, partition))
+        return None if committed is None or committed.offset < 0 else int(committed.offset)

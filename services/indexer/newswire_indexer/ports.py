@@ -1,0 +1,39 @@
+"""What the indexer needs from a search index: write a batch, report what it refused.
+
+`BulkWriter` (bulk.py) writes to Elasticsearch with the bulk API; `EmbeddedDocumentWriter`
+(embedded_writer.py) writes to the SQLite FTS5 index of the embedded mode. Both overwrite by
+article id, so replays never duplicate, and both retry what is transient themselves.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from newswire_indexer.batch import PendingDocument
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A document the index will never take as it is; it goes to the dead-letter topic."""
+
+    document: PendingDocument
+    status: int  # HTTP-like: 400 for a document the index refuses
+    error_type: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    indexed: int
+    rejected: list[Rejection]
+
+
+class DocumentWriter(Protocol):
+    def write(
+        self, documents: Sequence[PendingDocument], wait: Callable[[float], None]
+    ) -> BulkOutcome:
+        """Index `documents`, retrying transient failures without limit (`wait(seconds)` passes
+        the time between tries); returns once each is indexed or rejected."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,119 @@
+"""The event log the services talk through: topics of keyed messages, split into partitions, read
+by consumer groups that commit their offsets.
+
+This is the port; two adapters implement it. `newswire.adapters.kafka` is Apache Kafka, for
+several machines and for other teams reading `articles.enriched`. `newswire.embedded.event_log`
+is a durable log in one SQLite file, for running Newswire with nothing installed. The services
+only see the protocols below, so they behave the same on both: a message is acknowledged once it
+is durable, and an offset is committed only after what the message caused is durable too
+(at-least-once; keys make replays harmless).
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
+from typing import Protocol
+
+PartitionKey = tuple[str, int]
+"""(topic, partition)."""
+
+
+class EventLogError(Exception):
+    """The event log could not be reached or refused a request."""
+
+
+class MessageTooLargeError(EventLogError):
+    """The log will never take this message: it is over a size limit."""
+
+
+class CommitRefusedError(EventLogError):
+    """The partitions moved to another member of the group before the commit: that member
+    reads again from the last commit, which consumers absorb by keying on the article id."""
+
+
+class Record(Protocol):
+    """One message as consumed. Kafka's ConsumerRecord has this shape."""
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def partition(self) -> int: ...
+
+    @property
+    def offset(self) -> int: ...
+
+    @property
+    def key(self) -> bytes | None: ...
+
+    @property
+    def value(self) -> bytes | None: ...
+
+
+class EventProducer(Protocol):
+    def send(self, topic: str, key: bytes | None, value: bytes) -> "Future[None]":
+        """Queue a message; the future completes once the log acknowledged it durably, or fails
+        with the reason (MessageTooLargeError when it can never be taken). Returns at once."""
+        ...
+
+    def flush(self) -> None:
+        """Wait until every message sent so far is acknowledged or failed."""
+        ...
+
+    def close(self, timeout_s: float | None = None) -> None: ...
+
+
+class EventConsumer(Protocol):
+    """A member of a consumer group; the group's partitions are shared among its members."""
+
+    def poll(self, timeout_s: float, max_records: int) -> Sequence[Record]:
+        """The next messages of the partitions assigned to this member, waiting at most
+        `timeout_s` for some. Calling it often is what keeps a member in its group."""
+        ...
+
+    def commit(self, next_offsets: Mapping[PartitionKey, int]) -> None:
+        """Record, per partition, the offset of the next message to read. Raises
+        CommitRefusedError when a partition is no longer this member's."""
+        ...
+
+    def pause_all(self) -> None:
+        """Stop fetching from the assigned partitions; poll() still keeps the membership."""
+        ...
+
+    def resume_all(self) -> None: ...
+
+    def seek(self, topic: str, partition: int, offset: int) -> None:
+        """Read `partition` from `offset` on the next poll()."""
+        ...
+
+    def lag(self) -> int:
+        """Messages in the assigned partitions not yet read by this member."""
+        ...
+
+    def close(self) -> None:
+        """Leave the group without committing anything more."""
+        ...
+
+
+class EventLog(Protocol):
+    """Opens producers and consumers, and answers the few questions tools ask of the log."""
+
+    def describe(self) -> str:
+        """Where the log is, for people: `Kafka at host:port` or the SQLite file."""
+        ...
+
+    def ensure_topics(self, names: Iterable[str]) -> None:
+        """Create the topics that do not exist yet; existing ones are left as they are."""
+        ...
+
+    def producer(self, client_id: str) -> EventProducer: ...
+
+    def consumer(self, group_id: str, topics: Sequence[str], client_id: str) -> EventConsumer: ...
+
+    def find(self, topic: str, key: bytes) -> Record | None:
+        """The latest message with this key, or None. May read the whole partition: for tools
+        such as `newswire status`, not for the services' hot paths."""
+        ...
+
+    def committed(self, group_id: str, topic: str, partition: int) -> int | None:
+        """The group's committed offset (next message to read) on a partition, if any."""
+        ...
