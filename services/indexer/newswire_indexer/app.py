@@ -7,6 +7,7 @@ copies the index behind the alias into a new one and switches the alias atomical
 import argparse
 import logging
 import threading
+from pathlib import Path
 
 from newswire import __version__
 from newswire.adapters.elasticsearch import create_client
@@ -84,6 +85,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _reindex(args: argparse.Namespace) -> int:
     settings = Settings()
+    if args.from_embedded is not None:
+        return _copy_embedded(settings, args.from_embedded)
     client = create_client(settings)
     try:
         count = ArticleIndex(client, settings.index_alias, settings.index_name).reindex(args.to)
@@ -96,6 +99,25 @@ def _reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def _copy_embedded(settings: Settings, data_dir: Path) -> int:
+    from newswire_indexer.migrate import (  # noqa: PLC0415 (the embedded log only when asked)
+        copy_embedded_log_to_elasticsearch,
+    )
+
+    try:
+        report = copy_embedded_log_to_elasticsearch(settings, data_dir)
+    except FileNotFoundError as error:
+        print(f"error: {error}")
+        return 1
+    for refused in report.rejected:
+        print(f"refused {refused.document.article_id}: {refused.error_type}: {refused.reason}")
+    print(
+        f"indexed {report.indexed} articles of {data_dir} into {settings.index_alias} at "
+        f"{settings.elasticsearch_url}; {len(report.rejected)} refused"
+    )
+    return 1 if report.rejected else 0
+
+
 def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     indexer = subcommands.add_parser(
         "indexer", help="index articles.enriched into Elasticsearch", description=__doc__
@@ -103,8 +125,21 @@ def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser
     indexer.set_defaults(handler=_serve)
     reindex = subcommands.add_parser(
         "reindex",
-        help="copy the articles index into a new one and switch the alias to it",
-        description=ArticleIndex.reindex.__doc__,
+        help="copy the articles index into a new one and switch the alias to it, or index the "
+        "embedded log into Elasticsearch",
+        description=f"--to INDEX: {ArticleIndex.reindex.__doc__}\n\n--from-embedded: "
+        "index every article of the embedded event log (the `newswire run` mode) into "
+        "Elasticsearch at ELASTICSEARCH_URL, to move a running installation over.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    reindex.add_argument("--to", required=True, metavar="INDEX", help="new index, e.g. articles-v2")
+    target = reindex.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", metavar="INDEX", help="new index, e.g. articles-v2")
+    target.add_argument(
+        "--from-embedded",
+        type=Path,
+        nargs="?",
+        const=Settings().data_dir,
+        metavar="DATA_DIR",
+        help="the embedded mode's data directory (default: NEWSWIRE_DATA_DIR, ./data)",
+    )
     reindex.set_defaults(handler=_reindex)
