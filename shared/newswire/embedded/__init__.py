@@ -1,0 +1,1 @@
+"""Embedded back-ends for the zero-infrastructure mode (`newswire run`): SQLite files only."""

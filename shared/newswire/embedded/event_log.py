@@ -1,0 +1,458 @@
+"""The event log in one SQLite file: topics, partitions, offsets and consumer groups, durably.
+
+It implements the same port as Kafka (`newswire.event_log`) with the same promises, for one
+machine: a message is acknowledged once its transaction is committed (WAL, `synchronous=FULL`);
+offsets are dense per partition; a group's committed offsets survive restarts; a member that
+stops polling for `session_timeout_s` loses its partitions to the others, and a commit for a
+partition it no longer owns is refused. Several processes share the file (ingest, enrich and the
+indexer are separate processes), so every decision is taken inside a transaction.
+
+Partitions: a key always lands in the same partition (crc32 of the key, stable across processes
+and versions, unlike Python's `hash`); messages without a key go round-robin. Sending to a topic
+nobody created creates it with the default partition count, as Kafka's auto-create does.
+
+Nothing is ever deleted: the log is the history to rebuild any index from (`newswire reindex
+--from-embedded`). There is no retention or compaction.
+"""
+
+import contextlib
+import itertools
+import queue
+import sqlite3
+import threading
+import time
+import uuid
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+from newswire.embedded.sqlite import connect
+from newswire.event_log import (
+    CommitRefusedError,
+    EventLogError,
+    MessageTooLargeError,
+    PartitionKey,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS topics (
+    name TEXT PRIMARY KEY,
+    partitions INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    key BLOB,
+    value BLOB NOT NULL,
+    appended_at REAL NOT NULL,
+    PRIMARY KEY (topic, partition, offset)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_by_key ON records (topic, key);
+CREATE TABLE IF NOT EXISTS group_offsets (
+    group_id TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    next_offset INTEGER NOT NULL,
+    PRIMARY KEY (group_id, topic, partition)
+);
+CREATE TABLE IF NOT EXISTS group_members (
+    group_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    heartbeat_at REAL NOT NULL,
+    PRIMARY KEY (group_id, member_id)
+);
+"""
+
+# A producer commits what was queued meanwhile in one transaction (one fsync), up to this much.
+MAX_BATCH_MESSAGES = 1000
+MAX_BATCH_BYTES = 16 * 1024 * 1024
+# How often an idle consumer looks for new messages: other processes write, so it must look.
+FETCH_INTERVAL_S = 0.02
+# How often a member renews its heartbeat and looks at who else is in its group.
+HEARTBEAT_INTERVAL_S = 1.0
+DEFAULT_SESSION_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+@contextlib.contextmanager
+def _write_transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE takes the write lock up front, so reads inside see what the write
+    will be based on (no other process appends in between)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def partition_for(key: bytes, partitions: int) -> int:
+    return zlib.crc32(key) % partitions
+
+
+def _end_offset(connection: sqlite3.Connection, topic: str, partition: int) -> int:
+    row = connection.execute(
+        "SELECT max(offset) FROM records WHERE topic = ? AND partition = ?", (topic, partition)
+    ).fetchone()
+    return 0 if row[0] is None else int(row[0]) + 1
+
+
+def _live_members(
+    connection: sqlite3.Connection, group_id: str, session_timeout_s: float
+) -> list[str]:
+    rows = connection.execute(
+        "SELECT member_id FROM group_members WHERE group_id = ? AND heartbeat_at > ? "
+        "ORDER BY member_id",
+        (group_id, time.time() - session_timeout_s),
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def _topic_partitions(connection: sqlite3.Connection, topics: Sequence[str]) -> list[PartitionKey]:
+    placeholders = ",".join("?" * len(topics))
+    rows = connection.execute(
+        f"SELECT name, partitions FROM topics WHERE name IN ({placeholders})", tuple(topics)
+    ).fetchall()
+    return sorted((str(name), p) for name, count in rows for p in range(int(count)))
+
+
+def _assignment(
+    connection: sqlite3.Connection,
+    group_id: str,
+    topics: Sequence[str],
+    member_id: str,
+    session_timeout_s: float,
+) -> set[PartitionKey]:
+    """Round-robin of the sorted partitions over the sorted live members: every member computes
+    the same answer from the same rows, so no coordinator is needed."""
+    members = _live_members(connection, group_id, session_timeout_s)
+    if member_id not in members:
+        return set()
+    rank = members.index(member_id)
+    partitions = _topic_partitions(connection, topics)
+    return {p for i, p in enumerate(partitions) if i % len(members) == rank}
+
+
+@dataclass
+class _Pending:
+    topic: str
+    key: bytes | None
+    value: bytes
+    delivery: "Future[None]"
+
+
+class SqliteEventProducer:
+    """Queues sends; a sender thread commits them in batches and completes their futures."""
+
+    def __init__(self, log: "SqliteEventLog") -> None:
+        self._log = log
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._unfinished = 0
+        self._finished = threading.Condition()
+        self._round_robin = itertools.count()
+        self._closed = False
+        self._sender = threading.Thread(target=self._send_batches, name="sqlite-log-producer")
+        self._sender.daemon = True
+        self._sender.start()
+
+    def send(self, topic: str, key: bytes | None, value: bytes) -> "Future[None]":
+        delivery: Future[None] = Future()
+        size = len(value) + len(key or b"")
+        if size > self._log.max_message_bytes:
+            delivery.set_exception(
+                MessageTooLargeError(
+                    f"{size} bytes is over the log's limit of {self._log.max_message_bytes}"
+                )
+            )
+            return delivery
+        if self._closed:
+            delivery.set_exception(EventLogError("the producer is closed"))
+            return delivery
+        with self._finished:
+            self._unfinished += 1
+        self._queue.put(_Pending(topic, key, value, delivery))
+        return delivery
+
+    def flush(self) -> None:
+        with self._finished:
+            self._finished.wait_for(lambda: self._unfinished == 0)
+
+    def close(self, timeout_s: float | None = None) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._sender.join(timeout_s)
+
+    def _send_batches(self) -> None:
+        connection = connect(self._log.path)
+        try:
+            while (batch := self._next_batch()) is not None:
+                if batch:
+                    self._append(connection, batch)
+        finally:
+            connection.close()
+
+    def _next_batch(self) -> list[_Pending] | None:
+        """What was queued, at least one send; None once closed and drained."""
+        first = self._queue.get()
+        if first is None:
+            return None
+        batch, size = [first], len(first.value)
+        while len(batch) < MAX_BATCH_MESSAGES and size < MAX_BATCH_BYTES:
+            try:
+                pending = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if pending is None:
+                self._queue.put(None)  # finish this batch first, then stop
+                break
+            batch.append(pending)
+            size += len(pending.value)
+        return batch
+
+    def _append(self, connection: sqlite3.Connection, batch: list[_Pending]) -> None:
+        try:
+            with _write_transaction(connection):
+                ends: dict[PartitionKey, int] = {}
+                now = time.time()
+                for pending in batch:
+                    partitions = self._log.partitions_of(connection, pending.topic)
+                    if pending.key is not None:
+                        partition = partition_for(pending.key, partitions)
+                    else:
+                        partition = next(self._round_robin) % partitions
+                    where = (pending.topic, partition)
+                    if where not in ends:
+                        ends[where] = _end_offset(connection, pending.topic, partition)
+                    connection.execute(
+                        "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)",
+                        (pending.topic, partition, ends[where], pending.key, pending.value, now),
+                    )
+                    ends[where] += 1
+        except sqlite3.Error as error:
+            failure = EventLogError(f"embedded log {self._log.path}: {error}")
+            for pending in batch:
+                pending.delivery.set_exception(failure)
+        else:
+            for pending in batch:
+                pending.delivery.set_result(None)
+        finally:
+            with self._finished:
+                self._unfinished -= len(batch)
+                self._finished.notify_all()
+
+
+class SqliteEventConsumer:
+    """A member of a consumer group; used from one thread at a time, like Kafka's consumer."""
+
+    def __init__(
+        self,
+        log: "SqliteEventLog",
+        group_id: str,
+        topics: Sequence[str],
+        client_id: str,
+        session_timeout_s: float,
+    ) -> None:
+        self._log = log
+        self._group_id = group_id
+        self._topics = list(topics)
+        self._member_id = f"{client_id}-{uuid.uuid4().hex[:12]}"
+        self._session_timeout_s = session_timeout_s
+        self._connection = connect(log.path)
+        self._positions: dict[PartitionKey, int] = {}
+        self._paused = False
+        self._next_heartbeat = 0.0
+
+    @property
+    def member_id(self) -> str:
+        return self._member_id
+
+    def assignment(self) -> set[PartitionKey]:
+        return set(self._positions)
+
+    def poll(self, timeout_s: float, max_records: int) -> list[LogRecord]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self._keep_membership()
+            records = [] if self._paused else self._fetch(max_records)
+            remaining = deadline - time.monotonic()
+            if records or remaining <= 0:
+                return records
+            time.sleep(min(FETCH_INTERVAL_S, remaining))
+
+    def commit(self, next_offsets: Mapping[PartitionKey, int]) -> None:
+        with _write_transaction(self._connection) as connection:
+            owned = _assignment(
+                connection, self._group_id, self._topics, self._member_id, self._session_timeout_s
+            )
+            lost = sorted(set(next_offsets) - owned)
+            if lost:
+                raise CommitRefusedError(
+                    f"{self._member_id} no longer owns {lost} in group {self._group_id}"
+                )
+            connection.executemany(
+                "INSERT OR REPLACE INTO group_offsets VALUES (?, ?, ?, ?)",
+                [(self._group_id, t, p, offset) for (t, p), offset in next_offsets.items()],
+            )
+
+    def pause_all(self) -> None:
+        self._paused = True
+
+    def resume_all(self) -> None:
+        self._paused = False
+
+    def seek(self, topic: str, partition: int, offset: int) -> None:
+        self._positions[(topic, partition)] = offset
+
+    def lag(self) -> int:
+        return sum(
+            max(0, _end_offset(self._connection, topic, partition) - position)
+            for (topic, partition), position in self._positions.items()
+        )
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error), _write_transaction(self._connection) as connection:
+            connection.execute(
+                "DELETE FROM group_members WHERE group_id = ? AND member_id = ?",
+                (self._group_id, self._member_id),
+            )
+        self._connection.close()
+
+    def _keep_membership(self) -> None:
+        """Renew the heartbeat and take the group's current assignment, once a second."""
+        if time.monotonic() < self._next_heartbeat:
+            return
+        self._next_heartbeat = time.monotonic() + HEARTBEAT_INTERVAL_S
+        with _write_transaction(self._connection) as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO group_members VALUES (?, ?, ?)",
+                (self._group_id, self._member_id, time.time()),
+            )
+            owned = _assignment(
+                connection, self._group_id, self._topics, self._member_id, self._session_timeout_s
+            )
+            for partition in set(self._positions) - owned:
+                del self._positions[partition]
+            for topic, partition in owned - set(self._positions):
+                committed = self._log.committed_on(connection, self._group_id, topic, partition)
+                self._positions[(topic, partition)] = committed or 0
+
+    def _fetch(self, max_records: int) -> list[LogRecord]:
+        records: list[LogRecord] = []
+        for (topic, partition), position in sorted(self._positions.items()):
+            if len(records) >= max_records:
+                break
+            rows = self._connection.execute(
+                "SELECT offset, key, value FROM records WHERE topic = ? AND partition = ? "
+                "AND offset >= ? ORDER BY offset LIMIT ?",
+                (topic, partition, position, max_records - len(records)),
+            ).fetchall()
+            for offset, key, value in rows:
+                records.append(LogRecord(topic, partition, int(offset), key, value))
+            if rows:
+                self._positions[(topic, partition)] = int(rows[-1][0]) + 1
+        return records
+
+
+class SqliteEventLog:
+    def __init__(
+        self,
+        path: Path,
+        partitions: int = 3,
+        max_message_bytes: int = 16 * 1024 * 1024,
+        session_timeout_s: float = DEFAULT_SESSION_TIMEOUT_S,
+    ) -> None:
+        self.path = path
+        self.default_partitions = partitions
+        self.max_message_bytes = max_message_bytes
+        self.session_timeout_s = session_timeout_s
+        self._partition_counts: dict[str, int] = {}
+        try:
+            connection = connect(path)
+            try:
+                with _write_transaction(connection):
+                    for statement in SCHEMA.split(";"):
+                        if statement.strip():
+                            connection.execute(statement)
+            finally:
+                connection.close()
+        except sqlite3.Error as error:
+            raise EventLogError(f"embedded log {path}: {error}") from error
+
+    def describe(self) -> str:
+        return f"embedded log {self.path}"
+
+    def ensure_topics(self, names: Iterable[str]) -> None:
+        connection = connect(self.path)
+        try:
+            with _write_transaction(connection):
+                connection.executemany(
+                    "INSERT OR IGNORE INTO topics VALUES (?, ?)",
+                    [(name, self.default_partitions) for name in names],
+                )
+        finally:
+            connection.close()
+
+    def producer(self, client_id: str) -> SqliteEventProducer:
+        return SqliteEventProducer(self)
+
+    def consumer(self, group_id: str, topics: Sequence[str], client_id: str) -> SqliteEventConsumer:
+        return SqliteEventConsumer(self, group_id, topics, client_id, self.session_timeout_s)
+
+    def find(self, topic: str, key: bytes) -> LogRecord | None:
+        connection = connect(self.path)
+        try:
+            row = connection.execute(
+                "SELECT partition, offset, value FROM records WHERE topic = ? AND key = ? "
+                "ORDER BY appended_at DESC, offset DESC LIMIT 1",
+                (topic, key),
+            ).fetchone()
+        finally:
+            connection.close()
+        return None if row is None else LogRecord(topic, int(row[0]), int(row[1]), key, row[2])
+
+    def committed(self, group_id: str, topic: str, partition: int) -> int | None:
+        connection = connect(self.path)
+        try:
+            return self.committed_on(connection, group_id, topic, partition)
+        finally:
+            connection.close()
+
+    def committed_on(
+        self, connection: sqlite3.Connection, group_id: str, topic: str, partition: int
+    ) -> int | None:
+        row = connection.execute(
+            "SELECT next_offset FROM group_offsets "
+            "WHERE group_id = ? AND topic = ? AND partition = ?",
+            (group_id, topic, partition),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def partitions_of(self, connection: sqlite3.Connection, topic: str) -> int:
+        """The topic's partition count, creating the topic on first use (inside the caller's
+        write transaction)."""
+        if topic not in self._partition_counts:
+            row = connection.execute(
+                "SELECT partitions FROM topics WHERE name = ?", (topic,)
+            ).fetchone()
+            if row is None:
+                connection.execute(
+                    "INSERT INTO topics VALUES (?, ?)", (topic, self.default_partitions)
+                )
+                self._partition_counts[topic] = self.default_partitions
+            else:
+                self._partition_counts[topic] = int(row[0])
+        return self._partition_counts[topic]
