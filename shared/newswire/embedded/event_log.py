@@ -344,8 +344,8 @@ class SqliteEventConsumer:
             owned = _assignment(
                 connection, self._group_id, self._topics, self._member_id, self._session_timeout_s
             )
-            for partition in set(self._positions) - owned:
-                del self._positions[partition]
+            for lost in set(self._positions) - owned:
+                del self._positions[lost]
             for topic, partition in owned - set(self._positions):
                 committed = self._log.committed_on(connection, self._group_id, topic, partition)
                 self._positions[(topic, partition)] = committed or 0
