@@ -1,4 +1,5 @@
-"""The search API's test corpus: the BBC articles and the reference sample in a real index."""
+"""The search API's test corpus: the BBC articles and the reference sample in a real index,
+Elasticsearch or the embedded SQLite one: the API's contract tests run against both."""
 
 import hashlib
 import threading
@@ -8,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import uvicorn
 from elasticsearch import Elasticsearch
@@ -16,12 +18,15 @@ from fastapi import FastAPI
 
 from newswire.adapters.elasticsearch import create_client
 from newswire.article_index import ArticleIndex
+from newswire.embedded.search_index import open_for_writing, upsert_articles
 from newswire.enriched import EnrichedArticle
 from newswire.settings import Settings
 from newswire_enrich.app import parse_files
 from tests.builders import bbc_files, enriched_bbc_articles
 
 REFERENCE_SAMPLE = "samples/trtworld-2024-09-11-pezeshkian-iraq.txt"
+Backend = Literal["elasticsearch", "embedded"]
+BACKENDS: tuple[Backend, ...] = ("elasticsearch", "embedded")
 
 
 def reference_sample(shared_dir: Path) -> EnrichedArticle:
@@ -42,25 +47,46 @@ def index_articles(
     bulk(client, actions, chunk_size=500, refresh="wait_for")
 
 
+def index_embedded(data_dir: Path, articles: Iterable[EnrichedArticle]) -> Settings:
+    """Write `articles` into the embedded index of `data_dir`, as the indexer would; the settings
+    of an API reading it."""
+    settings = Settings(search_index="embedded", data_dir=data_dir)
+    connection = open_for_writing(settings.search_index_path)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        upsert_articles(connection, ((a, a.model_dump_json()) for a in articles))
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+    return settings
+
+
 @dataclass(frozen=True)
 class SearchCorpus:
-    """An index behind its own alias holding the BBC corpus and the reference sample."""
+    """An index holding the BBC corpus and the reference sample, and the API settings to read
+    it: Elasticsearch (an index behind its own alias) or the embedded index."""
 
-    alias: str
-    index_name: str
+    backend: Backend
+    settings: Settings
     sample: EnrichedArticle
 
 
 @contextmanager
-def search_corpus(elasticsearch_url: str, shared_dir: Path) -> Iterator[SearchCorpus]:
+def search_corpus(
+    backend: Backend, elasticsearch_url: str, shared_dir: Path, data_dir: Path
+) -> Iterator[SearchCorpus]:
     """Load the corpus into a fresh index (about 5 s); delete it afterwards."""
+    sample = reference_sample(shared_dir)
+    articles = [*enriched_bbc_articles(shared_dir), sample]
+    if backend == "embedded":
+        yield SearchCorpus(backend, index_embedded(data_dir, articles), sample)
+        return
     client = create_client(Settings(elasticsearch_url=elasticsearch_url))
     index_name = f"test-api-{uuid.uuid4().hex[:12]}"
-    corpus = SearchCorpus(f"{index_name}-alias", index_name, reference_sample(shared_dir))
+    settings = Settings(elasticsearch_url=elasticsearch_url, index_alias=f"{index_name}-alias")
     try:
-        articles = [*enriched_bbc_articles(shared_dir), corpus.sample]
-        index_articles(client, corpus.alias, index_name, articles)
-        yield corpus
+        index_articles(client, settings.index_alias, index_name, articles)
+        yield SearchCorpus(backend, settings, sample)
     finally:
         client.options(ignore_status=404).indices.delete(index=index_name)
         client.close()

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.api_support import SearchCorpus, search_corpus
+from tests.api_support import BACKENDS, SearchCorpus, search_corpus
 from tests.network import free_port
 
 pytestmark = pytest.mark.integration
@@ -31,20 +31,33 @@ CHROMIUM_FLAGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def corpus(elasticsearch_url: str, shared_dir: Path) -> Iterator[SearchCorpus]:
-    with search_corpus(elasticsearch_url, shared_dir) as loaded:
+@pytest.fixture(scope="module", params=BACKENDS)
+def corpus(
+    request: pytest.FixtureRequest,
+    elasticsearch_url: str,
+    shared_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[SearchCorpus]:
+    data_dir = tmp_path_factory.mktemp("embedded-index")
+    with search_corpus(request.param, elasticsearch_url, shared_dir, data_dir) as loaded:
         yield loaded
 
 
 @pytest.fixture(scope="module")
-def base_url(corpus: SearchCorpus, elasticsearch_url: str) -> Iterator[str]:
-    """The API started the way docker-compose starts it, as its own process."""
+def base_url(corpus: SearchCorpus) -> Iterator[str]:
+    """The API started as `newswire run` / docker-compose start it, as its own process."""
     port = free_port()
-    env = os.environ | {
-        "ELASTICSEARCH_URL": elasticsearch_url,
-        "NEWSWIRE_INDEX_ALIAS": corpus.alias,
-    }
+    if corpus.backend == "embedded":
+        chosen = {
+            "NEWSWIRE_SEARCH_INDEX": "embedded",
+            "NEWSWIRE_DATA_DIR": str(corpus.settings.data_dir),
+        }
+    else:
+        chosen = {
+            "ELASTICSEARCH_URL": corpus.settings.elasticsearch_url,
+            "NEWSWIRE_INDEX_ALIAS": corpus.settings.index_alias,
+        }
+    env = os.environ | chosen
     command = [sys.executable, "-m", "newswire_api", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, env=env)
     url = f"http://127.0.0.1:{port}"

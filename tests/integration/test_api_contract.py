@@ -1,5 +1,6 @@
-"""Contract tests of every endpoint, over HTTP, against a real Elasticsearch node holding the
-BBC corpus (2,127 distinct articles) and the reference sample enriched by the real enricher."""
+"""Contract tests of every endpoint, over HTTP, on both back-ends: a real Elasticsearch node and
+the embedded SQLite index, each holding the BBC corpus (2,127 distinct articles) and the
+reference sample enriched by the real enricher. Every test of the contract runs on both."""
 
 from collections.abc import Iterator
 from datetime import date
@@ -11,13 +12,17 @@ import pytest
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import scan
 
+from newswire.embedded.sqlite import connect
 from newswire.settings import Settings
 from newswire_api.app import create_app
 from newswire_api.search_request import MAX_PAGE_SIZE
 from tests.api_support import (
+    BACKENDS,
+    Backend,
     SearchCorpus,
     distinct_articles_per_folder,
     index_articles,
+    index_embedded,
     search_corpus,
     serving,
 )
@@ -26,15 +31,21 @@ from tests.builders import enriched_bbc_articles
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def corpus(elasticsearch_url: str, shared_dir: Path) -> Iterator[SearchCorpus]:
-    with search_corpus(elasticsearch_url, shared_dir) as loaded:
+@pytest.fixture(scope="module", params=BACKENDS)
+def corpus(
+    request: pytest.FixtureRequest,
+    elasticsearch_url: str,
+    shared_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[SearchCorpus]:
+    data_dir = tmp_path_factory.mktemp("embedded-index")
+    with search_corpus(request.param, elasticsearch_url, shared_dir, data_dir) as loaded:
         yield loaded
 
 
 @pytest.fixture(scope="module")
-def api(corpus: SearchCorpus, elasticsearch_url: str) -> Iterator[httpx.Client]:
-    app = create_app(Settings(elasticsearch_url=elasticsearch_url, index_alias=corpus.alias))
+def api(corpus: SearchCorpus) -> Iterator[httpx.Client]:
+    app = create_app(corpus.settings)
     with serving(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
         yield client
 
@@ -140,10 +151,7 @@ def test_relevance_puts_title_matches_first(api: httpx.Client) -> None:
 def test_cursor_paging_visits_every_match_exactly_once(
     api: httpx.Client, corpus: SearchCorpus, elasticsearch: Elasticsearch, sort: str
 ) -> None:
-    query = {"simple_query_string": {"query": "government", "fields": ["title", "body"]}}
-    expected = {
-        hit["_id"] for hit in scan(elasticsearch, index=corpus.alias, query={"query": query})
-    }
+    expected = _every_match_of_government(corpus, elasticsearch)
     assert len(expected) > 3 * MAX_PAGE_SIZE  # deep enough to matter
     seen: list[str] = []
     params: dict[str, Any] = {"q": "government", "sort": sort, "size": MAX_PAGE_SIZE}
@@ -223,11 +231,34 @@ def test_sections_list_every_section_with_its_article_count(
     assert [s["count"] for s in sections] == sorted(expected.values(), reverse=True)
 
 
+def _every_match_of_government(corpus: SearchCorpus, elasticsearch: Elasticsearch) -> set[str]:
+    """Every article the back-end itself finds for `government`, asked in one go, unpaged."""
+    if corpus.backend == "elasticsearch":
+        query = {"simple_query_string": {"query": "government", "fields": ["title", "body"]}}
+        alias = corpus.settings.index_alias
+        return {hit["_id"] for hit in scan(elasticsearch, index=alias, query={"query": query})}
+    connection = connect(corpus.settings.search_index_path)
+    try:
+        rows = connection.execute(
+            "SELECT a.id FROM articles_text JOIN articles a ON a.rowid = articles_text.rowid "
+            "WHERE articles_text MATCH 'government'"
+        ).fetchall()
+    finally:
+        connection.close()
+    return {row[0] for row in rows}
+
+
 # --- Sorting and filters that the corpora cannot show -----------------------------------------
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_date_sort_is_newest_first_undated_last_and_authors_filter(
-    elasticsearch_url: str, elasticsearch: Elasticsearch, shared_dir: Path, index_name: str
+    elasticsearch_url: str,
+    elasticsearch: Elasticsearch,
+    shared_dir: Path,
+    index_name: str,
+    tmp_path: Path,
+    backend: Backend,
 ) -> None:
     first, second, third = list(enriched_bbc_articles(shared_dir, limit=3))
     dated = [
@@ -235,10 +266,12 @@ def test_date_sort_is_newest_first_undated_last_and_authors_filter(
         second.model_copy(update={"publication_date": date(2024, 3, 1), "authors": ["Bo Chen"]}),
         third,
     ]
-    index_articles(elasticsearch, f"{index_name}-alias", index_name, dated)
-    app = create_app(
-        Settings(elasticsearch_url=elasticsearch_url, index_alias=f"{index_name}-alias")
-    )
+    if backend == "embedded":
+        settings = index_embedded(tmp_path, dated)
+    else:
+        index_articles(elasticsearch, f"{index_name}-alias", index_name, dated)
+        settings = Settings(elasticsearch_url=elasticsearch_url, index_alias=f"{index_name}-alias")
+    app = create_app(settings)
     with serving(app) as base_url, httpx.Client(base_url=base_url) as client:
         assert _ids(_search(client, sort="date")) == [second.id, first.id, third.id]
         assert _ids(_search(client, author="ann lee")) == [first.id]
@@ -296,6 +329,18 @@ def test_without_the_alias_the_api_is_alive_but_not_ready(elasticsearch_url: str
         response = client.get("/articles/search", params={"q": "iraq"})
         assert response.status_code == 503
         assert "nothing has been indexed" in response.json()["detail"]
+
+
+def test_without_the_embedded_index_the_api_is_alive_but_not_ready(tmp_path: Path) -> None:
+    app = create_app(Settings(search_index="embedded", data_dir=tmp_path / "nothing-yet"))
+    with serving(app) as base_url, httpx.Client(base_url=base_url) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 503
+        for path in ["/articles/search", "/articles/abc", "/sections", "/entities"]:
+            response = client.get(path, params={"q": "iraq"} if "search" in path else {})
+            assert response.status_code == 503, path
+            assert "nothing has been indexed" in response.json()["detail"]
+            assert response.headers["retry-after"] == "5"
 
 
 def test_without_elasticsearch_requests_get_503_not_a_stack_trace() -> None:

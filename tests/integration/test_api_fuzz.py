@@ -20,9 +20,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from newswire.settings import Settings
 from newswire_api.app import create_app
-from tests.api_support import search_corpus, serving
+from tests.api_support import BACKENDS, search_corpus, serving
 
 pytestmark = pytest.mark.integration
 
@@ -35,12 +34,19 @@ CHECKS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def api_schema(elasticsearch_url: str, shared_dir: Path) -> Iterator[schemathesis.BaseSchema]:
-    with search_corpus(elasticsearch_url, shared_dir) as corpus:
-        app = create_app(Settings(elasticsearch_url=elasticsearch_url, index_alias=corpus.alias))
-        with serving(app) as base_url:
-            yield schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+@pytest.fixture(scope="module", params=BACKENDS)
+def api_schema(
+    request: pytest.FixtureRequest,
+    elasticsearch_url: str,
+    shared_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[schemathesis.BaseSchema]:
+    data_dir = tmp_path_factory.mktemp("embedded-index")
+    with (
+        search_corpus(request.param, elasticsearch_url, shared_dir, data_dir) as corpus,
+        serving(create_app(corpus.settings)) as base_url,
+    ):
+        yield schemathesis.openapi.from_url(f"{base_url}/openapi.json")
 
 
 @pytest.mark.parametrize("mode", list(schemathesis.GenerationMode))
