@@ -75,6 +75,10 @@ class EventConsumer(Protocol):
         CommitRefusedError when a partition is no longer this member's."""
         ...
 
+    def assignment(self) -> set[PartitionKey]:
+        """The partitions this member reads now (the group shares them out)."""
+        ...
+
     def pause_all(self) -> None:
         """Stop fetching from the assigned partitions; poll() still keeps the membership."""
         ...

@@ -81,6 +81,9 @@ class FakeConsumer:
         self.events.append("commit")
         self.committed.update(next_offsets)
 
+    def assignment(self) -> set[PartitionKey]:
+        return {("raw", 0)}
+
     def pause_all(self) -> None:
         pass
 

@@ -141,6 +141,9 @@ class KafkaEventConsumer:
         except CommitFailedError as error:
             raise CommitRefusedError(str(error)) from error
 
+    def assignment(self) -> set[PartitionKey]:
+        return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+
     def pause_all(self) -> None:
         self._consumer.pause(*self._consumer.assignment())
 
@@ -216,8 +219,9 @@ class KafkaEventLog:
                 client_id="newswire-admin",
             )
             try:
-                offsets = admin.list_consumer_group_offsets(group_id)
+                where = TopicPartition(topic, partition)
+                offsets = admin.list_group_offsets({group_id: [where]}).get(group_id, {})
             finally:
                 admin.close()
-        committed = offsets.get(TopicPartition(topic, partition))
+        committed = offsets.get(where)
         return None if committed is None or committed.offset < 0 else int(committed.offset)

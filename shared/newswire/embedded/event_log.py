@@ -64,6 +64,13 @@ CREATE TABLE IF NOT EXISTS group_members (
     heartbeat_at REAL NOT NULL,
     PRIMARY KEY (group_id, member_id)
 );
+CREATE TABLE IF NOT EXISTS partition_owners (
+    group_id TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    member_id TEXT NOT NULL,
+    PRIMARY KEY (group_id, topic, partition)
+);
 """
 
 # A producer commits what was queued meanwhile in one transaction (one fsync), up to this much.
@@ -295,9 +302,7 @@ class SqliteEventConsumer:
 
     def commit(self, next_offsets: Mapping[PartitionKey, int]) -> None:
         with _write_transaction(self._connection) as connection:
-            owned = _assignment(
-                connection, self._group_id, self._topics, self._member_id, self._session_timeout_s
-            )
+            owned = self._owned(connection)
             lost = sorted(set(next_offsets) - owned)
             if lost:
                 raise CommitRefusedError(
@@ -325,14 +330,20 @@ class SqliteEventConsumer:
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error), _write_transaction(self._connection) as connection:
-            connection.execute(
-                "DELETE FROM group_members WHERE group_id = ? AND member_id = ?",
-                (self._group_id, self._member_id),
-            )
+            for table in ("group_members", "partition_owners"):
+                connection.execute(
+                    f"DELETE FROM {table} WHERE group_id = ? AND member_id = ?",
+                    (self._group_id, self._member_id),
+                )
         self._connection.close()
 
     def _keep_membership(self) -> None:
-        """Renew the heartbeat and take the group's current assignment, once a second."""
+        """Renew the heartbeat and follow the group's assignment, once a second.
+
+        A partition changes hands in two steps, so two members never read it at once: its old
+        owner releases it at its next heartbeat, and only then may the new one claim it (or at
+        once if the old owner is dead: no heartbeat for the session timeout).
+        """
         if time.monotonic() < self._next_heartbeat:
             return
         self._next_heartbeat = time.monotonic() + HEARTBEAT_INTERVAL_S
@@ -341,14 +352,40 @@ class SqliteEventConsumer:
                 "INSERT OR REPLACE INTO group_members VALUES (?, ?, ?)",
                 (self._group_id, self._member_id, time.time()),
             )
-            owned = _assignment(
+            assigned = _assignment(
                 connection, self._group_id, self._topics, self._member_id, self._session_timeout_s
             )
-            for lost in set(self._positions) - owned:
-                del self._positions[lost]
-            for topic, partition in owned - set(self._positions):
-                committed = self._log.committed_on(connection, self._group_id, topic, partition)
-                self._positions[(topic, partition)] = committed or 0
+            live = set(_live_members(connection, self._group_id, self._session_timeout_s))
+            for topic, partition in self._owned(connection) - assigned:
+                connection.execute(
+                    "DELETE FROM partition_owners WHERE group_id = ? AND topic = ? "
+                    "AND partition = ? AND member_id = ?",
+                    (self._group_id, topic, partition, self._member_id),
+                )
+            for topic, partition in assigned:
+                row = connection.execute(
+                    "SELECT member_id FROM partition_owners "
+                    "WHERE group_id = ? AND topic = ? AND partition = ?",
+                    (self._group_id, topic, partition),
+                ).fetchone()
+                if row is None or row[0] not in live:
+                    connection.execute(
+                        "INSERT OR REPLACE INTO partition_owners VALUES (?, ?, ?, ?)",
+                        (self._group_id, topic, partition, self._member_id),
+                    )
+            owned = self._owned(connection)
+        for lost in set(self._positions) - owned:
+            del self._positions[lost]
+        for topic, partition in owned - set(self._positions):
+            committed = self._log.committed(self._group_id, topic, partition)
+            self._positions[(topic, partition)] = committed or 0
+
+    def _owned(self, connection: sqlite3.Connection) -> set[PartitionKey]:
+        rows = connection.execute(
+            "SELECT topic, partition FROM partition_owners WHERE group_id = ? AND member_id = ?",
+            (self._group_id, self._member_id),
+        ).fetchall()
+        return {(str(topic), int(partition)) for topic, partition in rows}
 
     def _fetch(self, max_records: int) -> list[LogRecord]:
         records: list[LogRecord] = []
