@@ -1,0 +1,109 @@
+"""What only the embedded log has to prove: durability across SIGKILL, several processes writing
+one file, and a silent member losing its partitions. Real processes on a real SQLite file."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from newswire.embedded.event_log import SqliteEventLog
+from newswire.event_log import CommitRefusedError, Record
+
+pytestmark = pytest.mark.integration
+
+TOPIC = "articles.raw"
+
+PRODUCER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from newswire.embedded.event_log import SqliteEventLog
+
+    path, name, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    producer = SqliteEventLog(path).producer(client_id=name)
+    for i in range(count):
+        key = f"{name}-{i}".encode()
+        producer.send("articles.raw", key, key).result()
+        print(key.decode(), flush=True)  # printed only once acknowledged
+    producer.close()
+    """
+)
+
+
+def _producer(path: Path, name: str, count: int) -> "subprocess.Popen[str]":
+    return subprocess.Popen(
+        [sys.executable, "-c", PRODUCER, str(path), name, str(count)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _everything(log: SqliteEventLog) -> list[tuple[int, int, bytes | None]]:
+    consumer = log.consumer(f"check-{time.time_ns()}", [TOPIC], client_id="check")
+    try:
+        records = []
+        while batch := consumer.poll(2.0, 1000):
+            records += batch
+    finally:
+        consumer.close()
+    return [(r.partition, r.offset, r.key) for r in records]
+
+
+def test_every_acknowledged_message_survives_sigkill(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    SqliteEventLog(path).ensure_topics([TOPIC])
+    producer = _producer(path, "killed", 1_000_000)
+    assert producer.stdout is not None
+    acknowledged = [producer.stdout.readline().strip() for _ in range(300)]
+    os.kill(producer.pid, signal.SIGKILL)
+    producer.wait()
+
+    stored = {key.decode() for _, _, key in _everything(SqliteEventLog(path)) if key}
+    assert set(acknowledged) <= stored
+
+
+def test_processes_appending_at_once_get_dense_offsets_and_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    SqliteEventLog(path).ensure_topics([TOPIC])
+    writers = [_producer(path, f"writer{n}", 500) for n in range(3)]
+    for writer in writers:
+        writer.communicate(timeout=120)
+        assert writer.returncode == 0
+
+    records = _everything(SqliteEventLog(path))
+    assert len({key for _, _, key in records}) == len(records) == 1500
+    for partition in {p for p, _, _ in records}:
+        offsets = sorted(o for p, o, _ in records if p == partition)
+        assert offsets == list(range(len(offsets)))
+
+
+def test_a_silent_member_loses_its_partitions_and_cannot_commit_them(tmp_path: Path) -> None:
+    log = SqliteEventLog(tmp_path / "log.sqlite3", session_timeout_s=2.0)
+    log.ensure_topics([TOPIC])
+    silent = log.consumer("group", [TOPIC], client_id="silent")
+    silent.poll(0.1, 1)
+    assert len(silent.assignment()) == 3
+    producer = log.producer(client_id="test")
+    for i in range(30):
+        producer.send(TOPIC, f"k{i}".encode(), b"v")
+    producer.flush()
+    producer.close()
+
+    time.sleep(2.5)  # longer than the session timeout: `silent` no longer counts as alive
+    survivor = log.consumer("group", [TOPIC], client_id="survivor")
+    taken: list[Record] = []
+    deadline = time.monotonic() + 10
+    while len(taken) < 30 and time.monotonic() < deadline:
+        taken += survivor.poll(0.2, 100)
+    assert len(taken) == 30
+    assert len(survivor.assignment()) == 3
+    with pytest.raises(CommitRefusedError):
+        silent.commit({(TOPIC, 0): 1})
+    survivor.commit({(TOPIC, r.partition): r.offset + 1 for r in taken})
+    silent.close()
+    survivor.close()

@@ -1,0 +1,105 @@
+"""The embedded index's writer and query translation, on real SQLite files in a temp folder."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from newswire.enriched import EnrichedArticle
+from newswire_api.embedded_search import EmbeddedArticleSearch
+from newswire_api.search_request import SearchParams
+from newswire_indexer.batch import PendingDocument
+from newswire_indexer.embedded_writer import EmbeddedDocumentWriter
+from tests.builders import enriched_bbc_articles
+
+
+@pytest.fixture
+def articles(shared_dir: Path) -> list[EnrichedArticle]:
+    return list(enriched_bbc_articles(shared_dir, limit=20))
+
+
+def _document(article: EnrichedArticle, offset: int) -> PendingDocument:
+    return PendingDocument(article.id, article.model_dump_json().encode(), "enriched", 0, offset)
+
+
+def _write(path: Path, documents: list[PendingDocument]) -> tuple[int, list[str]]:
+    writer = EmbeddedDocumentWriter(path)
+    try:
+        outcome = writer.write(documents, wait=lambda _: None)
+    finally:
+        writer.close()
+    return outcome.indexed, [rejection.error_type for rejection in outcome.rejected]
+
+
+def test_a_replayed_article_replaces_itself(
+    tmp_path: Path, articles: list[EnrichedArticle]
+) -> None:
+    path = tmp_path / "index.sqlite3"
+    _write(path, [_document(a, i) for i, a in enumerate(articles)])
+    changed = articles[0].model_copy(update={"title": "Zanzibar replaces the old title"})
+    _write(path, [_document(changed, 99), _document(changed, 100)])
+
+    search = EmbeddedArticleSearch(path, timeout_s=5)
+    assert search.search(SearchParams(size=100)).total == len(articles)
+    found = search.search(SearchParams(q="zanzibar"))
+    assert [hit.id for hit in found.hits] == [changed.id]
+    assert search.search(SearchParams(q=f'"{articles[0].title}"')).total == 0
+    assert search.article(changed.id).title == "Zanzibar replaces the old title"
+
+
+def test_a_document_that_is_not_an_article_is_rejected_and_its_neighbours_written(
+    tmp_path: Path, articles: list[EnrichedArticle]
+) -> None:
+    not_json = PendingDocument("bad-1", b"{not json", "enriched", 0, 1)
+    not_article = PendingDocument("bad-2", json.dumps({"id": "bad-2"}).encode(), "enriched", 0, 2)
+    wrong_key = PendingDocument("other-id", _document(articles[1], 3).source, "enriched", 0, 3)
+    indexed, rejected = _write(
+        tmp_path / "index.sqlite3", [_document(articles[0], 0), not_json, not_article, wrong_key]
+    )
+    assert indexed == 1
+    assert rejected == ["document_parsing_exception", "document_parsing_exception", "id_mismatch"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "NEAR(a b",
+        "*",
+        '"',
+        "^",
+        "title:x",
+        "AND",
+        "OR OR",
+        "a NOT",
+        "(((",
+        "{body}: x",
+        "x* y",
+        "über-größe",
+        "😀",
+        "'; DROP TABLE articles; --",
+        "-",
+        '"unbalanced',
+    ],
+)
+def test_nothing_a_person_types_is_fts5_syntax(
+    tmp_path: Path, articles: list[EnrichedArticle], query: str
+) -> None:
+    path = tmp_path / "index.sqlite3"
+    _write(path, [_document(a, i) for i, a in enumerate(articles)])
+    response = EmbeddedArticleSearch(path, timeout_s=5).search(SearchParams(q=query))
+    assert response.total <= len(articles)
+    assert response.facets is not None
+
+
+def test_stop_words_alone_match_nothing_and_are_ignored_beside_other_words(
+    tmp_path: Path, articles: list[EnrichedArticle]
+) -> None:
+    path = tmp_path / "index.sqlite3"
+    _write(path, [_document(a, i) for i, a in enumerate(articles)])
+    search = EmbeddedArticleSearch(path, timeout_s=5)
+    assert search.search(SearchParams(q="the of and")).total == 0
+    word = articles[0].title.split()[0]
+    assert (
+        search.search(SearchParams(q=f"the {word}")).total
+        == search.search(SearchParams(q=word)).total
+    )
