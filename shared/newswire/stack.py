@@ -239,8 +239,18 @@ def _supervise(settings: Settings, log_dir: Path, env: dict[str, str]) -> None:
 
 
 def _status(args: argparse.Namespace) -> int:
-    print(status_line(Settings()))
-    return 0
+    settings = Settings()
+    if not args.files:
+        print(status_line(settings))
+        return 0
+    from newswire.backends import open_article_lookup, open_event_log  # noqa: PLC0415
+    from newswire.file_status import file_status  # noqa: PLC0415
+
+    event_log, lookup = open_event_log(settings), open_article_lookup(settings)
+    statuses = [file_status(settings, name, event_log, lookup) for name in args.files]
+    for status in statuses:
+        print(status.describe())
+    return 1 if any(status.state == "unknown" for status in statuses) else 0
 
 
 def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -256,5 +266,13 @@ def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser
     )
     up.add_argument("--log-dir", type=Path, default=Path("logs"), help="default ./logs")
     up.set_defaults(handler=_up)
-    status = subcommands.add_parser("status", help="one status line of a running pipeline")
+    status = subcommands.add_parser(
+        "status",
+        help="one status line of a running pipeline, or where dropped files are",
+        description="Without FILE: the pipeline's status line. With FILE (a path relative to "
+        "the inbox, or into the inbox, processed or failed folder): where each file is — "
+        "waiting, published, enriched, indexed (with its article ids) or failed (with the "
+        "reason). Exit status 1 when a file is found nowhere.",
+    )
+    status.add_argument("files", nargs="*", metavar="FILE")
     status.set_defaults(handler=_status)

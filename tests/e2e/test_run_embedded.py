@@ -98,6 +98,19 @@ class RunningPipeline:
                 return int(pid)
         raise LookupError(f"{module} is not running under newswire run")
 
+    def status(self, *files: str) -> str:
+        """What `newswire status FILE…` prints, run from the pipeline's folder."""
+        done = subprocess.run(
+            [sys.executable, "-m", "newswire", "status", *files],
+            cwd=self.folder,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return done.stdout
+
     def stop(self) -> str:
         self.process.send_signal(signal.SIGTERM)
         output, _ = self.process.communicate(timeout=90)
@@ -134,6 +147,13 @@ def test_files_become_searchable_with_nothing_but_python(
     assert list(inbox.rglob("*.txt")) == []
     assert (pipeline.folder / "data" / "event-log.sqlite3").is_file()
     assert (pipeline.folder / "data" / "search-index.sqlite3").is_file()
+
+    (inbox / "broken.txt").write_bytes(b"\x00\x01binary")
+    assert _eventually((pipeline.folder / "failed" / "broken.txt").is_file, 60)
+    status = pipeline.status(f"world/{SAMPLE}", "broken.txt")
+    sample_id = found["hits"][0]["id"]
+    assert f"world/{SAMPLE}: indexed: as {sample_id}" in status
+    assert "broken.txt: failed: [binary]" in status
     output = pipeline.stop()
     assert pipeline.process.returncode == 0, output[-2000:]
     assert "drop article files into" in output

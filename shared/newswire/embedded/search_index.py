@@ -197,3 +197,22 @@ def stored_source(connection: sqlite3.Connection, article_id: str) -> dict[str, 
         return None
     source: dict[str, object] = json.loads(row[0])
     return source
+
+
+def articles_from_file(path: Path, sha256: str) -> list[str]:
+    """Ids of the indexed articles made from the file with this sha256 (a full scan: for tools,
+    not for searches)."""
+    if not path.is_file():
+        return []
+    connection = connect(path)
+    try:
+        if not is_initialised(connection):
+            return []
+        rows = connection.execute(
+            "SELECT id FROM articles WHERE json_extract(source, '$.provenance.sha256') = ? "
+            "ORDER BY id",
+            (sha256,),
+        ).fetchall()
+    finally:
+        connection.close()
+    return [str(row[0]) for row in rows]
