@@ -172,7 +172,10 @@ class Settings(BaseSettings):
         default=5_000_000, gt=0, description="Bulk batch: bytes of documents."
     )
     indexer_batch_max_wait_s: float = Field(
-        default=1.0, gt=0, description="Bulk batch: seconds the first document may wait."
+        default=0.2,
+        gt=0,
+        description="Bulk batch: seconds the first document may wait. Short, because under load "
+        "batches fill by count first; at a trickle this is latency a reader waits for.",
     )
     indexer_max_backoff_s: float = Field(
         default=30.0, gt=0, description="Longest wait between retries while Elasticsearch fails."
