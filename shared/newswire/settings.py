@@ -151,6 +151,11 @@ class Settings(BaseSettings):
     ingest_metrics_port: int = Field(
         default=9101, ge=0, description="Prometheus /metrics port of ingest; 0 disables."
     )
+    ingest_dead_letter_group_id: str = Field(
+        default="ingest-dead-letters",
+        description="Consumer group in which ingest reads the dead-letter topic, to move files a "
+        "later stage refused from the processed folder to the failed one.",
+    )
 
     @field_validator("ingest_fallback_encoding")
     @classmethod

@@ -8,12 +8,14 @@ unacknowledged (they stay in the inbox), or the folders can't be used.
 import argparse
 import contextlib
 import logging
+import threading
 from collections.abc import Iterator
 
 from newswire.backends import open_event_log
 from newswire.event_log import EventLogError
 from newswire.service_process import expose_metrics, stop_on_signals
 from newswire.settings import Settings
+from newswire_ingest.dead_letters import DeadLetterFollower
 from newswire_ingest.inbox import Inbox, InboxSetupError
 from newswire_ingest.log_publisher import LogPublisher
 from newswire_ingest.metrics import IngestMetrics
@@ -45,10 +47,33 @@ def ingest_service(settings: Settings, watch: bool) -> Iterator[IngestService]:
             event_log.describe(),
         )
         service = IngestService(settings, inbox, publisher, IngestMetrics())
-        with InboxWatcher(inbox.root, service.notice) if watch else contextlib.nullcontext():
+        with (
+            InboxWatcher(inbox.root, service.notice) if watch else contextlib.nullcontext(),
+            _following_dead_letters(settings, inbox) if watch else contextlib.nullcontext(),
+        ):
             yield service
     finally:
         producer.close(timeout_s=settings.ingest_shutdown_timeout_s)
+
+
+@contextlib.contextmanager
+def _following_dead_letters(settings: Settings, inbox: Inbox) -> Iterator[None]:
+    """Moves published files that a later stage dead-lettered to the failed folder, in a
+    thread of its own, while the service runs."""
+    event_log = open_event_log(settings)
+    consumer = event_log.consumer(
+        settings.ingest_dead_letter_group_id, [settings.dlq_topic], client_id="newswire-ingest"
+    )
+    follower = DeadLetterFollower(event_log, consumer, settings.raw_topic, inbox.fail_published)
+    stop = threading.Event()
+    thread = threading.Thread(target=follower.run, args=(stop,), name="dead-letters")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        consumer.close()
 
 
 def _ingest(args: argparse.Namespace) -> int:

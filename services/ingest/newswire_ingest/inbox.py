@@ -119,11 +119,23 @@ class Inbox:
     def move_to_failed(self, path: Path, state: FileState, reason_json: str) -> Path:
         """Moves the file to the failed area and writes `<name>.reason.json` beside it."""
         target = self._move(path, state, self.failed)
-        reason = target.with_name(f"{target.name}.reason.json")
-        partial = reason.with_name(f".{reason.name}.partial")
-        partial.write_text(reason_json, encoding="utf-8")
-        partial.replace(reason)
+        _write_reason(target, reason_json)
         return target
+
+    def fail_published(self, relative_path: str, reason_json: str) -> Path | None:
+        """Moves a published file from the processed area to the failed one, with its reason,
+        when a later stage could not use it. None when it is not (or not yet) in the processed
+        area."""
+        processed = self.processed / relative_path
+        if not processed.is_file() or not self._inside(processed, self.processed):
+            return None
+        target = _link_then_unlink(processed, self.failed / relative_path)
+        _write_reason(target, reason_json)
+        return target
+
+    @staticmethod
+    def _inside(path: Path, area: Path) -> bool:
+        return path.resolve().is_relative_to(area)
 
     def delete(self, path: Path, state: FileState) -> None:
         self._ensure_unchanged(path, state)
@@ -131,24 +143,7 @@ class Inbox:
 
     def _move(self, path: Path, state: FileState, area: Path) -> Path:
         self._ensure_unchanged(path, state)
-        wanted = area / path.relative_to(self.root)
-        target, number = wanted, 1
-        while True:
-            try:
-                os.link(path, target, follow_symlinks=False)
-            except FileNotFoundError as error:
-                if target.parent.is_dir():
-                    raise FileChangedError from error  # the file itself went away meanwhile
-                target.parent.mkdir(parents=True, exist_ok=True)
-                continue
-            except FileExistsError:
-                if not os.path.samestat(os.lstat(target), os.lstat(path)):
-                    number += 1
-                    target = wanted.with_name(f"{wanted.stem} ({number}){wanted.suffix}")
-                    continue
-                # Else an earlier run made this link and died before the unlink.
-            path.unlink()
-            return target
+        return _link_then_unlink(path, area / path.relative_to(self.root))
 
     def _ensure_unchanged(self, path: Path, state: FileState) -> None:
         if self.state_of(path) != state:
@@ -227,3 +222,31 @@ def _state(found: os.stat_result) -> FileState:
     else:
         kind = FileKind.OTHER
     return FileState(kind, found.st_size, found.st_mtime_ns, found.st_ino)
+
+
+def _link_then_unlink(path: Path, wanted: Path) -> Path:
+    """Moves `path` to `wanted`, or `wanted (2)`… when that name is taken: never overwriting."""
+    target, number = wanted, 1
+    while True:
+        try:
+            os.link(path, target, follow_symlinks=False)
+        except FileNotFoundError as error:
+            if target.parent.is_dir():
+                raise FileChangedError from error  # the file itself went away meanwhile
+            target.parent.mkdir(parents=True, exist_ok=True)
+            continue
+        except FileExistsError:
+            if not os.path.samestat(os.lstat(target), os.lstat(path)):
+                number += 1
+                target = wanted.with_name(f"{wanted.stem} ({number}){wanted.suffix}")
+                continue
+            # Else an earlier run made this link and died before the unlink.
+        path.unlink()
+        return target
+
+
+def _write_reason(target: Path, reason_json: str) -> None:
+    reason = target.with_name(f"{target.name}.reason.json")
+    partial = reason.with_name(f".{reason.name}.partial")
+    partial.write_text(reason_json, encoding="utf-8")
+    partial.replace(reason)

@@ -1,0 +1,106 @@
+"""Closing the loop for the person who dropped a file: when enrich or the indexer dead-letters
+what came from it, ingest moves the file from `processed/` to `failed/` with the reason beside
+it, as it does for files it refuses itself. Every dropped file thus ends up searchable or in
+`failed/` with a reason, whichever stage turned it down.
+
+The follower reads `articles.dlq` in a consumer group of its own. A dead letter names its input
+by key; for a whole file that enrich could not parse, the letter carries the raw message (with
+the file's path) as its original; otherwise the raw message is looked up on the raw topic by
+that key. A letter may arrive before ingest has moved the file out of the inbox (enrich can be
+that fast), so a file not yet in `processed/` is looked for again for a while.
+"""
+
+import base64
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from pydantic import ValidationError
+
+from newswire.event_log import CommitRefusedError, EventConsumer, EventLog, Record
+from newswire.messages import DeadLetter, RawArticle
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT_S = 1.0
+BATCH = 100
+# How long a letter waits for its file to reach `processed/` before it is let go.
+FILE_WAIT_S = 60.0
+
+FailPublished = Callable[[str, str], object]
+"""(path relative to the inbox, reason JSON) → the file moved to failed/, or None if absent."""
+
+
+class DeadLetterFollower:
+    def __init__(
+        self,
+        event_log: EventLog,
+        consumer: EventConsumer,
+        raw_topic: str,
+        fail_published: FailPublished,
+    ) -> None:
+        self._event_log = event_log
+        self._consumer = consumer
+        self._raw_topic = raw_topic
+        self._fail_published = fail_published
+        self._waiting: dict[str, tuple[str, float]] = {}  # path → (reason JSON, given up at)
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            records = self._consumer.poll(POLL_TIMEOUT_S, BATCH)
+            for record in records:
+                self._follow(record)
+            self._retry_waiting()
+            if records:
+                offsets: dict[tuple[str, int], int] = {}
+                for record in records:
+                    where = (record.topic, record.partition)
+                    offsets[where] = max(offsets.get(where, 0), record.offset + 1)
+                try:
+                    self._consumer.commit(offsets)
+                except CommitRefusedError as error:
+                    log.warning("dead-letter offsets not committed: %s", error)
+
+    def _follow(self, record: Record) -> None:
+        try:
+            letter = DeadLetter.model_validate_json(record.value or b"")
+        except ValidationError:
+            return  # not a dead letter of ours: nothing to move
+        if letter.stage == "ingest":
+            return  # ingest moved that file itself
+        relative_path = self._relative_path(letter)
+        if relative_path is None:
+            log.info("dead letter %s: no file to move", letter.source)
+            return
+        reason = letter.model_dump_json(exclude={"original_base64"}, indent=2)
+        self._waiting[relative_path] = (reason, time.monotonic() + FILE_WAIT_S)
+        self._retry_waiting()
+
+    def _relative_path(self, letter: DeadLetter) -> str | None:
+        if letter.original_base64:
+            try:
+                original = base64.b64decode(letter.original_base64)
+                return RawArticle.model_validate_json(original).relative_path
+            except (ValueError, ValidationError):
+                pass  # an article of a feed file, or an enriched article: look the file up
+        if not letter.original_key:
+            return None
+        raw = self._event_log.find(self._raw_topic, letter.original_key.encode())
+        if raw is None or raw.value is None:
+            return None
+        try:
+            return RawArticle.model_validate_json(raw.value).relative_path
+        except ValidationError:
+            return None
+
+    def _retry_waiting(self) -> None:
+        now = time.monotonic()
+        for relative_path, (reason, give_up_at) in list(self._waiting.items()):
+            moved = self._fail_published(relative_path, reason)
+            if moved is not None:
+                log.warning("a later stage refused %s; moved to %s", relative_path, moved)
+                del self._waiting[relative_path]
+            elif now > give_up_at:
+                log.info("%s is not in the processed folder; left where it is", relative_path)
+                del self._waiting[relative_path]

@@ -1,0 +1,169 @@
+"""Running the whole pipeline in a test as a user runs it: `newswire run` or `newswire up` as a
+process in a folder of its own, files dropped into its inbox, answers read over HTTP."""
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from tests.network import free_port
+
+SERVER_VARIABLES = {
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS",
+    "ELASTICSEARCH_URL",
+    "NEWSWIRE_ELASTICSEARCH_URL",
+    "NEWSWIRE_EVENT_LOG",
+    "NEWSWIRE_SEARCH_INDEX",
+}
+SERVICES = ("newswire_ingest", "newswire_enrich", "newswire_indexer", "newswire_api")
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def eventually(condition: Callable[[], bool], timeout_s: float, interval_s: float = 0.5) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return True
+        except (OSError, urllib.error.URLError):  # the API is still starting or restarting
+            pass
+        time.sleep(interval_s)
+    return False
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class RunningPipeline:
+    """`newswire <command>` in `folder`, with ports of its own and `env` on top of a copy of this
+    process's environment without any server variables (so `run` must choose embedded parts)."""
+
+    def __init__(self, folder: Path, command: str, env: Mapping[str, str] | None = None) -> None:
+        self.folder = folder
+        self.inbox = folder / "inbox"
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        self.api_port = free_port()
+        self.env = {k: v for k, v in os.environ.items() if k not in SERVER_VARIABLES}
+        self.env.update(
+            {
+                "NEWSWIRE_INGEST_METRICS_PORT": str(free_port()),
+                "NEWSWIRE_ENRICH_METRICS_PORT": str(free_port()),
+                "NEWSWIRE_INDEXER_METRICS_PORT": str(free_port()),
+                "NEWSWIRE_API_PORT": str(self.api_port),
+                **(env or {}),
+            }
+        )
+        self.output = folder / "newswire.out"
+        with self.output.open("wb") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "newswire", command],
+                cwd=folder,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.api_port}{path}"
+
+    def total(self) -> int:
+        return int(get_json(self.url("/articles/search?size=1"))["total"])
+
+    def ids(self) -> list[str]:
+        """Every indexed article id, through cursor paging (each page once)."""
+        ids: list[str] = []
+        cursor = ""
+        while True:
+            page = get_json(self.url(f"/articles/search?size=100&sort=date{cursor}"))
+            ids += [hit["id"] for hit in page["hits"]]
+            if page["next_cursor"] is None:
+                return ids
+            cursor = f"&cursor={page['next_cursor']}"
+
+    def sections(self) -> dict[str, int]:
+        return {s["value"]: s["count"] for s in get_json(self.url("/sections"))["sections"]}
+
+    def drop(self, sources: Iterable[Path], folder: str = "") -> None:
+        """Copy each file in under a name ingest ignores, then rename it: complete at once."""
+        for source in sources:
+            target = self.inbox / folder / source.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{target.name}.part")
+            shutil.copyfile(source, temporary)
+            temporary.rename(target)
+
+    def child_pid(self, module: str) -> int:
+        """The pid of the supervised service running `python -m <module>`."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        for pid in children.read_text().split():
+            arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if module.encode() in arguments:
+                return int(pid)
+        raise LookupError(f"{module} is not running under the pipeline")
+
+    def kill(self, module: str) -> None:
+        os.kill(self.child_pid(module), signal.SIGKILL)
+
+    def status(self, *files: str) -> str:
+        """What `newswire status FILE…` prints, run from the pipeline's folder."""
+        done = subprocess.run(
+            [sys.executable, "-m", "newswire", "status", *files],
+            cwd=self.folder,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        return done.stdout + done.stderr
+
+    def log(self) -> str:
+        return self.output.read_text(errors="replace")
+
+    def stop(self) -> str:
+        """SIGTERM, as Ctrl-C does; returns everything the pipeline printed."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        return self.log()
+
+    def kill_everything(self) -> None:
+        """After a failed test: nothing may outlive it."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def stack_env(kafka_bootstrap_servers: str, elasticsearch_url: str, name: str) -> dict[str, str]:
+    """`newswire up` on the given servers, with topics, index and groups of its own."""
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
+        "ELASTICSEARCH_URL": elasticsearch_url,
+        "NEWSWIRE_RAW_TOPIC": f"{name}.raw",
+        "NEWSWIRE_ENRICHED_TOPIC": f"{name}.enriched",
+        "NEWSWIRE_DLQ_TOPIC": f"{name}.dlq",
+        "NEWSWIRE_INDEX_NAME": name,
+        "NEWSWIRE_INDEX_ALIAS": f"{name}-alias",
+        "NEWSWIRE_ENRICH_GROUP_ID": f"{name}-enrich",
+        "NEWSWIRE_INDEXER_GROUP_ID": f"{name}-indexer",
+    }

@@ -1,0 +1,62 @@
+"""The whole BBC corpus and the reference sample through the whole pipeline, on both back-ends:
+every distinct article searchable once, per-section counts right, nothing left in the inbox."""
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.api_support import distinct_articles_per_folder
+from tests.builders import bbc_files
+from tests.e2e.pipeline_support import RunningPipeline, eventually, sha256_of, stack_env
+
+pytestmark = pytest.mark.integration
+
+SAMPLE = "samples/trtworld-2024-09-11-pezeshkian-iraq.txt"
+
+
+@pytest.fixture(params=["run", "up"])
+def pipeline(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunningPipeline]:
+    env = {}
+    if request.param == "up":
+        env = stack_env(
+            request.getfixturevalue("kafka_bootstrap_servers"),
+            request.getfixturevalue("elasticsearch_url"),
+            f"test-corpus-{uuid.uuid4().hex[:8]}",
+        )
+    running = RunningPipeline(tmp_path, request.param, env)
+    try:
+        yield running
+    finally:
+        running.kill_everything()
+
+
+def test_every_distinct_article_is_searchable_once(
+    pipeline: RunningPipeline, shared_dir: Path
+) -> None:
+    corpus = bbc_files(shared_dir)
+    expected = {sha256_of(path) for path in corpus} | {sha256_of(shared_dir / SAMPLE)}
+    assert len(corpus) > len(expected) - 1  # the corpus holds byte-identical duplicates
+    for section in sorted({path.parent.name for path in corpus}):
+        pipeline.drop([p for p in corpus if p.parent.name == section], folder=section)
+    pipeline.drop([shared_dir / SAMPLE], folder="world")
+
+    assert eventually(lambda: pipeline.total() == len(expected), timeout_s=900, interval_s=2), (
+        f"{pipeline.total()} of {len(expected)} searchable\n{pipeline.log()[-3000:]}"
+    )
+    ids = pipeline.ids()
+    assert len(ids) == len(set(ids))
+    assert set(ids) == expected
+    sections = pipeline.sections()
+    for section, count in distinct_articles_per_folder(shared_dir).items():
+        assert sections[section] == count, section
+    assert [p for p in pipeline.inbox.rglob("*") if p.is_file()] == []
+
+    business = sorted(p for p in corpus if p.parent.name == "business")[0]
+    status = pipeline.status(f"business/{business.name}")
+    assert f"business/{business.name}: indexed: as {sha256_of(business)}" in status
+
+    output = pipeline.stop()
+    assert pipeline.process.returncode == 0, output[-2000:]
+    assert " exited (" not in output  # no service died on the way
