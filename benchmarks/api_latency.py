@@ -18,16 +18,25 @@ mixes are measured: all searches, and the cursor pages alone (no facet aggregati
 shows what the facets cost.
 
     python benchmarks/api_latency.py [--docs 102125] [--clients 20] [--requests 4000]
+
+With `--search-index embedded` the same documents go into the embedded SQLite index (the
+`newswire run` mode) and the API process reads it; "direct" is then the embedded search adapter
+itself (`EmbeddedArticleSearch`), called in this process from --clients threads, each with its
+own connection: the index's own cost without HTTP and the API around it, as "direct" is
+Elasticsearch's own cost for the stack mode.
 """
 
 import argparse
 import asyncio
+import concurrent.futures
 import itertools
 import json
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -43,8 +52,10 @@ sys.path.insert(0, str(REPO))
 
 from newswire.adapters.elasticsearch import create_client  # noqa: E402
 from newswire.article_index import ArticleIndex  # noqa: E402
+from newswire.embedded.search_index import open_for_writing, upsert_articles  # noqa: E402
 from newswire.enriched import EnrichedArticle  # noqa: E402
 from newswire.settings import Settings  # noqa: E402
+from newswire_api.embedded_search import EmbeddedArticleSearch  # noqa: E402
 from newswire_api.search_query import search_body  # noqa: E402
 from newswire_api.search_request import SearchParams, decode_cursor  # noqa: E402
 from tests.builders import bbc_files  # noqa: E402
@@ -154,6 +165,50 @@ def load(
     print(f"loaded {count} documents in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
 
+def load_embedded(path: Path, articles: list[EnrichedArticle], count: int) -> None:
+    started = time.monotonic()
+    connection = open_for_writing(path)
+    batch: list[tuple[EnrichedArticle, str]] = []
+    for document in documents(articles, count):
+        article = EnrichedArticle.model_validate(document["_source"])
+        batch.append((article, json.dumps(document["_source"])))
+        if len(batch) == 1000:
+            connection.execute("BEGIN IMMEDIATE")
+            upsert_articles(connection, batch)
+            connection.execute("COMMIT")
+            batch = []
+    connection.execute("BEGIN IMMEDIATE")
+    upsert_articles(connection, batch)
+    connection.execute("COMMIT")
+    connection.execute("INSERT INTO articles_text (articles_text) VALUES ('optimize')")
+    connection.close()
+    print(f"loaded {count} documents in {time.monotonic() - started:.0f} s", file=sys.stderr)
+
+
+def measure_embedded_directly(path: Path, requests: list[Request], clients: int, total: int) -> Run:
+    """The embedded adapter's own latency: `clients` threads calling it in this process."""
+    search = EmbeddedArticleSearch(path, timeout_s=60)
+    mix = itertools.cycle(requests)
+    lock = threading.Lock()
+
+    def one() -> float:
+        with lock:
+            request = next(mix)
+        started = time.perf_counter()
+        search.search(SearchParams.model_validate(request.api_params)).model_dump_json()
+        return time.perf_counter() - started
+
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=clients) as pool:
+        latencies = sorted(pool.map(lambda _: one(), range(total)))
+    elapsed = time.perf_counter() - started
+    return Run(
+        p50_ms=statistics.median(latencies) * 1000,
+        p99_ms=latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        requests_per_s=len(latencies) / elapsed,
+    )
+
+
 def build_requests(api_url: str) -> list[Request]:
     """The mix: each search's first page, and its page DEEP_PAGE where it has one."""
     requests = []
@@ -231,11 +286,16 @@ def _same_answers(api_url: str, es_url: str, alias: str, requests: list[Request]
                 raise RuntimeError(f"api and direct disagree on {request.api_params}")
 
 
-def start_api(settings: Settings, alias: str, port: int) -> subprocess.Popen[bytes]:
-    env = os.environ | {
-        "ELASTICSEARCH_URL": settings.elasticsearch_url,
-        "NEWSWIRE_INDEX_ALIAS": alias,
-    }
+def start_api(
+    settings: Settings, alias: str, port: int, data_dir: Path | None = None
+) -> subprocess.Popen[bytes]:
+    if data_dir is not None:
+        env = os.environ | {"NEWSWIRE_SEARCH_INDEX": "embedded", "NEWSWIRE_DATA_DIR": str(data_dir)}
+    else:
+        env = os.environ | {
+            "ELASTICSEARCH_URL": settings.elasticsearch_url,
+            "NEWSWIRE_INDEX_ALIAS": alias,
+        }
     command = [sys.executable, "-m", "newswire_api", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, env=env)
     deadline = time.monotonic() + 60
@@ -250,12 +310,24 @@ def start_api(settings: Settings, alias: str, port: int) -> subprocess.Popen[byt
 
 
 def _compare(
-    alias: str, api_url: str, settings: Settings, requests: list[Request], args: argparse.Namespace
+    alias: str,
+    api_url: str,
+    settings: Settings,
+    requests: list[Request],
+    args: argparse.Namespace,
+    *,
+    embedded: Path | None = None,
 ) -> dict[str, list[Run]]:
     runs: dict[str, list[Run]] = {"direct": [], "api": []}
     for round_number in range(args.rounds):
         for target, url in (("direct", settings.elasticsearch_url), ("api", api_url)):
             warm_up = len(requests) * 5
+            if target == "direct" and embedded is not None:
+                measure_embedded_directly(embedded, requests, args.clients, warm_up)
+                run = measure_embedded_directly(embedded, requests, args.clients, args.requests)
+                runs[target].append(run)
+                print(f"round {round_number + 1} {target}: {run}", file=sys.stderr)
+                continue
             asyncio.run(measure(target, url, alias, requests, clients=args.clients, total=warm_up))
             run = asyncio.run(
                 measure(target, url, alias, requests, clients=args.clients, total=args.requests)
@@ -294,7 +366,13 @@ def main() -> int:
     parser.add_argument(
         "--cache", type=Path, default=Path("/tmp/newswire-bench-bbc-enriched.jsonl")
     )
+    parser.add_argument(
+        "--search-index", choices=["elasticsearch", "embedded"], default="elasticsearch"
+    )
+    parser.add_argument("--json", type=Path, help="also write the medians here")
     args = parser.parse_args()
+    if args.search_index == "embedded":
+        return main_embedded(args)
 
     settings = Settings()
     index = f"bench-api-{uuid.uuid4().hex[:8]}"
@@ -328,7 +406,58 @@ def main() -> int:
     )
     for mix, runs in results.items():
         _report(f"{mix}, {len(mixes[mix])} distinct", runs)
+    _write_json(args, results)
     return 0
+
+
+def main_embedded(args: argparse.Namespace) -> int:
+    articles = enriched_bbc(args.cache)
+    api_url = f"http://127.0.0.1:{args.port}"
+    with tempfile.TemporaryDirectory(prefix="newswire-bench-api-") as folder:
+        data_dir = Path(folder)
+        settings = Settings(search_index="embedded", data_dir=data_dir)
+        load_embedded(settings.search_index_path, articles, args.docs)
+        api = start_api(settings, "", args.port, data_dir)
+        try:
+            requests = build_requests(api_url)
+            mixes = {
+                "all searches (first pages with facets, and cursor pages)": requests,
+                "cursor pages only (no facets)": [r for r in requests if "cursor" in r.api_params],
+            }
+            results = {
+                mix: _compare(
+                    "", api_url, settings, reqs, args, embedded=settings.search_index_path
+                )
+                for mix, reqs in mixes.items()
+            }
+        finally:
+            api.terminate()
+            api.wait(timeout=30)
+    print(
+        f"\nembedded index: {args.docs} documents, {args.clients} clients, {args.requests} "
+        f"requests per target and round, median of {args.rounds} rounds"
+    )
+    for mix, runs in results.items():
+        _report(f"{mix}, {len(mixes[mix])} distinct", runs)
+    _write_json(args, results)
+    return 0
+
+
+def _write_json(args: argparse.Namespace, results: dict[str, dict[str, list[Run]]]) -> None:
+    if args.json is None:
+        return
+    medians = {
+        mix: {
+            target: {
+                field: statistics.median(getattr(run, field) for run in target_runs)
+                for field in ("p50_ms", "p99_ms", "requests_per_s")
+            }
+            for target, target_runs in runs.items()
+        }
+        for mix, runs in results.items()
+    }
+    figures = {"search_index": args.search_index, "docs": args.docs, **medians}
+    args.json.write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

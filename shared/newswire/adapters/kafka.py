@@ -57,6 +57,9 @@ def create_consumer(
         client_id=client_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        # A topic created a moment ago by another service may not be in the broker's metadata
+        # yet when this consumer first asks; by default it would not ask again for 5 minutes.
+        metadata_max_age_ms=5000,
     )
 
 
