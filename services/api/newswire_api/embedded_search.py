@@ -255,7 +255,9 @@ class EmbeddedArticleSearch:
     def similar(self, article_id: str, params: SimilarParams) -> SimilarResponse:
         with self._connection() as connection:
             row = connection.execute(
-                "SELECT rowid, title, body, source FROM articles WHERE id = ?", (article_id,)
+                "SELECT a.rowid, c.title, c.body, c.source FROM articles a "
+                "JOIN article_content c ON c.rowid = a.rowid WHERE a.id = ?",
+                (article_id,),
             ).fetchone()
             if row is None:
                 raise ArticleNotFoundError(article_id)
@@ -448,16 +450,24 @@ class EmbeddedArticleSearch:
         arguments: list[Any],
     ) -> dict[str, Any]:
         """The top `size` names per label among `articles` (a SELECT of rowids; None: all),
-        shaped as `search_query._entity_aggregation`'s result."""
+        shaped as `search_query._entity_aggregation`'s result.
+
+        The entity rows are reached from the articles (a join on the per-article index), not
+        the other way round: an `IN (…)` filter made SQLite read every entity row, 2 s on 100k
+        articles whatever the number of matches."""
         marks = ",".join("?" * len(labels))
-        restriction = f"AND article IN ({articles})" if articles is not None else ""
+        source = (
+            f"({articles}) AS chosen JOIN article_entities e ON e.article = chosen.rowid"
+            if articles is not None
+            else "article_entities e"
+        )
         rows = connection.execute(
             f"{with_sql} SELECT label, name, n FROM ("
-            "SELECT label, name, count(*) AS n, row_number() OVER "
-            "(PARTITION BY label ORDER BY count(*) DESC, name) AS position "
-            f"FROM article_entities WHERE label IN ({marks}) {restriction} "
-            "GROUP BY label, name) WHERE position <= ? ORDER BY label, position",
-            (*with_arguments, *labels, *arguments, size),
+            "SELECT e.label AS label, e.name AS name, count(*) AS n, row_number() OVER "
+            "(PARTITION BY e.label ORDER BY count(*) DESC, e.name) AS position "
+            f"FROM {source} WHERE e.label IN ({marks}) "
+            "GROUP BY e.label, e.name) WHERE position <= ? ORDER BY label, position",
+            (*with_arguments, *arguments, *labels, size),
         ).fetchall()
         by_label: dict[str, list[dict[str, Any]]] = {}
         for label, name, n in rows:
@@ -477,7 +487,7 @@ class EmbeddedArticleSearch:
         return {
             int(rowid): json.loads(source)
             for rowid, source in connection.execute(
-                f"SELECT rowid, source FROM articles WHERE rowid IN ({marks})", rowids
+                f"SELECT rowid, source FROM article_content WHERE rowid IN ({marks})", rowids
             )
         }
 
