@@ -17,9 +17,14 @@ With W workers, the floor and enrich processes each take every W-th batch, start
 barrier and are timed until the last finishes. Peak RSS is each worker's VmHWM.
 
     python benchmarks/enrich_throughput.py [--workers 1 2] [--limit N] [--batch 64] [--ner-batch 16]
+        [--json PATH]
+
+`--json` also writes every contender's figures there (articles/s, ratio to the floor with the same
+worker count, peak RSS per worker).
 """
 
 import argparse
+import json
 import multiprocessing
 import os
 import subprocess
@@ -27,7 +32,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
@@ -245,6 +250,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=Settings().enrich_batch_size)
     parser.add_argument("--ner-batch", type=int, default=Settings().enrich_ner_batch_size)
     parser.add_argument("--model", default=Settings().enrich_spacy_model)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
     raws = bbc_raw_articles(args.shared, args.limit)
@@ -256,7 +262,7 @@ def main() -> None:
         f"{os.cpu_count()} CPUs; model {args.model} (NER only)",
         flush=True,
     )
-    results: list[Result] = []
+    results: list[tuple[Result, float]] = []
     for workers in args.workers:
         options = {
             "model": args.model,
@@ -268,14 +274,31 @@ def main() -> None:
         enrich = run_in_processes("enrich (no Kafka)", _enrich_worker, raws, **options)
         service = run_service(Settings(), raws, workers, args.batch, args.ner_batch)
         for result in (floor, enrich, service):
-            results.append(result)
             ratio = result.articles_per_s / floor.articles_per_s
+            results.append((result, ratio))
             rss = ", ".join(f"{mib:.0f}" for mib in result.peak_rss_mib)
             print(
                 f"{result.workers} worker(s)  {result.name:<22} {result.articles_per_s:7.1f} "
                 f"articles/s  {ratio:5.2f}x floor  peak RSS per worker {rss} MiB",
                 flush=True,
             )
+    if args.json:
+        write_json(args.json, len(raws), args, results)
+
+
+def write_json(
+    path: Path, articles: int, args: argparse.Namespace, results: list[tuple[Result, float]]
+) -> None:
+    figures = {
+        "articles": articles,
+        "batch": args.batch,
+        "ner_batch": args.ner_batch,
+        "model": args.model,
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg()[0],
+        "results": [asdict(result) | {"to_floor": ratio} for result, ratio in results],
+    }
+    path.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

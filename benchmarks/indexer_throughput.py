@@ -14,7 +14,9 @@ document count is checked once at the end. "steady" is the rate from the first c
 (start-up and group join excluded); "overall" includes them. Peak RSS is the consumer's VmHWM.
 Contenders run in a rotating order over --rounds; the table gives each one's median.
 
-    python benchmarks/indexer_throughput.py [--docs 30000] [--batch 500] [--rounds 3]
+    python benchmarks/indexer_throughput.py [--docs 30000] [--batch 500] [--rounds 3] [--json PATH]
+
+`--json` also writes each contender's median figures and every round there.
 """
 
 import argparse
@@ -26,7 +28,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from elasticsearch.helpers import streaming_bulk
@@ -144,6 +146,7 @@ def main() -> int:
         default=Path(os.environ.get("NEWSWIRE_SHARED_DIR", REPO.parent / "shared")),
     )
     parser.add_argument("--peer-python", type=Path, default=REPO / ".venv-peers" / "bin" / "python")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
     run = uuid.uuid4().hex[:8]
@@ -224,6 +227,13 @@ def main() -> int:
         )
         for name, runs in results.items()
     }
+    print_medians(median, names)
+    if args.json:
+        write_json(args.json, len(documents), args.batch, median, results)
+    return 0
+
+
+def print_medians(median: dict[str, Result], names: list[str]) -> None:
     print()
     print(f"{'contender (median)':40} {'overall docs/s':>15} {'steady docs/s':>14} {'RSS MiB':>8}")
     for name, result in median.items():
@@ -240,7 +250,32 @@ def main() -> int:
         print(f"ours / peer (steady):  {ratio:.2f}  (target >= 1.5)")
         ratio = ours_result.overall_docs_per_s / peer_result.overall_docs_per_s
         print(f"ours / peer (overall): {ratio:.2f}")
-    return 0
+
+
+ROLES = {
+    "floor: streaming_bulk (no Kafka)": "floor",
+    "ours: newswire indexer": "ours",
+    "peer: quix-streams ElasticsearchSink": "peer",
+}
+
+
+def write_json(
+    path: Path,
+    documents: int,
+    batch: int,
+    median: dict[str, Result],
+    rounds: dict[str, list[Result]],
+) -> None:
+    """Figures by role (floor, ours, peer; no peer when it was skipped)."""
+    figures = {
+        "docs": documents,
+        "batch": batch,
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg()[0],
+        "median": {ROLES[name]: asdict(result) | {"name": name} for name, result in median.items()},
+        "rounds": {ROLES[name]: [asdict(run) for run in runs] for name, runs in rounds.items()},
+    }
+    path.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -14,11 +14,22 @@ A file whose mtime is older than the settle time is complete at once. With `--fr
 file gets a new mtime, so the service waits the settle time (1 s by default) before reading it:
 latency, not throughput, but then it is in the figure.
 
-From the repository: `.venv/bin/python benchmarks/ingest_throughput.py [--rounds 3] [--fresh]`.
-Kafka at KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092); topics are made per round and deleted.
+With `--event-log embedded` both sides write to the embedded event log instead (the SQLite
+file `newswire run` uses), each to a file of its own in the round's temporary folder: the service
+through its usual settings (NEWSWIRE_EVENT_LOG=embedded), the bare side through the log's own
+producer (`SqliteEventLog.producer`, the one the service uses too, which commits what was queued
+in one durable transaction per batch), sending the same payloads and timed from the first send
+until every delivery future completed. That is the embedded analogue of the bare KafkaProducer:
+the log's client alone, with the same durability, without watching, reading or moving files.
+
+From the repository: `.venv/bin/python benchmarks/ingest_throughput.py [--rounds 3] [--fresh]
+[--event-log kafka|embedded] [--json PATH]`. Kafka at KAFKA_BOOTSTRAP_SERVERS (default
+127.0.0.1:9092); topics are made per round and deleted. `--json` also writes every round and the
+medians there.
 """
 
 import argparse
+import json
 import logging
 import multiprocessing
 import os
@@ -31,7 +42,7 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -39,6 +50,7 @@ from kafka import KafkaAdminClient, KafkaProducer
 from prometheus_client import CollectorRegistry
 
 from newswire.adapters.kafka import create_producer, ensure_topics
+from newswire.backends import open_event_log
 from newswire.messages import utc_now
 from newswire.settings import Settings
 from newswire_ingest.app import ingest_service
@@ -100,7 +112,11 @@ def serve(settings: Settings, expected_files: int, reports: Connection) -> None:
         running.join()
 
 
-def send_bare(settings: Settings, corpus: Path, reports: Connection) -> None:
+Payloads = list[tuple[bytes, bytes]]
+
+
+def service_payloads(settings: Settings, corpus: Path) -> Payloads:
+    """(key, value) of each file's message, exactly as the service builds it."""
     payloads = []
     for path in corpus_files(corpus):
         relative_path = path.relative_to(corpus).as_posix()
@@ -108,6 +124,18 @@ def send_bare(settings: Settings, corpus: Path, reports: Connection) -> None:
             path.read_bytes(), relative_path, utc_now(), settings.ingest_fallback_encoding
         )
         payloads.append((article.id.encode(), article.model_dump_json().encode()))
+    return payloads
+
+
+def send_bare(settings: Settings, corpus: Path, reports: Connection) -> None:
+    payloads = service_payloads(settings, corpus)
+    if settings.uses_kafka():
+        reports.send(send_to_kafka(settings, payloads))
+    else:
+        reports.send(send_to_embedded_log(settings, payloads))
+
+
+def send_to_kafka(settings: Settings, payloads: Payloads) -> Measurement:
     producer = create_producer(settings, client_id="benchmark-bare-producer")
     try:
         # Connected and with the topic's metadata, as the service is before the first file.
@@ -116,9 +144,25 @@ def send_bare(settings: Settings, corpus: Path, reports: Connection) -> None:
         for key, value in payloads:
             producer.send(settings.raw_topic, key=key, value=value)
         producer.flush()
-        reports.send(Measurement(len(payloads), time.perf_counter() - started, peak_rss_mib()))
+        return Measurement(len(payloads), time.perf_counter() - started, peak_rss_mib())
     finally:
         producer.close()
+
+
+def send_to_embedded_log(settings: Settings, payloads: Payloads) -> Measurement:
+    """The embedded log's producer alone: every send, then until each one is acknowledged."""
+    producer = open_event_log(settings).producer(client_id="benchmark-bare-producer")
+    try:
+        started = time.perf_counter()
+        deliveries = [producer.send(settings.raw_topic, key, value) for key, value in payloads]
+        producer.flush()
+        seconds = time.perf_counter() - started
+    finally:
+        producer.close()
+    failures = [error for d in deliveries if (error := d.exception()) is not None]
+    if failures:
+        raise RuntimeError(f"{len(failures)} sends failed, the first: {failures[0]}")
+    return Measurement(len(payloads), seconds, peak_rss_mib())
 
 
 def measure_service(settings: Settings, corpus: Path, workdir: Path, fresh: bool) -> Measurement:
@@ -177,11 +221,32 @@ def prepared_topics(settings: Settings, names: list[str]) -> None:
         producer.close()
 
 
+def embedded_round(corpus: Path, fresh: bool) -> tuple[Measurement, Measurement]:
+    """One round on the embedded log: a fresh log file for each side."""
+    with tempfile.TemporaryDirectory(prefix="ingest-benchmark-") as temporary:
+        workdir = Path(temporary)
+        settings = Settings(
+            event_log="embedded",
+            data_dir=workdir / "data",
+            ingest_inbox=workdir / "inbox",
+            ingest_processed_dir=workdir / "processed",
+            ingest_failed_dir=workdir / "failed",
+            ingest_metrics_port=0,
+        )
+        bare_settings = settings.model_copy(update={"data_dir": workdir / "bare-data"})
+        for side in (settings, bare_settings):
+            open_event_log(side).ensure_topics([side.raw_topic, side.dlq_topic])
+        service = measure_service(settings, corpus, workdir, fresh)
+        bare = measure_bare_producer(bare_settings, corpus)
+    return service, bare
+
+
 def one_round(bootstrap: str, corpus: Path, fresh: bool) -> tuple[Measurement, Measurement]:
     run = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="ingest-benchmark-") as temporary:
         workdir = Path(temporary)
         settings = Settings(
+            event_log="kafka",
             kafka_bootstrap_servers=bootstrap,
             raw_topic=f"benchmark.{run}.raw",
             dlq_topic=f"benchmark.{run}.dlq",
@@ -208,23 +273,59 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=SHARED_DIR / "corpora" / "bbc")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--fresh", action="store_true", help="give each dropped file a new mtime")
+    parser.add_argument(
+        "--event-log",
+        choices=["kafka", "embedded"],
+        default="kafka",
+        help="where both sides publish: Kafka (default) or the embedded SQLite log",
+    )
+    parser.add_argument("--json", type=Path, help="also write the rounds and medians here")
     args = parser.parse_args()
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     files = corpus_files(args.corpus)
+    where = f"Kafka at {bootstrap}" if args.event_log == "kafka" else "embedded log (SQLite)"
     print(
         f"{len(files)} files, {sum(p.stat().st_size for p in files):,} bytes from {args.corpus}"
-        f" ({'new' if args.fresh else 'original'} mtimes); Kafka at {bootstrap}; "
+        f" ({'new' if args.fresh else 'original'} mtimes); {where}; "
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; "
         f"Python {platform.python_version()}"
     )
-    ratios = []
+    rounds = []
     for number in range(1, args.rounds + 1):
-        service, bare = one_round(bootstrap, args.corpus, args.fresh)
-        ratios.append(service.files_per_s / bare.files_per_s)
+        if args.event_log == "kafka":
+            service, bare = one_round(bootstrap, args.corpus, args.fresh)
+        else:
+            service, bare = embedded_round(args.corpus, args.fresh)
+        rounds.append((service, bare))
+        ratio = service.files_per_s / bare.files_per_s
         print(f"round {number}: service {service.describe()}")
-        print(f"round {number}: bare producer {bare.describe()}; service/bare {ratios[-1]:.2f}")
+        print(f"round {number}: bare producer {bare.describe()}; service/bare {ratio:.2f}")
+    ratios = [service.files_per_s / bare.files_per_s for service, bare in rounds]
     print(f"median service/bare: {statistics.median(ratios):.2f}")
+    if args.json:
+        write_json(args.json, args.event_log, args.fresh, rounds)
     return 0
+
+
+def write_json(
+    path: Path, event_log: str, fresh: bool, rounds: list[tuple[Measurement, Measurement]]
+) -> None:
+    def described(measurement: Measurement) -> dict[str, float]:
+        return asdict(measurement) | {"files_per_s": measurement.files_per_s}
+
+    figures = {
+        "event_log": event_log,
+        "fresh_mtimes": fresh,
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg()[0],
+        "rounds": [{"service": described(s), "bare": described(b)} for s, b in rounds],
+        "median": {
+            "service_files_per_s": statistics.median(s.files_per_s for s, _ in rounds),
+            "bare_files_per_s": statistics.median(b.files_per_s for _, b in rounds),
+            "service_to_bare": statistics.median(s.files_per_s / b.files_per_s for s, b in rounds),
+        },
+    }
+    path.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -133,7 +133,7 @@ def main() -> None:
     print(f"CoNLL-2003 valid (eng.testa): {len(documents)} documents, {gold.total()} gold entities")
     print(f"model {pipeline.model_id} (NER only), spaCy {pipeline.spacy_version}; {elapsed:.1f}s")
     print(f"{'type':<12}{'gold':>6}{'pred':>6}{'tp':>6}{'P':>8}{'R':>8}{'F1':>8}")
-    rows = [(kind, (kind,)) for kind in TYPES]
+    rows: list[tuple[str, tuple[str, ...]]] = [(kind, (kind,)) for kind in TYPES]
     rows += [("micro P/O/L", HEADLINE_TYPES), ("micro all", TYPES)]
     for name, kinds in rows:
         g, p, tp = (sum(c[k] for k in kinds) for c in (gold, predicted, correct))

@@ -1,50 +1,83 @@
-"""End to end: from a file dropped into the inbox to its article answering over HTTP.
+"""End to end: from a file dropped into the inbox to its article being searchable over HTTP.
 
-Runs the real pipeline as a user does — `newswire run` (embedded log and index) or `newswire up`
-(Kafka and Elasticsearch, with topics, index and groups of its own) — in a temporary folder, then:
+Runs the real pipeline as a user does, as a process tree in a temporary working folder:
+- `--mode stack`: `newswire up` on the running Kafka and Elasticsearch (the dev-services, or those
+  KAFKA_BOOTSTRAP_SERVERS / ELASTICSEARCH_URL name), with topics, consumer groups, index and
+  alias of its own (deleted at the end) and ports of its own;
+- `--mode embedded`: `newswire run` on the embedded event log and search index, its data
+  directory in the temporary folder.
 
-1. steady drops: BBC files at `--rate` files/s for `--duration` s, each written under a temporary
-   name and renamed (atomic, as the README recommends); a poller asks `GET /articles/{id}` for
-   every outstanding article every `--poll` s and records when it first answers 200. Latency =
-   that moment - the rename. Ingest's settle time (1 s by default) is part of it, on purpose:
-   it is what a user waits for.
-2. the corpus: all 2,225 BBC files dropped at once into their section folders; the time until
-   the search total counts every distinct article dropped so far.
-3. peak resident memory (VmHWM) of each service process, and of the Kafka and Elasticsearch JVMs
-   in stack mode when they run as local dev-services.
+The clock starts only once the pipeline is ready: the API answers /healthz, and a warm-up
+article (the reference sample) went all the way through, so the enrich model is loaded. Then:
 
-Usage: python benchmarks/pipeline_latency.py --mode embedded|stack [--rate 10 --duration 60]
+1. Steady drops: BBC texts at `--rate` files/s for `--duration` s into the section folders, each
+   written under a name ingest ignores (`.name.part`) and renamed (atomic). The texts are the
+   corpus's distinct ones in a fixed shuffled order (sections and lengths mixed) with a trailing
+   newline added (one more per pass over them), so their ids (sha256 of the bytes) differ from
+   the corpus's and step 2 starts from nothing already indexed. Per file, latency =
+   the moment `GET /articles/{id}` first answered 200 - the moment of the rename. The new file has
+   a fresh mtime, so ingest's settle time (1 s by default, `--settle` to change it) is part of it,
+   as it is for a user. To find that moment without flooding the API (which shares the 2 cores
+   with the pipeline), a poller asks the index every `--poll` s, in one cheap request, which of
+   the outstanding ids a search can see now (stack: an `ids` query on the alias, so after an
+   Elasticsearch refresh — a GET by id there is real-time and would answer before the article
+   is searchable; embedded: the id's row in the index file, committed together with its
+   full-text entry), and sends `GET /articles/{id}` through the API for those only, retrying
+   until it answers 200. Resolution: one poll interval plus one request. Ids are only asked for
+   once the settle time since their drop has passed (none can be published earlier). Files not
+   searchable `--drain-timeout` s after the last drop are counted as never searchable.
+2. The corpus: all 2,225 BBC files (or every k-th file, `--corpus-limit`) dropped at once into
+   their section folders; seconds from the first drop until the API's search `total` has grown
+   by the corpus's distinct count (2,127: computed from the files), polled every 0.25 s; the rate
+   is files dropped / those seconds. It gives up after `--corpus-timeout` s, or 120 s without
+   progress.
+3. Peak resident memory: each service process's VmHWM (the supervisor's children, found through
+   /proc) and the supervisor's, read just before the pipeline is stopped; in stack mode also the
+   Kafka and Elasticsearch JVMs' VmRSS, sampled every second during the run (their VmHWM would
+   include whatever ran before).
+
+The pipeline is stopped with SIGTERM at the end, on an error and on Ctrl-C or SIGTERM; whatever
+of its process group is still there 90 s later is killed.
+
+    .venv/bin/python benchmarks/pipeline_latency.py --mode embedded|stack \
+        [--rate 10] [--duration 60] [--corpus-limit N | --no-corpus] [--json PATH]
 """
 
 import argparse
+import contextlib
 import hashlib
+import http.client
 import json
+import math
 import os
+import random
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, Protocol
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks._measure import peak_rss_mib  # noqa: E402
-from newswire.devservices.processes import ManagedProcess  # noqa: E402
-from newswire.settings import DevServicesSettings  # noqa: E402
+from newswire.devservices.processes import ManagedProcess, process_memory_bytes  # noqa: E402
+from newswire.settings import DevServicesSettings, Settings  # noqa: E402
 from tests.network import free_port  # noqa: E402
 
 SHARED_DIR = Path(os.environ.get("NEWSWIRE_SHARED_DIR", REPO.parent / "shared"))
+BBC = SHARED_DIR / "corpora" / "bbc"
 SAMPLE = SHARED_DIR / "samples" / "trtworld-2024-09-11-pezeshkian-iraq.txt"
 SERVICES = ("newswire_ingest", "newswire_enrich", "newswire_indexer", "newswire_api")
+# `newswire run` must not find a broker or cluster through these; `up` uses them as given.
 SERVER_VARIABLES = (
     "KAFKA_BOOTSTRAP_SERVERS",
     "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS",
@@ -53,258 +86,693 @@ SERVER_VARIABLES = (
     "NEWSWIRE_EVENT_LOG",
     "NEWSWIRE_SEARCH_INDEX",
 )
+READY_TIMEOUT_S = 300.0
+STOP_TIMEOUT_S = 90.0
+TOTAL_POLL_S = 0.25
+STALL_S = 120.0
 
 
 @dataclass
 class Figures:
     mode: str
     rate_files_per_s: float
+    duration_s: float
+    settle_s: float
+    poll_s: float
+    cpus: int | None = os.cpu_count()
+    load_average_before: float = 0.0
+    load_average_after: float = 0.0
     steady_files: int = 0
-    latency_s: dict[str, float] = field(default_factory=dict)
     never_searchable: int = 0
+    latency_s: dict[str, float] = field(default_factory=dict)
     corpus_files: int = 0
+    corpus_whole: bool = False  # all of the BBC corpus, not --corpus-limit of it
     corpus_distinct: int = 0
     corpus_seconds: float | None = None
+    corpus_files_per_s: float | None = None
     peak_rss_mib: dict[str, float] = field(default_factory=dict)
+    service_restarts: int = 0
 
 
-def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.load(response)
+@dataclass(frozen=True)
+class Drop:
+    relative: str
+    content: bytes
+
+    @property
+    def article_id(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
 
 
-def _answers(url: str) -> bool:
+# --- the files -------------------------------------------------------------------------------
+
+
+def corpus_drops(limit: int | None) -> list[Drop]:
+    """The BBC corpus in its section folders; with `limit`, every k-th file (all sections)."""
+    paths = sorted(BBC.glob("*/*.txt"))
+    if limit is not None and limit < len(paths):
+        step = len(paths) / limit
+        paths = [paths[int(n * step)] for n in range(limit)]
+    return [Drop(f"{p.parent.name}/{p.name}", p.read_bytes()) for p in paths]
+
+
+def steady_drops(corpus: list[Drop], count: int) -> list[Drop]:
+    """`count` files of distinct ids, none of them a corpus id: the corpus's distinct texts in a
+    fixed shuffled order (all sections and lengths mixed), with one trailing newline more per
+    pass over them."""
+    distinct = list({file.article_id: file for file in corpus}.values())
+    random.Random(7).shuffle(distinct)
+    drops = []
+    for n in range(count):
+        source = distinct[n % len(distinct)]
+        section = source.relative.split("/")[0]
+        newlines = b"\n" * (1 + n // len(distinct))
+        drops.append(Drop(f"{section}/steady-{n:05d}.txt", source.content + newlines))
+    if {file.article_id for file in drops} & {file.article_id for file in corpus}:
+        raise RuntimeError("a steady file has the id of a corpus file")
+    return drops
+
+
+def drop(inbox: Path, file: Drop) -> float:
+    """Write under a name ingest ignores, then rename: the file appears complete at once.
+    Returns the moment of the rename (time.monotonic)."""
+    target = inbox / file.relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.part")
+    temporary.write_bytes(file.content)
+    temporary.rename(target)
+    return time.monotonic()
+
+
+# --- talking to the pipeline ---------------------------------------------------------------
+
+
+class Api:
+    """One keep-alive HTTP connection to the API, reopened after any error; one thread each."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._connection: http.client.HTTPConnection | None = None
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        """(status, body); status 0 when the API did not answer. A connection the server closed
+        while idle (uvicorn's keep-alive timeout) is reopened and the request sent again."""
+        for _attempt in range(2):
+            reused = self._connection is not None
+            try:
+                return self._get(path)
+            except (OSError, http.client.HTTPException):
+                self.close()
+                if not reused:
+                    break
+        return 0, b""
+
+    def _get(self, path: str) -> tuple[int, bytes]:
+        if self._connection is None:
+            self._connection = http.client.HTTPConnection("127.0.0.1", self._port, timeout=30)
+        self._connection.request("GET", path)
+        response = self._connection.getresponse()
+        return response.status, response.read()
+
+    def total(self) -> int | None:
+        status, body = self.get("/articles/search?size=1")
+        return int(json.loads(body)["total"]) if status == 200 else None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class IndexProbe(Protocol):
+    def visible(self, article_ids: list[str]) -> set[str]:
+        """Which of these ids a search of the index sees now."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class EmbeddedProbe:
+    """The id's row in the embedded index file: committed with the article's full-text entry."""
+
+    def __init__(self, path: Path) -> None:
+        from newswire.embedded.sqlite import connect  # noqa: PLC0415 (embedded mode only)
+
+        self._connection = connect(path, read_only=True)
+
+    def visible(self, article_ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(article_ids), 500):
+            chunk = article_ids[start : start + 500]
+            rows = self._connection.execute(
+                f"SELECT id FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            ).fetchall()
+            found.update(str(row[0]) for row in rows)
+        return found
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+class ElasticsearchProbe:
+    """An `ids` query on the alias: sees a document once a refresh made it searchable."""
+
+    def __init__(self, settings: Settings, alias: str) -> None:
+        from newswire.adapters.elasticsearch import create_client  # noqa: PLC0415
+
+        self._client = create_client(settings)
+        self._alias = alias
+
+    def visible(self, article_ids: list[str]) -> set[str]:
+        found = self._client.search(
+            index=self._alias,
+            query={"ids": {"values": article_ids}},
+            source=False,
+            size=len(article_ids),
+        )
+        return {str(hit["_id"]) for hit in found["hits"]["hits"]}
+
+    def close(self) -> None:
+        self._client.close()
+
+
+# --- the pipeline as a process tree ------------------------------------------------------
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live processes of the process group `pgid`."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+def _children(pid: int) -> list[int]:
+    """Child pids, from /proc/<pid>/task/*/children (or the parents of every process)."""
+    tasks = list(Path(f"/proc/{pid}/task").glob("*/children"))
+    if tasks:
+        with contextlib.suppress(OSError):
+            return [int(child) for task in tasks for child in task.read_text().split()]
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(stat.parent.name))
+    return children
+
+
+def _module_of(pid: int) -> str | None:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return bool(response.status == 200)
-    except urllib.error.HTTPError:
-        return False
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    except OSError:
+        return None
+    return next((module for module in SERVICES if module in arguments), None)
 
 
 class Pipeline:
-    """`newswire run|up` in a folder of its own, stopped (and never left behind) on exit."""
+    """`newswire up|run` in `folder`, with names and ports of its own; `stop` ends it."""
 
-    def __init__(self, mode: str, folder: Path) -> None:
+    def __init__(self, mode: str, folder: Path, settle_s: float | None) -> None:
+        self.mode = mode
         self.folder = folder
+        self.inbox = folder / "inbox"
         self.api_port = free_port()
-        env = {k: v for k, v in os.environ.items() if k not in SERVER_VARIABLES}
-        env |= {
-            "NEWSWIRE_INGEST_METRICS_PORT": str(free_port()),
-            "NEWSWIRE_ENRICH_METRICS_PORT": str(free_port()),
-            "NEWSWIRE_INDEXER_METRICS_PORT": str(free_port()),
-            "NEWSWIRE_API_PORT": str(self.api_port),
-            "NEWSWIRE_LOG_LEVEL": "WARNING",
+        chosen = self._chosen_settings(settle_s)
+        inherited = os.environ.items()
+        self.env = {k: v for k, v in inherited if mode == "stack" or k not in SERVER_VARIABLES}
+        self.env |= {f"NEWSWIRE_{name.upper()}": value for name, value in chosen.items()}
+        # What the services will read: the same environment, and the same explicit values.
+        self.settings = Settings(**chosen)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _chosen_settings(self, settle_s: float | None) -> dict[str, Any]:
+        chosen: dict[str, Any] = {
+            "ingest_inbox": str(self.inbox),
+            "ingest_processed_dir": str(self.folder / "processed"),
+            "ingest_failed_dir": str(self.folder / "failed"),
+            "ingest_metrics_port": str(free_port()),
+            "enrich_metrics_port": str(free_port()),
+            "indexer_metrics_port": str(free_port()),
+            "api_port": str(self.api_port),
         }
-        if mode == "stack":
-            run = f"bench-{time.time_ns()}"
-            env |= {
-                "NEWSWIRE_RAW_TOPIC": f"{run}.raw",
-                "NEWSWIRE_ENRICHED_TOPIC": f"{run}.enriched",
-                "NEWSWIRE_DLQ_TOPIC": f"{run}.dlq",
-                "NEWSWIRE_INDEX_NAME": run,
-                "NEWSWIRE_INDEX_ALIAS": f"{run}-alias",
-                "NEWSWIRE_ENRICH_GROUP_ID": f"{run}-enrich",
-                "NEWSWIRE_INDEXER_GROUP_ID": f"{run}-indexer",
+        if settle_s is not None:
+            chosen["ingest_settle_s"] = str(settle_s)
+        if self.mode == "embedded":
+            return chosen | {
+                "event_log": "embedded",
+                "search_index": "embedded",
+                "data_dir": str(self.folder / "data"),
             }
-        command = "up" if mode == "stack" else "run"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "newswire", command],
-            cwd=folder,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        run = f"bench-pipeline-{uuid.uuid4().hex[:8]}"
+        return chosen | {
+            "raw_topic": f"{run}.raw",
+            "enriched_topic": f"{run}.enriched",
+            "dlq_topic": f"{run}.dlq",
+            "index_name": run,
+            "index_alias": f"{run}-alias",
+            "enrich_group_id": f"{run}-enrich",
+            "indexer_group_id": f"{run}-indexer",
+            "ingest_dead_letter_group_id": f"{run}-ingest-dead-letters",
+        }
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.api_port}{path}"
+    def start(self) -> None:
+        command = "up" if self.mode == "stack" else "run"
+        with (self.folder / "newswire.out").open("wb") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "newswire", command],
+                cwd=self.folder,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: nothing of it is left behind
+            )
 
-    def total(self) -> int:
-        try:
-            return int(_get(self.url("/articles/search?size=1"))["total"])
-        except (OSError, urllib.error.URLError):
-            return -1
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def services(self) -> dict[str, int]:
-        """Service module → pid of the supervised child running it."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        """Service module → pid of the supervised child running it now."""
+        if self.process is None:
+            return {}
         found = {}
-        for pid in children.read_text().split():
-            arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            for module in SERVICES:
-                if module.encode() in arguments:
-                    found[module] = int(pid)
+        for pid in _children(self.process.pid):
+            module = _module_of(pid)
+            if module is not None:
+                found[module] = pid
         return found
 
+    def probe(self) -> IndexProbe:
+        if self.mode == "embedded":
+            return EmbeddedProbe(self.settings.search_index_path)
+        return ElasticsearchProbe(self.settings, self.settings.index_alias)
+
     def stop(self) -> None:
+        """SIGTERM to the supervisor (it stops its services, each committing); then SIGKILL to
+        whatever of the process group is left."""
+        if self.process is None:
+            return
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=STOP_TIMEOUT_S)
+        leftovers = _group_members(self.process.pid)
+        if leftovers:
+            print(f"killing what did not stop: {leftovers}", file=sys.stderr)
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        self.process.wait()
+
+    def delete_server_state(self) -> None:
+        """Stack mode: the run's topics, consumer groups, index and alias."""
+        if self.mode != "stack":
+            return
+        from elasticsearch import NotFoundError  # noqa: PLC0415
+        from kafka import KafkaAdminClient  # noqa: PLC0415
+
+        from newswire.adapters.elasticsearch import create_client  # noqa: PLC0415
+
+        settings = self.settings
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+            try:
+                topics = [settings.raw_topic, settings.enriched_topic, settings.dlq_topic]
+                admin.delete_topics(topics, raise_errors=False)
+                groups = [
+                    settings.enrich_group_id,
+                    settings.indexer_group_id,
+                    settings.ingest_dead_letter_group_id,
+                ]
+                with contextlib.suppress(Exception):
+                    admin.delete_groups(groups)
+            finally:
+                admin.close()
+            client = create_client(settings)
+            with contextlib.suppress(NotFoundError):
+                client.indices.delete(index=settings.index_name)
+            client.close()
+        except Exception as error:  # cleaning up: report, never mask the result
+            print(f"could not delete the run's topics or index: {error!r}", file=sys.stderr)
+
+    def log_tails(self) -> str:
+        parts = []
+        for log in sorted((self.folder / "logs").glob("*.log")):
+            lines = log.read_text(errors="replace").splitlines()[-15:]
+            parts.append(f"--- {log.name}\n" + "\n".join(lines))
+        return "\n".join(parts)
 
 
-def _drop(source: Path, inbox: Path, relative: str) -> None:
-    """Write under a name ingest ignores, then rename: the file appears complete at once."""
-    target = inbox / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.part")
-    shutil.copyfile(source, temporary)
-    temporary.rename(target)
+# --- measuring ---------------------------------------------------------------------------
 
 
-def _wait_for(condition: Any, timeout_s: float, what: str) -> None:
+def _wait_for(
+    condition: Callable[[], bool], timeout_s: float, what: str, pipeline: Pipeline
+) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
+        if not pipeline.alive():
+            raise RuntimeError(f"the pipeline exited while waiting for {what}")
         if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up waiting for {what}")
+            raise TimeoutError(f"gave up waiting for {what} after {timeout_s:.0f} s")
         time.sleep(0.1)
 
 
-def _distinct_bbc_files() -> list[tuple[Path, str]]:
-    seen: set[str] = set()
-    files = []
-    for path in sorted((SHARED_DIR / "corpora" / "bbc").glob("*/*.txt")):
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest not in seen:
-            seen.add(digest)
-            files.append((path, digest))
-    return files
+def wait_until_ready(pipeline: Pipeline, api: Api) -> None:
+    """API up, then the reference sample all the way through (the enrich model is loaded)."""
+    _wait_for(lambda: api.get("/healthz")[0] == 200, READY_TIMEOUT_S, "the API", pipeline)
+    sample = Drop(f"world/{SAMPLE.name}", SAMPLE.read_bytes())
+    drop(pipeline.inbox, sample)
+    path = f"/articles/{sample.article_id}"
+    _wait_for(lambda: api.get(path)[0] == 200, READY_TIMEOUT_S, "the warm-up article", pipeline)
 
 
-def _steady(
-    pipeline: Pipeline, files: list[tuple[Path, str]], rate: float, duration_s: float, poll_s: float
-) -> tuple[list[float], int]:
-    """Drop `rate` files/s for `duration_s`; per-file drop→searchable seconds, and how many never
-    became searchable within 60 s of the last drop."""
-    dropped: dict[str, float] = {}
-    latencies: list[float] = []
-    lock = threading.Lock()
-    done_dropping = threading.Event()
-
-    def poll() -> None:
-        give_up_at: float | None = None
-        while True:
-            with lock:
-                outstanding = list(dropped.items())
-            if done_dropping.is_set():
-                give_up_at = give_up_at or time.monotonic() + 60
-                if not outstanding or time.monotonic() > give_up_at:
-                    return
-            for article_id, at in outstanding:
-                if _answers(pipeline.url(f"/articles/{article_id}")):
-                    seen_at = time.monotonic()
-                    with lock:
-                        del dropped[article_id]
-                        latencies.append(seen_at - at)
-            time.sleep(poll_s)
-
-    poller = threading.Thread(target=poll)
-    poller.start()
-    count = int(rate * duration_s)
-    started = time.monotonic()
-    for number, (path, digest) in enumerate(files[:count]):
-        time.sleep(max(0.0, started + number / rate - time.monotonic()))
-        _drop(path, pipeline.folder / "inbox", f"steady/{path.parent.name}/{path.name}")
-        with lock:
-            dropped[digest] = time.monotonic()
-    done_dropping.set()
-    poller.join()
-    return latencies, len(dropped)
+@dataclass
+class _Outstanding:
+    article_id: str
+    dropped_at: float
+    ask_from: float
 
 
-def _percentile(values: list[float], percent: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(percent / 100 * (len(ordered) - 1)))]
+class SteadyPoller:
+    """In a thread: which dropped articles answer `GET /articles/{id}`, and when."""
 
+    def __init__(self, pipeline: Pipeline, poll_s: float, drain_timeout_s: float) -> None:
+        self._pipeline = pipeline
+        self._poll_s = poll_s
+        self._drain_timeout_s = drain_timeout_s
+        self._lock = threading.Lock()
+        self._outstanding: dict[str, _Outstanding] = {}
+        self._dropping_done = threading.Event()
+        self._stop = threading.Event()
+        self.latencies: list[float] = []
+        self.error: BaseException | None = None
+        self.probe_errors = 0
+        self._thread = threading.Thread(target=self._run, name="poller", daemon=True)
 
-def measure(mode: str, rate: float, duration_s: float, poll_s: float, corpus: bool) -> Figures:
-    figures = Figures(mode=mode, rate_files_per_s=rate)
-    files = _distinct_bbc_files()
-    with tempfile.TemporaryDirectory(prefix="newswire-bench-") as folder:
-        pipeline = Pipeline(mode, Path(folder))
+    def __enter__(self) -> "SteadyPoller":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def dropped(self, article_id: str, at: float, settle_s: float) -> None:
+        with self._lock:
+            self._outstanding[article_id] = _Outstanding(article_id, at, at + settle_s)
+
+    def wait_for_the_rest(self) -> int:
+        """After the last drop: wait until every article answered or the drain timeout passed;
+        the number that never did."""
+        self._dropping_done.set()
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return len(self._outstanding)
+
+    def _run(self) -> None:
+        api, probe = Api(self._pipeline.api_port), self._pipeline.probe()
         try:
-            # Ready means the enrich model is loaded: the sample went all the way through.
-            _drop(SAMPLE, pipeline.folder / "inbox", f"warmup/{SAMPLE.name}")
-            _wait_for(lambda: pipeline.total() == 1, 300, "the warm-up article")
-            latencies, missing = _steady(pipeline, files, rate, duration_s, poll_s)
-            figures.steady_files = len(latencies) + missing
-            figures.never_searchable = missing
-            if latencies:
-                figures.latency_s = {
-                    "p50": _percentile(latencies, 50),
-                    "p90": _percentile(latencies, 90),
-                    "p99": _percentile(latencies, 99),
-                    "max": max(latencies),
-                    "mean": statistics.fmean(latencies),
-                }
-            if corpus:
-                figures.corpus_files, figures.corpus_distinct, figures.corpus_seconds = _corpus(
-                    pipeline, files
-                )
-            for module, pid in pipeline.services().items():
-                peak = peak_rss_mib(pid)
-                if peak is not None:
-                    figures.peak_rss_mib[module.removeprefix("newswire_")] = round(peak, 1)
-            if mode == "stack":
-                figures.peak_rss_mib |= _server_rss()
+            give_up_at = math.inf
+            while not self._stop.is_set() and time.monotonic() < give_up_at:
+                if self._dropping_done.is_set() and give_up_at == math.inf:
+                    give_up_at = time.monotonic() + self._drain_timeout_s
+                if self._dropping_done.is_set() and not self._outstanding:
+                    return
+                self._sweep(api, probe)
+                time.sleep(self._poll_s)
+        except BaseException as error:  # handed to the main thread
+            self.error = error
         finally:
-            pipeline.stop()
+            api.close()
+            probe.close()
+
+    def _sweep(self, api: Api, probe: IndexProbe) -> None:
+        now = time.monotonic()
+        with self._lock:
+            due = [o.article_id for o in self._outstanding.values() if o.ask_from <= now]
+        if not due:
+            return
+        try:
+            visible = probe.visible(due)
+        except Exception as error:  # a slow or failed probe: ask again at the next sweep
+            self.probe_errors += 1
+            print(f"index probe failed: {error!r}", file=sys.stderr)
+            return
+        for article_id in sorted(visible):
+            if api.get(f"/articles/{article_id}")[0] == 200:
+                answered_at = time.monotonic()
+                with self._lock:
+                    outstanding = self._outstanding.pop(article_id)
+                self.latencies.append(answered_at - outstanding.dropped_at)
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    """Nearest-rank p50/p90/p99, max and mean, in seconds."""
+    ordered = sorted(values)
+
+    def rank(percent: float) -> float:
+        return ordered[max(0, math.ceil(percent / 100 * len(ordered)) - 1)]
+
+    return {
+        "p50": rank(50),
+        "p90": rank(90),
+        "p99": rank(99),
+        "max": ordered[-1],
+        "mean": sum(ordered) / len(ordered),
+    }
+
+
+def measure_steady(pipeline: Pipeline, drops: list[Drop], args: argparse.Namespace) -> Figures:
+    figures = _new_figures(args)
+    settle_s = pipeline.settings.ingest_settle_s
+    with SteadyPoller(pipeline, args.poll, args.drain_timeout) as poller:
+        started = time.monotonic()
+        for number, file in enumerate(drops):
+            time.sleep(max(0.0, started + number / args.rate - time.monotonic()))
+            poller.dropped(file.article_id, drop(pipeline.inbox, file), settle_s)
+        missing = poller.wait_for_the_rest()
+    figures.steady_files = len(drops)
+    figures.never_searchable = missing
+    if poller.latencies:
+        figures.latency_s = {k: round(v, 4) for k, v in percentiles(poller.latencies).items()}
     return figures
 
 
-def _corpus(pipeline: Pipeline, files: list[tuple[Path, str]]) -> tuple[int, int, float]:
-    corpus = sorted((SHARED_DIR / "corpora" / "bbc").glob("*/*.txt"))
-    expected = 1 + len(files)  # the warm-up sample, and every distinct BBC text (some dropped)
+def measure_corpus(pipeline: Pipeline, api: Api, drops: list[Drop], timeout_s: float) -> float:
+    """Seconds from the first drop until the total grew by the corpus's distinct count. Gives up
+    after `timeout_s`, or after STALL_S without progress (a file refused would never count)."""
+    before = api.total()
+    if before is None:
+        raise RuntimeError("the API did not answer a search before the corpus drop")
+    expected = before + len({file.article_id for file in drops})
     started = time.monotonic()
-    for path in corpus:
-        _drop(path, pipeline.folder / "inbox", f"corpus/{path.parent.name}/{path.name}")
-    _wait_for(lambda: pipeline.total() >= expected, 900, "the whole corpus")
-    return len(corpus), len(files), time.monotonic() - started
+    for file in drops:
+        drop(pipeline.inbox, file)
+    deadline, last_total, progress_at = started + timeout_s, before, started
+    while (total := api.total()) is None or total < expected:
+        now = time.monotonic()
+        if total is not None and total != last_total:
+            last_total, progress_at = total, now
+        if now > deadline or now - progress_at > STALL_S or not pipeline.alive():
+            raise TimeoutError(
+                f"the corpus: {last_total - before} of {expected - before} articles searchable "
+                f"after {now - started:.0f} s ({now - progress_at:.0f} s without progress)"
+            )
+        time.sleep(TOTAL_POLL_S)
+    return time.monotonic() - started
 
 
-def _server_rss() -> dict[str, float]:
+class ServerMemory:
+    """In a thread: the highest VmRSS of the Kafka and Elasticsearch dev-service JVMs."""
+
+    def __init__(self) -> None:
+        home = DevServicesSettings().home
+        self._pids = {
+            name: pid
+            for name in ("kafka", "elasticsearch")
+            if (pid := ManagedProcess(name, home / name).running_pid()) is not None
+        }
+        self.peak_mib: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="jvm-memory", daemon=True)
+
+    def __enter__(self) -> "ServerMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            for name, pid in self._pids.items():
+                rss = process_memory_bytes(pid, "VmRSS")
+                if rss is not None:
+                    label = f"{name} JVM (VmRSS)"
+                    self.peak_mib[label] = max(self.peak_mib.get(label, 0.0), rss / 2**20)
+            if self._stop.wait(1.0):
+                return
+
+
+def service_memory(pipeline: Pipeline) -> dict[str, float]:
+    """Peak RSS (VmHWM) of each service and of the supervisor, in MiB."""
     found = {}
-    home = DevServicesSettings().home
-    for name in ("kafka", "elasticsearch"):
-        pid = ManagedProcess(name, home / name).running_pid()
-        if pid is not None and (peak := peak_rss_mib(pid)) is not None:
-            found[f"{name} (JVM)"] = round(peak, 1)
+    for module, pid in sorted(pipeline.services().items()):
+        if (peak := peak_rss_mib(pid)) is not None:
+            found[module.removeprefix("newswire_")] = round(peak, 1)
+    if pipeline.process is not None and (peak := peak_rss_mib(pipeline.process.pid)):
+        found["supervisor"] = round(peak, 1)
     return found
 
 
+def _new_figures(args: argparse.Namespace) -> Figures:
+    return Figures(
+        mode=args.mode,
+        rate_files_per_s=args.rate,
+        duration_s=args.duration,
+        settle_s=0.0,
+        poll_s=args.poll,
+    )
+
+
+def measure(args: argparse.Namespace, folder: Path) -> Figures:
+    """Start the pipeline, run the phases, and stop it (and delete its server state) whatever
+    happens."""
+    pipeline = Pipeline(args.mode, folder, args.settle)
+    api = Api(pipeline.api_port)
+    load_before = os.getloadavg()[0]
+    try:
+        pipeline.start()
+        with ServerMemory() if args.mode == "stack" else contextlib.nullcontext() as servers:
+            figures = run_phases(pipeline, api, args)
+        if isinstance(servers, ServerMemory):
+            figures.peak_rss_mib |= {k: round(v, 1) for k, v in servers.peak_mib.items()}
+    except Exception:
+        print(pipeline.log_tails(), file=sys.stderr)
+        raise
+    finally:
+        api.close()
+        pipeline.stop()
+        pipeline.delete_server_state()
+    figures.settle_s = pipeline.settings.ingest_settle_s
+    figures.load_average_before = load_before
+    figures.load_average_after = os.getloadavg()[0]
+    return figures
+
+
+def run_phases(pipeline: Pipeline, api: Api, args: argparse.Namespace) -> Figures:
+    """Ready, steady drops, the corpus, then the services' memory (before they stop)."""
+    whole_corpus = corpus_drops(None)
+    corpus = corpus_drops(args.corpus_limit)
+    steady = steady_drops(whole_corpus, round(args.rate * args.duration))
+    wait_until_ready(pipeline, api)
+    pids_at_start = pipeline.services()
+    figures = measure_steady(pipeline, steady, args)
+    if not args.no_corpus:
+        figures.corpus_files = len(corpus)
+        figures.corpus_whole = len(corpus) == len(whole_corpus)
+        figures.corpus_distinct = len({file.article_id for file in corpus})
+        seconds = measure_corpus(pipeline, api, corpus, args.corpus_timeout)
+        figures.corpus_seconds = round(seconds, 2)
+        figures.corpus_files_per_s = round(len(corpus) / seconds, 1)
+    figures.service_restarts = _restarts(pids_at_start, pipeline.services())
+    figures.peak_rss_mib = service_memory(pipeline)
+    return figures
+
+
+def _restarts(before: dict[str, int], after: dict[str, int]) -> int:
+    changed = [module for module in SERVICES if before.get(module) != after.get(module)]
+    if changed:
+        print(f"warning: restarted during the run: {changed}", file=sys.stderr)
+    return len(changed)
+
+
+# --- reporting ---------------------------------------------------------------------------
+
+
 def print_figures(figures: Figures) -> None:
-    print(f"\npipeline, mode {figures.mode}")
-    print(f"  steady drops at {figures.rate_files_per_s:g} files/s: {figures.steady_files} files")
+    print(
+        f"\npipeline, mode {figures.mode} ({figures.cpus} CPUs, load average "
+        f"{figures.load_average_before:.2f} before, {figures.load_average_after:.2f} after)"
+    )
+    print(
+        f"  steady drops: {figures.steady_files} files at {figures.rate_files_per_s:g} files/s "
+        f"(settle time {figures.settle_s:g} s included, polled every {figures.poll_s:g} s)"
+    )
     for name, value in figures.latency_s.items():
-        print(f"    drop → searchable {name}: {value:.2f} s")
+        print(f"    drop → searchable {name:>4}: {value:6.2f} s")
     if figures.never_searchable:
-        print(f"    never searchable within 60 s: {figures.never_searchable}")
+        print(f"    never searchable: {figures.never_searchable}")
     if figures.corpus_seconds is not None:
-        rate = figures.corpus_files / figures.corpus_seconds
         print(
             f"  corpus: {figures.corpus_files} files ({figures.corpus_distinct} distinct) "
-            f"searchable in {figures.corpus_seconds:.1f} s ({rate:.1f} files/s)"
+            f"searchable in {figures.corpus_seconds:.1f} s ({figures.corpus_files_per_s} files/s)"
         )
     for name, mib in figures.peak_rss_mib.items():
-        print(f"  peak RSS {name}: {mib:.0f} MiB")
+        print(f"  peak RSS {name:<26} {mib:7.0f} MiB")
+    if figures.service_restarts:
+        print(f"  WARNING: {figures.service_restarts} service(s) restarted during the run")
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--mode", choices=["stack", "embedded"], required=True)
+    parser.add_argument("--rate", type=float, default=10.0, help="files per second (10)")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of drops (60)")
+    parser.add_argument("--poll", type=float, default=0.05, help="seconds between polls (0.05)")
+    parser.add_argument(
+        "--settle", type=float, help="ingest's settle time in s (default: the pipeline's, 1)"
+    )
+    parser.add_argument(
+        "--drain-timeout", type=float, default=60.0, help="wait after the last drop (60 s)"
+    )
+    parser.add_argument("--no-corpus", action="store_true", help="skip the whole-corpus drop")
+    parser.add_argument(
+        "--corpus-limit", type=int, help="drop only N corpus files (every k-th; a smoke run)"
+    )
+    parser.add_argument("--corpus-timeout", type=float, default=900.0, help="seconds (900)")
+    parser.add_argument("--keep-folder", action="store_true", help="keep the working folder")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    return parser.parse_args()
+
+
+@contextlib.contextmanager
+def working_folder(keep: bool) -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="newswire-bench-pipeline-"))
+    try:
+        yield folder
+    finally:
+        if keep:
+            print(f"working folder kept: {folder}", file=sys.stderr)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the `finally`s that stop the pipeline
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mode", choices=["embedded", "stack"], default="embedded")
-    parser.add_argument("--rate", type=float, default=10.0, help="files per second")
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds of steady drops")
-    parser.add_argument("--poll", type=float, default=0.05, help="seconds between checks")
-    parser.add_argument("--no-corpus", action="store_true", help="skip the whole-corpus drop")
-    parser.add_argument("--json", type=Path, help="also write the figures here")
-    args = parser.parse_args()
-    figures = measure(args.mode, args.rate, args.duration, args.poll, not args.no_corpus)
+    args = parse_arguments()
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        with working_folder(args.keep_folder) as folder:
+            figures = measure(args, folder)
+    except KeyboardInterrupt:
+        print("interrupted; the pipeline was stopped", file=sys.stderr)
+        return 130
     print_figures(figures)
     if args.json:
-        args.json.write_text(json.dumps(asdict(figures), indent=2))
+        args.json.write_text(json.dumps(asdict(figures), indent=2) + "\n")
     return 0
 
 

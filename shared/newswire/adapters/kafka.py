@@ -32,6 +32,7 @@ from newswire.event_log import (
 )
 from newswire.settings import Settings
 
+TOPIC_METADATA_TIMEOUT_S = 60.0
 # How long `find` waits for a partition's messages before deciding it has read them all.
 _FIND_POLL_TIMEOUT_MS = 1000
 
@@ -50,17 +51,26 @@ def create_producer(settings: Settings, client_id: str) -> KafkaProducer:
 def create_consumer(
     settings: Settings, group_id: str, topics: Iterable[str], client_id: str
 ) -> KafkaConsumer:
-    return KafkaConsumer(
-        *topics,
+    consumer = KafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=group_id,
         client_id=client_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        # A topic created a moment ago by another service may not be in the broker's metadata
-        # yet when this consumer first asks; by default it would not ask again for 5 minutes.
         metadata_max_age_ms=5000,
     )
+    # Join the group only once the broker shows the topics' partitions: a topic another service
+    # created a moment ago may not be in its metadata yet, and a member that joins then is
+    # assigned nothing and stays idle (seen with kafka-python 3 in the e2e tests).
+    names = list(topics)
+    deadline = time.monotonic() + TOPIC_METADATA_TIMEOUT_S
+    while not all(consumer.partitions_for_topic(name) for name in names):
+        if time.monotonic() > deadline:
+            consumer.close()
+            raise EventLogError(f"topics {names} have no partitions on the broker yet")
+        time.sleep(0.2)
+    consumer.subscribe(names)
+    return consumer
 
 
 def ensure_topics(settings: Settings, names: Iterable[str]) -> None:
