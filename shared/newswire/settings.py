@@ -151,10 +151,11 @@ class Settings(BaseSettings):
     ingest_metrics_port: int = Field(
         default=9101, ge=0, description="Prometheus /metrics port of ingest; 0 disables."
     )
-    ingest_dead_letter_group_id: str = Field(
-        default="ingest-dead-letters",
+    ingest_dead_letter_group_id: str | None = Field(
+        default=None,
         description="Consumer group in which ingest reads the dead-letter topic, to move files a "
-        "later stage refused from the processed folder to the failed one.",
+        "later stage refused from the processed folder to the failed one; default "
+        "`ingest-dead-letters.<dead-letter topic>`, so pipelines sharing a broker never share it.",
     )
 
     @field_validator("ingest_fallback_encoding")
@@ -215,6 +216,10 @@ class Settings(BaseSettings):
         if self.search_index == "auto":
             return "elasticsearch_url" in self.model_fields_set
         return self.search_index == "elasticsearch"
+
+    @property
+    def dead_letter_group(self) -> str:
+        return self.ingest_dead_letter_group_id or f"ingest-dead-letters.{self.dlq_topic}"
 
     @property
     def event_log_path(self) -> Path:

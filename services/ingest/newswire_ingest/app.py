@@ -24,6 +24,8 @@ from newswire_ingest.watcher import InboxWatcher
 
 log = logging.getLogger(__name__)
 
+FOLLOWER_STOP_S = 5.0
+
 
 @contextlib.contextmanager
 def ingest_service(settings: Settings, watch: bool) -> Iterator[IngestService]:
@@ -62,18 +64,21 @@ def _following_dead_letters(settings: Settings, inbox: Inbox) -> Iterator[None]:
     thread of its own, while the service runs."""
     event_log = open_event_log(settings)
     consumer = event_log.consumer(
-        settings.ingest_dead_letter_group_id, [settings.dlq_topic], client_id="newswire-ingest"
+        settings.dead_letter_group, [settings.dlq_topic], client_id="newswire-ingest"
     )
     follower = DeadLetterFollower(event_log, consumer, settings.raw_topic, inbox.fail_published)
     stop = threading.Event()
-    thread = threading.Thread(target=follower.run, args=(stop,), name="dead-letters")
+    # A daemon with a bounded join: a poll blocked in a group rebalance must not hold up the
+    # shutdown. Stopping mid-way is safe, as a letter read again finds its file already moved.
+    thread = threading.Thread(target=follower.run, args=(stop,), name="dead-letters", daemon=True)
     thread.start()
     try:
         yield
     finally:
         stop.set()
-        thread.join()
-        consumer.close()
+        thread.join(timeout=FOLLOWER_STOP_S)
+        if not thread.is_alive():
+            consumer.close()
 
 
 def _ingest(args: argparse.Namespace) -> int:
