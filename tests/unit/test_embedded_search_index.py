@@ -103,3 +103,13 @@ def test_stop_words_alone_match_nothing_and_are_ignored_beside_other_words(
         search.search(SearchParams(q=f"the {word}")).total
         == search.search(SearchParams(q=word)).total
     )
+
+
+def test_control_characters_in_a_query_are_spaces(
+    tmp_path: Path, articles: list[EnrichedArticle]
+) -> None:
+    path = tmp_path / "index.sqlite3"
+    _write(path, [_document(a, i) for i, a in enumerate(articles)])
+    search = EmbeddedArticleSearch(path, timeout_s=5)
+    word = articles[0].title.split()[-1]
+    assert search.search(SearchParams(q=f"\x17\x04{word}\x00)")).total >= 1

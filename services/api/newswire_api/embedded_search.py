@@ -75,6 +75,7 @@ SIMILAR_CANDIDATES = 100
 BODY_SNIPPET_TOKENS = 30
 _MARK_START, _MARK_END = "\x02", "\x03"
 _WORD = re.compile(r"\w+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TIMELINE_KEYS = {
     "day": "publication_date",
     "week": "date(publication_date, '-' || ((strftime('%w', publication_date) + 6) % 7) "
@@ -84,7 +85,11 @@ _TIMELINE_KEYS = {
 
 
 def _quoted(text: str) -> str | None:
-    """A quoted FTS5 string (a phrase of its tokens), or None when it has no word in it."""
+    """A quoted FTS5 string (a phrase of its tokens), or None when it has no word in it.
+
+    NUL ends a string inside SQLite's FTS5 parser ("unterminated string", found by the fuzz
+    test), and no control character is part of a word anyway: they become spaces."""
+    text = _CONTROL.sub(" ", text)
     return '"' + text.replace('"', '""') + '"' if _WORD.search(text) else None
 
 
