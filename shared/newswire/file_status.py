@@ -2,25 +2,32 @@
 
 Each stage leaves a trace this reads back, so nothing extra is recorded on the hot path:
 - `waiting`: the file is still in the inbox.
-- `failed`: ingest moved it to the failed folder (the reason is in `<name>.reason.json`), or a
-  later stage dead-lettered its message (the dead letter is keyed by the raw article id).
-- `published`: ingest moved it to the processed folder, so its raw message was acknowledged;
-  the message is found on the raw topic by its key, the sha256 of the file's bytes.
-- `enriched`: the enrich group's committed offset is past that message: its articles are on the
-  enriched topic.
+- `failed`: ingest moved it to the failed folder (the reason is in `<name>.reason.json`: its own,
+  or the dead letter of a later stage, which ingest's dead-letter follower copies there), or a
+  later stage dead-lettered its message and the follower has not moved the file yet (the dead
+  letter is found on the dead-letter topic by its key, the raw article id).
+- `published`: ingest moved it to the processed folder, which it does only after the log
+  acknowledged the raw message; the message is found on the raw topic by its key, the sha256 of
+  the file's bytes.
+- `enriched`: the enrich group's committed offset on that message's partition is past it, and
+  enrich commits only after its results were acknowledged: its articles are on the enriched
+  topic (not yet in the index).
 - `indexed`: the search index holds articles whose `provenance.sha256` is the file's.
-When ingest deletes published files (`NEWSWIRE_INGEST_AFTER_PUBLISH=delete`), a published file
-cannot be told from a file never dropped: its bytes are gone, and with them its id.
+What cannot be told: when ingest deletes published files (`NEWSWIRE_INGEST_AFTER_PUBLISH=delete`)
+a published file cannot be told from a file never dropped, as its bytes, and with them its id,
+are gone (`unknown`); and once the raw message has left the log (retention), `published` is
+inferred from the processed folder alone, and said so.
 """
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from newswire.event_log import EventLog
+from newswire.event_log import EventLog, EventLogError
 from newswire.messages import DeadLetter
 from newswire.settings import Settings
 
@@ -40,24 +47,42 @@ class FileStatus:
         return f"{self.name}: {self.state}: {self.detail}"
 
 
+def status_settings(settings: Settings) -> Settings:
+    """The back-ends `newswire status FILE` reads. `newswire up` hands its services Kafka and
+    Elasticsearch whatever `auto` would choose, but `status` runs in another terminal: what is
+    configured wins; otherwise the embedded log / index when their files exist in the data
+    directory (`newswire run` was used here), else the servers `newswire up` starts."""
+    update: dict[str, str] = {}
+    if settings.event_log == "auto" and not settings.uses_kafka():
+        update["event_log"] = "embedded" if settings.event_log_path.exists() else "kafka"
+    if settings.search_index == "auto" and not settings.uses_elasticsearch():
+        embedded = settings.search_index_path.exists()
+        update["search_index"] = "embedded" if embedded else "elasticsearch"
+    return settings.model_copy(update=update)
+
+
 def relative_name(settings: Settings, name: str) -> str:
     """`name` relative to the inbox, whether given that way or as a path into the inbox, the
-    processed or the failed folder."""
+    processed or the failed folder. The name's last part is not resolved: it may be a symbolic
+    link (ingest moves links to the failed folder as they are, without following them)."""
     path = Path(name)
+    if path.parent != Path():
+        path = path.parent.resolve() / path.name
+    absolute = Path(os.path.abspath(path))
     for root in (settings.ingest_inbox, settings.ingest_processed_dir, settings.ingest_failed_dir):
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            continue
-    return path.as_posix()
+        for base in {Path(os.path.abspath(root)), root.resolve()}:
+            if absolute.is_relative_to(base) and absolute != base:
+                return absolute.relative_to(base).as_posix()
+    return Path(name).as_posix()
 
 
 def file_status(
     settings: Settings, name: str, event_log: EventLog, indexed_articles: ArticleLookup
 ) -> FileStatus:
     relative = relative_name(settings, name)
-    if (settings.ingest_inbox / relative).is_file():
-        return FileStatus(relative, "waiting", f"in {settings.ingest_inbox / relative}")
+    waiting = settings.ingest_inbox / relative
+    if waiting.is_file() or waiting.is_symlink():
+        return FileStatus(relative, "waiting", f"in {waiting}")
     failed = settings.ingest_failed_dir / relative
     if failed.is_file() or failed.is_symlink():
         return FileStatus(relative, "failed", _ingest_reason(failed))
@@ -70,11 +95,18 @@ def file_status(
             f"{settings.ingest_failed_dir}",
         )
     sha256 = hashlib.sha256(processed.read_bytes()).hexdigest()
-    ids = indexed_articles(sha256)
+    unreadable_index = ""
+    try:
+        ids = indexed_articles(sha256)
+    except Exception as error:  # any back-end's failure: report it, then read the log
+        ids, unreadable_index = [], f"; the search index could not be read: {error}"
     if ids:
         return FileStatus(relative, "indexed", f"as {', '.join(ids)}", ids)
-    state, detail = _state_on_the_log(settings, event_log, sha256)
-    return FileStatus(relative, state, detail)
+    try:
+        state, detail = _state_on_the_log(settings, event_log, sha256)
+    except EventLogError as error:
+        state, detail = "published", f"article {sha256}; the event log could not be read: {error}"
+    return FileStatus(relative, state, detail + unreadable_index)
 
 
 def _state_on_the_log(settings: Settings, event_log: EventLog, sha256: str) -> tuple[State, str]:
@@ -85,7 +117,9 @@ def _state_on_the_log(settings: Settings, event_log: EventLog, sha256: str) -> t
         return "failed", f"{dead.stage} [{dead.error_type}]: {dead.reason}"
     raw = event_log.find(settings.raw_topic, sha256.encode())
     if raw is None:
-        return "published", f"article {sha256} (its message is no longer on the log)"
+        return "published", (
+            f"article {sha256} (in the processed folder; its message is no longer on the log)"
+        )
     committed = event_log.committed(settings.enrich_group_id, raw.topic, raw.partition)
     if committed is not None and committed > raw.offset:
         return "enriched", f"article {sha256}, not indexed yet"
@@ -98,4 +132,6 @@ def _ingest_reason(failed: Path) -> str:
         reason = json.loads(reason_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return f"in {failed} (no readable reason beside it)"
-    return f"[{reason.get('error_type')}] {reason.get('reason')} (in {failed})"
+    stage = reason.get("stage")
+    by = f"{stage} " if stage and stage != "ingest" else ""
+    return f"{by}[{reason.get('error_type')}] {reason.get('reason')} (in {failed})"

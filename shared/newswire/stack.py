@@ -12,6 +12,7 @@ terminal.
 """
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
@@ -244,8 +245,10 @@ def _status(args: argparse.Namespace) -> int:
         print(status_line(settings))
         return 0
     from newswire.backends import open_article_lookup, open_event_log  # noqa: PLC0415
-    from newswire.file_status import file_status  # noqa: PLC0415
+    from newswire.file_status import file_status, status_settings  # noqa: PLC0415
 
+    settings = status_settings(settings)
+    logging.disable(logging.CRITICAL)  # the clients' retries: a failure is told in the lines
     event_log, lookup = open_event_log(settings), open_article_lookup(settings)
     statuses = [file_status(settings, name, event_log, lookup) for name in args.files]
     for status in statuses:

@@ -122,7 +122,13 @@ class RunningPipeline:
 
     def status(self, *files: str) -> str:
         """What `newswire status FILE…` prints, run from the pipeline's folder."""
-        done = subprocess.run(
+        done = self.run_status(*files)
+        return done.stdout + done.stderr
+
+    def run_status(self, *files: str) -> "subprocess.CompletedProcess[str]":
+        """`newswire status FILE…` as a user runs it in another terminal, in the pipeline's
+        folder with its settings."""
+        return subprocess.run(
             [sys.executable, "-m", "newswire", "status", *files],
             cwd=self.folder,
             env=self.env,
@@ -131,7 +137,6 @@ class RunningPipeline:
             timeout=120,
             check=False,
         )
-        return done.stdout + done.stderr
 
     def log(self) -> str:
         return self.output.read_text(errors="replace")

@@ -1,102 +1,104 @@
-"""The whole pipeline through its real interfaces: files into the inbox, search over HTTP.
+"""The whole pipeline through its real interfaces: files into the inbox, search over HTTP, and
+`newswire status FILE` from another terminal.
 
 `newswire up` runs as a user runs it (a process in a working folder), against the real Kafka and
-Elasticsearch the fixtures found, with topics, index and ports of its own.
+Elasticsearch the fixtures found, with topics, index, groups and ports of its own.
 """
 
-import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Callable
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from urllib.parse import quote
 
 import pytest
 
-from tests.network import free_port
+from tests.e2e.pipeline_support import RunningPipeline, eventually, get_json, sha256_of, stack_env
 
 pytestmark = pytest.mark.integration
 
 SAMPLE = "trtworld-2024-09-11-pezeshkian-iraq.txt"
 
 
-def _get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.load(response)
-
-
-def _eventually(condition: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return True
-        except OSError:  # the API is still starting
-            pass
-        time.sleep(0.5)
-    return False
+@pytest.fixture
+def pipeline(
+    tmp_path: Path, kafka_bootstrap_servers: str, elasticsearch_url: str
+) -> Iterator[RunningPipeline]:
+    env = stack_env(kafka_bootstrap_servers, elasticsearch_url, f"test-up-{uuid.uuid4().hex[:8]}")
+    running = RunningPipeline(tmp_path / "pipeline", "up", env)
+    try:
+        yield running
+    finally:
+        running.kill_everything()
 
 
 def test_dropped_files_become_searchable_and_leave_the_inbox(
-    tmp_path: Path,
-    kafka_bootstrap_servers: str,
-    elasticsearch_url: str,
-    kafka_topic: Callable[[], str],
-    index_name: str,
-    shared_dir: Path,
+    pipeline: RunningPipeline, shared_dir: Path
 ) -> None:
-    api_port = free_port()
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
-        "ELASTICSEARCH_URL": elasticsearch_url,
-        "NEWSWIRE_RAW_TOPIC": kafka_topic(),
-        "NEWSWIRE_ENRICHED_TOPIC": kafka_topic(),
-        "NEWSWIRE_DLQ_TOPIC": kafka_topic(),
-        "NEWSWIRE_INDEX_NAME": index_name,
-        "NEWSWIRE_INDEX_ALIAS": f"{index_name}-alias",
-        "NEWSWIRE_ENRICH_GROUP_ID": f"{index_name}-enrich",
-        "NEWSWIRE_INDEXER_GROUP_ID": f"{index_name}-indexer",
-        "NEWSWIRE_INGEST_METRICS_PORT": str(free_port()),
-        "NEWSWIRE_ENRICH_METRICS_PORT": str(free_port()),
-        "NEWSWIRE_INDEXER_METRICS_PORT": str(free_port()),
-        "NEWSWIRE_API_PORT": str(api_port),
-    }
-    (tmp_path / "inbox" / "world").mkdir(parents=True)
-    (tmp_path / "inbox" / "business").mkdir(parents=True)
-    pipeline = subprocess.Popen(
-        [sys.executable, "-m", "newswire", "up"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    pipeline.drop([shared_dir / "samples" / SAMPLE], folder="world")
+    bbc = sorted((shared_dir / "corpora" / "bbc" / "business").glob("*.txt"))[:3]
+    pipeline.drop(bbc, folder="business")
+
+    assert eventually(lambda: pipeline.total() == 4, timeout_s=180), (
+        f"not all 4 files became searchable\n{pipeline.log()[-3000:]}"
     )
-    try:
-        shutil.copy(shared_dir / "samples" / SAMPLE, tmp_path / "inbox" / "world" / SAMPLE)
-        bbc = sorted((shared_dir / "corpora" / "bbc" / "business").glob("*.txt"))[:3]
-        for path in bbc:
-            shutil.copy(path, tmp_path / "inbox" / "business" / path.name)
-        search = f"http://127.0.0.1:{api_port}/articles/search"
+    search = pipeline.url("/articles/search")
+    found = get_json(f"{search}?entity={quote('Masoud Pezeshkian')}")
+    assert [hit["title"] for hit in found["hits"]] == [
+        "Iran's Pezeshkian visits Iraq in his first foreign trip as president"
+    ]
+    assert get_json(f"{search}?section=Business")["total"] == 3
+    assert [p for p in pipeline.inbox.rglob("*") if p.is_file()] == []
+    assert (pipeline.folder / "processed" / "world" / SAMPLE).is_file()
 
-        def everything_indexed() -> bool:
-            return int(_get_json(search)["total"]) == 4
+    output = pipeline.stop()
+    assert pipeline.process.returncode == 0, output[-2000:]
+    assert "drop article files into" in output
+    assert " exited (" not in output, "a service died"
 
-        assert _eventually(everything_indexed, timeout_s=120), "not all 4 files became searchable"
-        found = _get_json(f"{search}?entity=Masoud%20Pezeshkian")
-        assert [hit["title"] for hit in found["hits"]] == [
-            "Iran's Pezeshkian visits Iraq in his first foreign trip as president"
-        ]
-        business = _get_json(f"{search}?section=Business")
-        assert business["total"] == 3
-        assert list((tmp_path / "inbox").rglob("*.txt")) == []
-        assert (tmp_path / "processed" / "world" / SAMPLE).is_file()
-    finally:
-        pipeline.send_signal(signal.SIGTERM)
-        output, _ = pipeline.communicate(timeout=60)
-    assert pipeline.returncode == 0, output.decode(errors="replace")[-2000:]
-    assert "drop article files into" in output.decode()
+
+def test_status_tells_where_each_dropped_file_is(
+    pipeline: RunningPipeline, shared_dir: Path, tmp_path: Path
+) -> None:
+    """Through the real CLI, in another process, while the pipeline runs: `indexed` with the
+    article id, `failed` with ingest's reason or with the later stage's, `waiting`, and exit
+    status 1 for a file found nowhere."""
+    sample = shared_dir / "samples" / SAMPLE
+    binary = tmp_path / "broken.bin"
+    binary.write_bytes(b"\x00\x01 not an article")
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_bytes(b'{"title": "Broken", "body": [unclosed')
+    pipeline.drop([sample], folder="world")
+    pipeline.drop([binary, bad_json])
+    draft = pipeline.inbox / ".draft.txt.part"  # a writer's name: ingest leaves it alone
+    draft.write_text("Not finished\n\nStill being written.")
+
+    failed = pipeline.folder / "failed"
+    assert eventually(
+        lambda: (
+            pipeline.total() == 1
+            and (failed / "broken.bin").is_file()
+            and (failed / "bad.json").is_file()
+        ),
+        timeout_s=180,
+    ), pipeline.log()[-3000:]
+
+    done = pipeline.run_status(
+        f"world/{SAMPLE}",
+        str(failed / "broken.bin"),  # a path into failed/ works as well as a name
+        "bad.json",
+        f"inbox/{draft.name}",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"world/{SAMPLE}: indexed: as {sha256_of(sample)}"
+    assert lines[1].startswith("broken.bin: failed: [binary] "), lines[1]
+    assert lines[2].startswith("bad.json: failed: enrich ["), lines[2]
+    assert lines[3].startswith(f"{draft.name}: waiting: in "), lines[3]
+
+    nowhere = pipeline.run_status("never-dropped.txt")
+    assert nowhere.returncode == 1
+    assert nowhere.stdout.startswith("never-dropped.txt: unknown: no such file in ")
+
+    output = pipeline.stop()
+    assert pipeline.process.returncode == 0, output[-2000:]
+    assert " exited (" not in output, "a service died"

@@ -5,11 +5,13 @@ The event log is the real embedded one on a temp file; the index lookup is a pla
 import hashlib
 import json
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from newswire.embedded.event_log import SqliteEventLog
-from newswire.file_status import file_status
+from newswire.event_log import EventLog, EventLogError, Record
+from newswire.file_status import file_status, relative_name, status_settings
 from newswire.messages import DeadLetter
 from newswire.settings import Settings
 
@@ -101,3 +103,105 @@ def test_a_dead_lettered_article_is_failed_with_the_stage_and_reason(
 
 def test_a_file_found_nowhere_is_unknown(settings: Settings, event_log: SqliteEventLog) -> None:
     assert file_status(settings, "never.txt", event_log, nothing_indexed).state == "unknown"
+
+
+def test_a_file_a_later_stage_refused_names_that_stage(
+    settings: Settings, event_log: SqliteEventLog
+) -> None:
+    _put(settings.ingest_failed_dir, "bad.json", b'{"title": ')
+    letter = DeadLetter(
+        stage="enrich",
+        reason="the JSON does not parse",
+        error_type="unparseable",
+        service_version="test",
+        source="kafka:articles.raw/0/3",
+    )
+    reason = settings.ingest_failed_dir / "bad.json.reason.json"
+    reason.write_text(letter.model_dump_json(exclude={"original_base64"}))
+    status = file_status(settings, "bad.json", event_log, nothing_indexed)
+    assert status.state == "failed"
+    assert status.detail.startswith("enrich [unparseable] the JSON does not parse (in ")
+
+
+def test_a_symlink_in_the_failed_folder_is_named_not_followed(
+    settings: Settings, event_log: SqliteEventLog, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("never read")
+    (settings.ingest_failed_dir / "world").mkdir(parents=True)
+    link = settings.ingest_failed_dir / "world" / "link.txt"
+    link.symlink_to(outside)
+    (settings.ingest_failed_dir / "world" / "link.txt.reason.json").write_text(
+        json.dumps({"error_type": "not_a_regular_file", "reason": "it is a symbolic link"})
+    )
+    assert relative_name(settings, str(link)) == "world/link.txt"
+    status = file_status(settings, str(link), event_log, nothing_indexed)
+    assert (status.name, status.state) == ("world/link.txt", "failed")
+    assert "[not_a_regular_file] it is a symbolic link" in status.detail
+
+
+def test_names_are_taken_relative_to_the_inbox_or_as_paths_into_its_folders(
+    settings: Settings, tmp_path: Path
+) -> None:
+    assert relative_name(settings, "world/a.txt") == "world/a.txt"
+    assert relative_name(settings, str(tmp_path / "inbox" / "world" / "a.txt")) == "world/a.txt"
+    assert relative_name(settings, str(tmp_path / "processed" / "a b.txt")) == "a b.txt"
+    assert relative_name(settings, str(tmp_path / "failed" / "x" / "y.bin")) == "x/y.bin"
+
+
+SERVER_VARIABLES = (
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS",
+    "ELASTICSEARCH_URL",
+    "NEWSWIRE_ELASTICSEARCH_URL",
+    "NEWSWIRE_EVENT_LOG",
+    "NEWSWIRE_SEARCH_INDEX",
+)
+
+
+class _UnreachableLog:
+    """An event log whose server does not answer (fakes the two questions status asks)."""
+
+    def find(self, topic: str, key: bytes) -> Record | None:
+        raise EventLogError("Kafka at 127.0.0.1:1: NoBrokersAvailable")
+
+    def committed(self, group_id: str, topic: str, partition: int) -> int | None:
+        raise EventLogError("Kafka at 127.0.0.1:1: NoBrokersAvailable")
+
+
+def test_unreachable_back_ends_are_reported_not_raised(settings: Settings) -> None:
+    sha256 = _put(settings.ingest_processed_dir, "a.txt", b"A\n\nB.")
+
+    def index_down(sha: str) -> list[str]:
+        raise ConnectionError("connection refused")
+
+    status = file_status(settings, "a.txt", cast(EventLog, _UnreachableLog()), index_down)
+    assert status.state == "published"  # it is in processed/: the log acknowledged it
+    assert sha256 in status.detail
+    assert "the event log could not be read: Kafka at 127.0.0.1:1" in status.detail
+    assert "the search index could not be read: connection refused" in status.detail
+
+
+def test_status_reads_what_is_configured_else_what_this_folder_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in SERVER_VARIABLES:  # CI may point the tests at its servers
+        monkeypatch.delenv(variable, raising=False)
+    empty = Settings(data_dir=tmp_path / "data")
+    chosen = status_settings(empty)  # nothing configured, no embedded state: `newswire up`
+    assert (chosen.uses_kafka(), chosen.uses_elasticsearch()) == (True, True)
+
+    (tmp_path / "data").mkdir()
+    empty.event_log_path.write_bytes(b"")
+    empty.search_index_path.write_bytes(b"")
+    chosen = status_settings(empty)  # `newswire run` left its state here
+    assert (chosen.uses_kafka(), chosen.uses_elasticsearch()) == (False, False)
+
+    configured = Settings(
+        data_dir=tmp_path / "data",
+        kafka_bootstrap_servers="broker:9092",
+        search_index="elasticsearch",
+    )
+    chosen = status_settings(configured)
+    assert (chosen.uses_kafka(), chosen.uses_elasticsearch()) == (True, True)
+    assert chosen.kafka_bootstrap_servers == "broker:9092"
