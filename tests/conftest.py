@@ -11,8 +11,10 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient
 
 from newswire.adapters.elasticsearch import create_client
-from newswire.settings import Settings
+from newswire.devservices.elasticsearch_node import ElasticsearchNode
+from newswire.settings import DevServicesSettings, Settings
 from tests import services
+from tests.network import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,3 +87,19 @@ def settings(kafka_bootstrap_servers: str, elasticsearch_url: str) -> Settings:
     return Settings(
         kafka_bootstrap_servers=kafka_bootstrap_servers, elasticsearch_url=elasticsearch_url
     )
+
+
+@pytest.fixture
+def private_elasticsearch(tmp_path: Path) -> Iterator[ElasticsearchNode]:
+    """A node of the test's own, so it can stop and restart it without disturbing others."""
+    node = ElasticsearchNode(
+        DevServicesSettings(
+            home=tmp_path / "elasticsearch",
+            elasticsearch_port=free_port(),
+            elasticsearch_transport_port=free_port(),
+            elasticsearch_heap="512m",
+        )
+    )
+    node.up()
+    yield node
+    node.down()

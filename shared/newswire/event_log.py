@@ -121,3 +121,13 @@ class EventLog(Protocol):
     def committed(self, group_id: str, topic: str, partition: int) -> int | None:
         """The group's committed offset (next message to read) on a partition, if any."""
         ...
+
+
+def next_offsets(records: Iterable[Record]) -> dict[PartitionKey, int]:
+    """Per partition, the offset just past the last of `records`: what a consumer commits once
+    every one of them is handled."""
+    offsets: dict[PartitionKey, int] = {}
+    for record in records:
+        where = (record.topic, record.partition)
+        offsets[where] = max(offsets.get(where, 0), record.offset + 1)
+    return offsets

@@ -35,21 +35,6 @@ def chance() -> random.Random:
 
 
 @pytest.fixture
-def private_elasticsearch(tmp_path: Path) -> Iterator[ElasticsearchNode]:
-    node = ElasticsearchNode(
-        DevServicesSettings(
-            home=tmp_path / "elasticsearch",
-            elasticsearch_port=free_port(),
-            elasticsearch_transport_port=free_port(),
-            elasticsearch_heap="512m",
-        )
-    )
-    node.up()
-    yield node
-    node.down()
-
-
-@pytest.fixture
 def private_kafka(tmp_path: Path) -> Iterator[KafkaServer]:
     server = KafkaServer(
         DevServicesSettings(

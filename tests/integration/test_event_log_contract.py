@@ -9,7 +9,13 @@ import pytest
 
 from newswire.adapters.kafka import KafkaEventLog
 from newswire.embedded.event_log import SqliteEventLog
-from newswire.event_log import EventConsumer, EventLog, MessageTooLargeError, Record
+from newswire.event_log import (
+    EventConsumer,
+    EventLog,
+    MessageTooLargeError,
+    Record,
+    next_offsets,
+)
 from newswire.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -77,14 +83,6 @@ def _consume(consumer: EventConsumer, count: int, timeout_s: float = 60) -> list
     return records
 
 
-def _next_offsets(records: list[Record]) -> dict[tuple[str, int], int]:
-    offsets: dict[tuple[str, int], int] = {}
-    for record in records:
-        where = (record.topic, record.partition)
-        offsets[where] = max(offsets.get(where, 0), record.offset + 1)
-    return offsets
-
-
 def _keyed(count: int, keys: int = 5) -> list[tuple[bytes | None, bytes]]:
     return [(f"key-{i % keys}".encode(), f"value-{i}".encode()) for i in range(count)]
 
@@ -121,7 +119,7 @@ def test_a_new_member_resumes_after_the_commit_and_rereads_what_was_not_committe
     try:
         read = _consume(first, 30)
         committed = [r for r in read if r.offset < 4]  # a prefix of every partition
-        first.commit(_next_offsets(committed))
+        first.commit(next_offsets(committed))
     finally:
         first.close()
     second = event_log.consumer(group_id, [topic], client_id="test")
@@ -134,7 +132,7 @@ def test_a_new_member_resumes_after_the_commit_and_rereads_what_was_not_committe
         (r.partition, r.offset) for r in committed
     }
     assert {(r.partition, r.offset) for r in again} == not_committed
-    for (_, partition), offset in _next_offsets(committed).items():
+    for (_, partition), offset in next_offsets(committed).items():
         assert event_log.committed(group_id, topic, partition) == offset
 
 
@@ -147,7 +145,7 @@ def test_groups_read_independently(
         consumer = event_log.consumer(group_id, [topic], client_id="test")
         try:
             records = _consume(consumer, 10)
-            consumer.commit(_next_offsets(records))
+            consumer.commit(next_offsets(records))
         finally:
             consumer.close()
         assert len(records) == 10
@@ -171,7 +169,7 @@ def test_members_of_one_group_share_the_partitions_and_read_everything_once(
             for member, records in zip(members, read, strict=True):
                 records.extend(member.poll(0.2, 100))
         for member, records in zip(members, read, strict=True):
-            member.commit(_next_offsets(records))
+            member.commit(next_offsets(records))
     finally:
         for member in members:
             member.close()

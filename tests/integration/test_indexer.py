@@ -20,11 +20,10 @@ from newswire.adapters.kafka import create_producer, ensure_topics
 from newswire.devservices.elasticsearch_node import ElasticsearchNode
 from newswire.enriched import EnrichedArticle
 from newswire.messages import DeadLetter
-from newswire.settings import DevServicesSettings, Settings
+from newswire.settings import Settings
 from newswire_indexer.app import run_indexer
 from newswire_indexer.metrics import IndexerMetrics
 from tests.builders import enriched_bbc_articles
-from tests.network import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -182,22 +181,6 @@ def test_documents_the_mapping_rejects_go_to_the_dlq_and_their_neighbours_are_in
         )
         == 3
     )
-
-
-@pytest.fixture
-def private_elasticsearch(tmp_path: Path) -> Iterator[ElasticsearchNode]:
-    """A node of our own, so this test can stop and restart it without disturbing others."""
-    node = ElasticsearchNode(
-        DevServicesSettings(
-            home=tmp_path / "es",
-            elasticsearch_port=free_port(),
-            elasticsearch_transport_port=free_port(),
-            elasticsearch_heap="512m",
-        )
-    )
-    node.up()
-    yield node
-    node.down()
 
 
 def test_every_article_is_indexed_once_across_an_elasticsearch_outage(

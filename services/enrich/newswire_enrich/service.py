@@ -19,8 +19,8 @@ from newswire.event_log import (
     CommitRefusedError,
     EventConsumer,
     EventProducer,
-    PartitionKey,
     Record,
+    next_offsets,
 )
 from newswire.messages import DeadLetter, RawArticle
 from newswire_enrich.enrichment import ArticleEnricher, Rejection
@@ -115,12 +115,8 @@ class EnrichService:
         return self._producer.send(self._dlq_topic, record.key, value)
 
     def _commit(self, records: Sequence[Record]) -> None:
-        next_offsets: dict[PartitionKey, int] = {}
-        for record in records:
-            partition = (record.topic, record.partition)
-            next_offsets[partition] = max(next_offsets.get(partition, 0), record.offset + 1)
         try:
-            self._consumer.commit(next_offsets)
+            self._consumer.commit(next_offsets(records))
         except CommitRefusedError as error:
             # The partitions moved to another replica meanwhile; it enriches the batch again
             # from the last commit, which consumers absorb by keying on the article id.

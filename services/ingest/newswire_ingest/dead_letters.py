@@ -18,7 +18,13 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from newswire.event_log import CommitRefusedError, EventConsumer, EventLog, Record
+from newswire.event_log import (
+    CommitRefusedError,
+    EventConsumer,
+    EventLog,
+    Record,
+    next_offsets,
+)
 from newswire.messages import DeadLetter, RawArticle
 
 log = logging.getLogger(__name__)
@@ -53,12 +59,8 @@ class DeadLetterFollower:
                 self._follow(record)
             self._retry_waiting()
             if records:
-                offsets: dict[tuple[str, int], int] = {}
-                for record in records:
-                    where = (record.topic, record.partition)
-                    offsets[where] = max(offsets.get(where, 0), record.offset + 1)
                 try:
-                    self._consumer.commit(offsets)
+                    self._consumer.commit(next_offsets(records))
                 except CommitRefusedError as error:
                     log.warning("dead-letter offsets not committed: %s", error)
 
