@@ -62,6 +62,7 @@ from elasticsearch.helpers import streaming_bulk
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.corpus import bbc_files  # noqa: E402
 from newswire.adapters.elasticsearch import create_client  # noqa: E402
 from newswire.article_index import ArticleIndex  # noqa: E402
 from newswire.embedded.search_index import open_for_writing, upsert_articles  # noqa: E402
@@ -70,7 +71,6 @@ from newswire.settings import Settings  # noqa: E402
 from newswire_api.embedded_search import EmbeddedArticleSearch  # noqa: E402
 from newswire_api.search_query import search_body  # noqa: E402
 from newswire_api.search_request import SearchParams, decode_cursor  # noqa: E402
-from tests.builders import bbc_files  # noqa: E402
 
 AUTHORS = [
     f"{first} {last}"

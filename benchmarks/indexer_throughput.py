@@ -6,7 +6,7 @@ Three contenders over the same documents and batch size, in one run:
   ours   `python -m newswire_indexer` consuming the topic (a subprocess);
   peer   quix-streams' ElasticsearchSink consuming the same topic (benchmarks/quix_indexer_peer.py,
          in .venv-peers made by benchmarks/peer-venv.sh).
-Documents are the BBC corpus as enriched articles (tests/builders.py), repeated with distinct ids
+Documents are the BBC corpus as enriched articles (benchmarks/corpus.py), repeated with distinct ids
 up to --docs. Each contender writes a fresh index with the articles-v1 mapping, deleted when it is
 done. The consumers' progress is read from their group's committed offsets (both commit only after
 Elasticsearch acknowledged the bulk), so measuring does not load Elasticsearch with refreshes; the
@@ -38,11 +38,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks._measure import peak_rss_mib  # noqa: E402
+from benchmarks.corpus import enriched_bbc_articles  # noqa: E402
 from newswire.adapters.elasticsearch import create_client  # noqa: E402
 from newswire.adapters.kafka import create_producer, ensure_topics  # noqa: E402
 from newswire.article_index import DEFAULT_MAPPING, MAPPINGS, index_definition  # noqa: E402
 from newswire.settings import Settings  # noqa: E402
-from tests.builders import enriched_bbc_articles  # noqa: E402
 
 Documents = list[tuple[bytes, bytes]]
 

@@ -12,9 +12,9 @@ from kafka import KafkaAdminClient
 
 from newswire.adapters.elasticsearch import create_client
 from newswire.devservices.elasticsearch_node import ElasticsearchNode
+from newswire.devservices.server import free_port
 from newswire.settings import DevServicesSettings, Settings
-from tests import services
-from tests.network import free_port
+from tests.support import servers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,13 +30,13 @@ def shared_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap_servers() -> Iterator[str]:
-    with services.kafka_bootstrap_servers() as address:
+    with servers.kafka_bootstrap_servers() as address:
         yield address
 
 
 @pytest.fixture(scope="session")
 def elasticsearch_url() -> Iterator[str]:
-    with services.elasticsearch_url() as url:
+    with servers.elasticsearch_url() as url:
         yield url
 
 

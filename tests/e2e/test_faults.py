@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.corpus import bbc_files
 from newswire.devservices.elasticsearch_node import ElasticsearchNode
 from newswire.devservices.kafka_server import KafkaServer
+from newswire.devservices.server import free_port
 from newswire.settings import DevServicesSettings
-from tests.builders import bbc_files
-from tests.e2e.pipeline_support import RunningPipeline, eventually, sha256_of, stack_env
-from tests.network import free_port
+from tests.support.pipeline import RunningPipeline, eventually, sha256_of, stack_env
 
 pytestmark = pytest.mark.integration
 

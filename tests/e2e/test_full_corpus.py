@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.api_support import distinct_articles_per_folder
-from tests.builders import bbc_files
-from tests.e2e.pipeline_support import RunningPipeline, eventually, sha256_of, stack_env
+from benchmarks.corpus import bbc_files
+from tests.support.pipeline import RunningPipeline, eventually, sha256_of, stack_env
+from tests.support.search_corpus import distinct_articles_per_folder
 
 pytestmark = pytest.mark.integration
 

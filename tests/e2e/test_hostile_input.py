@@ -18,8 +18,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.builders import bbc_files
-from tests.e2e.pipeline_support import RunningPipeline, eventually, get_json, sha256_of, stack_env
+from benchmarks.corpus import bbc_files
+from tests.support.pipeline import RunningPipeline, eventually, get_json, sha256_of, stack_env
 
 pytestmark = pytest.mark.integration
 

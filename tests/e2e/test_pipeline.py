@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.e2e.pipeline_support import RunningPipeline, eventually, get_json, sha256_of, stack_env
+from tests.support.pipeline import RunningPipeline, eventually, get_json, sha256_of, stack_env
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.pipeline_support import RunningPipeline, eventually, get_json
+from tests.support.pipeline import RunningPipeline, eventually, get_json
 
 pytestmark = pytest.mark.integration
 

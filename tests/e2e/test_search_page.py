@@ -14,8 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.api_support import BACKENDS, SearchCorpus, search_corpus
-from tests.network import free_port
+from newswire.devservices.server import free_port
+from tests.support.search_corpus import BACKENDS, SearchCorpus, search_corpus
 
 pytestmark = pytest.mark.integration
 

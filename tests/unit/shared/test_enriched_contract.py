@@ -4,7 +4,7 @@ import json
 
 from newswire.enriched import EnrichedArticle, enriched_article_json_schema
 from tests.conftest import REPO_ROOT
-from tests.enrich_support import fake_enricher, raw_article
+from tests.support.enrichers import fake_enricher, raw_article
 
 SCHEMA = REPO_ROOT / "schemas" / "enriched-article.v1.json"
 FIELD_TABLE = REPO_ROOT / "docs" / "enriched-article.md"

@@ -16,13 +16,13 @@ from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 from fastapi import FastAPI
 
+from benchmarks.corpus import bbc_files, enriched_bbc_articles
 from newswire.adapters.elasticsearch import create_client
 from newswire.article_index import ArticleIndex
 from newswire.embedded.search_index import open_for_writing, upsert_articles
 from newswire.enriched import EnrichedArticle
 from newswire.settings import Settings
 from newswire_enrich.app import parse_files
-from tests.builders import bbc_files, enriched_bbc_articles
 
 REFERENCE_SAMPLE = "samples/trtworld-2024-09-11-pezeshkian-iraq.txt"
 Backend = Literal["elasticsearch", "embedded"]

@@ -1,4 +1,5 @@
-"""Realistic enriched articles for tests and benchmarks of the stages after enrich.
+"""The BBC corpus as inputs for benchmarks and tests: its files, and realistic enriched articles
+for the stages after enrich.
 
 They are built from the BBC corpus text (title, paragraphs, section folder) through the public
 `EnrichedArticle` contract, so the indexer and API are exercised with real-sized real text

@@ -16,7 +16,7 @@ from newswire.messages import DeadLetter, RawArticle
 from newswire.settings import Settings
 from newswire_enrich.app import run_enrich
 from newswire_enrich.local_files import raw_article_from_file
-from tests.enrich_support import raw_article
+from tests.support.enrichers import raw_article
 
 pytestmark = pytest.mark.integration
 

@@ -1,7 +1,7 @@
 """The bulk writer's retry rules, with a scripted stand-in for Elasticsearch's bulk endpoint.
 
-The real endpoint is exercised in tests/integration/test_indexer.py; this covers answers that a
-single local node rarely gives on demand (429 and 503).
+The real endpoint is exercised in tests/integration/indexer/test_service.py; this covers
+answers that a single local node rarely gives on demand (429 and 503).
 """
 
 from typing import Any

@@ -9,7 +9,7 @@ from newswire.enriched import EnrichedArticle
 from newswire_enrich.errors import UnparseableArticleError
 from newswire_enrich.local_files import raw_article_from_file
 from newswire_enrich.parsers.plain_text import parse_plain_text
-from tests.enrich_support import fake_enricher, raw_article
+from tests.support.enrichers import fake_enricher, raw_article
 
 BBC_ARTICLES = 2225
 BBC_BODY_PARAGRAPHS = 10_547  # counted in shared/corpora/README.md

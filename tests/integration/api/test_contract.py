@@ -12,11 +12,12 @@ import pytest
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import scan
 
+from benchmarks.corpus import enriched_bbc_articles
 from newswire.embedded.sqlite import connect
 from newswire.settings import Settings
 from newswire_api.app import create_app
 from newswire_api.search_request import MAX_PAGE_SIZE
-from tests.api_support import (
+from tests.support.search_corpus import (
     BACKENDS,
     Backend,
     SearchCorpus,
@@ -26,7 +27,6 @@ from tests.api_support import (
     search_corpus,
     serving,
 )
-from tests.builders import enriched_bbc_articles
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import spacy
 
 from newswire.enriched import EnrichedArticle
 from newswire_enrich.local_files import raw_article_from_file
-from tests.enrich_support import SPACY_MODEL, real_enricher, real_pipeline
+from tests.support.enrichers import SPACY_MODEL, real_enricher, real_pipeline
 
 SAMPLE = "samples/trtworld-2024-09-11-pezeshkian-iraq.txt"
 

@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from newswire_api.app import create_app
-from tests.api_support import BACKENDS, search_corpus, serving
+from tests.support.search_corpus import BACKENDS, search_corpus, serving
 
 pytestmark = pytest.mark.integration
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from benchmarks.corpus import enriched_bbc_articles
 from newswire.backends import open_event_log
 from newswire.settings import Settings
-from tests.builders import enriched_bbc_articles
 
 pytestmark = pytest.mark.integration
 

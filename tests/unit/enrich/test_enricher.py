@@ -8,7 +8,7 @@ from newswire_enrich import parsers
 from newswire_enrich.article import ParsedItem
 from newswire_enrich.enrichment import ArticleEnricher, Enrichment
 from newswire_enrich.errors import UnparseableArticleError
-from tests.enrich_support import CapitalisedWordsRecogniser, fake_enricher, raw_article
+from tests.support.enrichers import CapitalisedWordsRecogniser, fake_enricher, raw_article
 
 
 def enrich_one(content: str, relative_path: str = "article.txt") -> Enrichment:

@@ -15,6 +15,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from kafka import KafkaConsumer
 
+from benchmarks.corpus import enriched_bbc_articles
 from newswire.adapters.elasticsearch import create_client
 from newswire.adapters.kafka import create_producer, ensure_topics
 from newswire.devservices.elasticsearch_node import ElasticsearchNode
@@ -23,7 +24,6 @@ from newswire.messages import DeadLetter
 from newswire.settings import Settings
 from newswire_indexer.app import run_indexer
 from newswire_indexer.metrics import IndexerMetrics
-from tests.builders import enriched_bbc_articles
 
 pytestmark = pytest.mark.integration
 

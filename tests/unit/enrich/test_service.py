@@ -13,7 +13,7 @@ from newswire.event_log import EventLogError, PartitionKey
 from newswire.messages import DeadLetter
 from newswire_enrich.metrics import EnrichMetrics
 from newswire_enrich.service import EnrichService
-from tests.enrich_support import fake_enricher, raw_article
+from tests.support.enrichers import fake_enricher, raw_article
 
 
 @dataclass

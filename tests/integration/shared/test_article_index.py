@@ -7,9 +7,9 @@ import pytest
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 
+from benchmarks.corpus import enriched_bbc_articles
 from newswire.article_index import ArticleIndex
 from newswire.cli import main
-from tests.builders import enriched_bbc_articles
 
 pytestmark = pytest.mark.integration
 

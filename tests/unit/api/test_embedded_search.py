@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.corpus import enriched_bbc_articles
 from newswire.enriched import EnrichedArticle
 from newswire_api.embedded_search import EmbeddedArticleSearch
 from newswire_api.search_request import SearchParams
 from newswire_indexer.batch import PendingDocument
 from newswire_indexer.embedded_writer import EmbeddedDocumentWriter
-from tests.builders import enriched_bbc_articles
 
 
 @pytest.fixture

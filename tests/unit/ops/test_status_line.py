@@ -4,12 +4,12 @@ from pathlib import Path
 
 from prometheus_client import start_http_server
 
+from newswire.devservices.server import free_port
 from newswire.settings import Settings
 from newswire.stack import status_line
 from newswire_enrich.metrics import EnrichMetrics
 from newswire_indexer.metrics import IndexerMetrics
 from newswire_ingest.metrics import IngestMetrics
-from tests.network import free_port
 
 
 def test_the_status_line_counts_waiting_files_and_reads_every_service_metrics(
