@@ -8,6 +8,7 @@ COPY requirements/ requirements/
 COPY pyproject.toml README.md ./
 COPY shared/ shared/
 COPY services/ services/
+COPY ops/ ops/
 RUN pip install -c requirements/constraints.txt . \
     && if [ -f requirements/spacy-model.txt ]; then \
          pip install --no-deps --require-hashes -r requirements/spacy-model.txt; \

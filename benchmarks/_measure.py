@@ -1,6 +1,6 @@
 """Small measuring helpers shared by the benchmark scripts."""
 
-from newswire.devservices.processes import process_memory_bytes
+from newswire_ops.dev_services.processes import process_memory_bytes
 
 
 def peak_rss_mib(pid: int) -> float | None:

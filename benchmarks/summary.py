@@ -46,7 +46,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from newswire.devservices.server import free_port  # noqa: E402
+from newswire_ops.dev_services.server import free_port  # noqa: E402
 
 STAGES = ("ingest", "enrich", "indexer", "api", "pipeline")
 MODES = ("stack", "embedded")

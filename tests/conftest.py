@@ -11,9 +11,9 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient
 
 from newswire.adapters.elasticsearch import create_client
-from newswire.devservices.elasticsearch_node import ElasticsearchNode
-from newswire.devservices.server import free_port
 from newswire.settings import DevServicesSettings, Settings
+from newswire_ops.dev_services.elasticsearch_node import ElasticsearchNode
+from newswire_ops.dev_services.server import free_port
 from tests.support import servers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

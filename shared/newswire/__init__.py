@@ -1,5 +1,6 @@
-"""Newswire's common library: settings, message models and the Kafka and Elasticsearch adapters
-that every service shares, plus the `newswire` command line and the local dev-services launcher."""
+"""Newswire's common library, the ground floor every service stands on: settings, the messages
+and the enriched-article contract, the ports (event log) and their adapters (Kafka, the embedded
+SQLite log and index, Elasticsearch index administration). It imports no service."""
 
 from importlib.metadata import PackageNotFoundError, version
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from benchmarks.corpus import bbc_files
-from newswire.devservices.elasticsearch_node import ElasticsearchNode
-from newswire.devservices.kafka_server import KafkaServer
-from newswire.devservices.server import free_port
 from newswire.settings import DevServicesSettings
+from newswire_ops.dev_services.elasticsearch_node import ElasticsearchNode
+from newswire_ops.dev_services.kafka_server import KafkaServer
+from newswire_ops.dev_services.server import free_port
 from tests.support.pipeline import RunningPipeline, eventually, sha256_of, stack_env
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from newswire.devservices.server import free_port
+from newswire_ops.dev_services.server import free_port
 from tests.support.search_corpus import BACKENDS, SearchCorpus, search_corpus
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from newswire.devservices.server import free_port
+from newswire_ops.dev_services.server import free_port
 
 SERVER_VARIABLES = {
     "KAFKA_BOOTSTRAP_SERVERS",

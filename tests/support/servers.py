@@ -14,10 +14,10 @@ import docker
 from testcontainers.community.elasticsearch import ElasticSearchContainer
 from testcontainers.community.kafka import KafkaContainer
 
-from newswire.devservices.elasticsearch_node import ElasticsearchNode
-from newswire.devservices.kafka_server import KafkaServer
-from newswire.devservices.server import JvmServer
 from newswire.settings import DevServicesSettings
+from newswire_ops.dev_services.elasticsearch_node import ElasticsearchNode
+from newswire_ops.dev_services.kafka_server import KafkaServer
+from newswire_ops.dev_services.server import JvmServer
 
 KAFKA_IMAGE = "confluentinc/cp-kafka:8.0.0"  # Apache Kafka 4.0 inside
 ELASTICSEARCH_IMAGE = "docker.elastic.co/elasticsearch/elasticsearch:9.5.3"

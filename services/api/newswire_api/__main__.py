@@ -2,6 +2,6 @@
 
 import sys
 
-from newswire.cli import main
+from newswire_api.commands import main
 
 sys.exit(main(["api", *sys.argv[1:]]))

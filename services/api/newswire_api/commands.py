@@ -6,7 +6,9 @@ importing FastAPI.
 
 import argparse
 import logging
+from collections.abc import Sequence
 
+from newswire.command_line import run_command
 from newswire.settings import Settings
 
 
@@ -20,6 +22,11 @@ def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser
     api.add_argument("--host", help="address to listen on (default: NEWSWIRE_API_HOST)")
     api.add_argument("--port", type=int, help="port to listen on (default: NEWSWIRE_API_PORT)")
     api.set_defaults(handler=_serve)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m newswire_api`: the `api` command alone."""
+    return run_command("python -m newswire_api", __doc__ or "", [add_parsers], argv)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -2,6 +2,6 @@
 
 import sys
 
-from newswire.cli import main
+from newswire_enrich.commands import main
 
 sys.exit(main(["enrich", *sys.argv[1:]]))

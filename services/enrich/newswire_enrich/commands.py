@@ -8,8 +8,10 @@ import argparse
 import logging
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
+from newswire.command_line import run_command
 from newswire.service_process import expose_metrics, stop_on_signals
 from newswire.settings import Settings
 
@@ -41,6 +43,11 @@ def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser
     parse.set_defaults(handler=_parse)
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m newswire_enrich`: the enrich commands alone."""
+    return run_command("python -m newswire_enrich", __doc__ or "", [add_parsers], argv)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from newswire_enrich.app import run_enrich  # noqa: PLC0415 (see the module docstring)
     from newswire_enrich.metrics import EnrichMetrics  # noqa: PLC0415
@@ -51,6 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     stop_on_signals(stop.set)
     run_enrich(settings, stop, metrics)
+    log.info("enrich stopped")
     return 0
 
 

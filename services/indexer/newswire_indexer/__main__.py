@@ -1,7 +1,7 @@
-"""`python -m newswire_indexer` runs the indexer service (same as `newswire indexer`)."""
+"""`python -m newswire_indexer` runs the indexer (same as `newswire indexer`)."""
 
 import sys
 
-from newswire.cli import main
+from newswire_indexer.commands import main
 
 sys.exit(main(["indexer", *sys.argv[1:]]))

@@ -1,7 +1,7 @@
-"""`python -m newswire_ingest` runs the ingest service (same as `newswire ingest`)."""
+"""`python -m newswire_ingest` runs ingest (same as `newswire ingest`)."""
 
 import sys
 
-from newswire.cli import main
+from newswire_ingest.commands import main
 
 sys.exit(main(["ingest", *sys.argv[1:]]))

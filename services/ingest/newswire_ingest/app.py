@@ -1,22 +1,14 @@
-"""Wiring ingest to the real inbox and the event log (Kafka or embedded), and its command.
+"""Wiring ingest to the real inbox and the event log (Kafka or embedded)."""
 
-`newswire ingest` watches the inbox until SIGTERM/SIGINT; `newswire ingest --once` takes the files
-there now and exits. Exit status 1 when the event log was unreachable or left files
-unacknowledged (they stay in the inbox), or the folders can't be used.
-"""
-
-import argparse
 import contextlib
 import logging
 import threading
 from collections.abc import Iterator
 
 from newswire.backends import open_event_log
-from newswire.event_log import EventLogError
-from newswire.service_process import expose_metrics, stop_on_signals
 from newswire.settings import Settings
 from newswire_ingest.dead_letters import DeadLetterFollower
-from newswire_ingest.inbox import Inbox, InboxSetupError
+from newswire_ingest.inbox import Inbox
 from newswire_ingest.log_publisher import LogPublisher
 from newswire_ingest.metrics import IngestMetrics
 from newswire_ingest.service import IngestService
@@ -79,38 +71,3 @@ def _following_dead_letters(settings: Settings, inbox: Inbox) -> Iterator[None]:
         thread.join(timeout=FOLLOWER_STOP_S)
         if not thread.is_alive():
             consumer.close()
-
-
-def _ingest(args: argparse.Namespace) -> int:
-    settings = Settings()
-    # watchfiles logs every group of events at INFO, which would bury the one line per file.
-    logging.getLogger("watchfiles").setLevel(logging.WARNING)
-    try:
-        with ingest_service(settings, watch=not args.once) as service:
-            expose_metrics(settings.ingest_metrics_port, service.metrics.registry)
-            stop_on_signals(service.stop)
-            all_acknowledged = service.run(once=args.once)
-    except InboxSetupError as error:
-        log.error("%s", error)
-        return 1
-    except EventLogError as error:
-        log.error("%s", error)
-        return 1
-    return 0 if all_acknowledged else 1
-
-
-def add_parser(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = subcommands.add_parser(
-        "ingest",
-        help="publish the files dropped in the inbox to articles.raw",
-        description="Watch the inbox (NEWSWIRE_INGEST_INBOX) and publish each complete file to "
-        "the raw topic. Once the log acknowledged it, a file moves to the processed folder (or is "
-        "deleted); a file that can't be taken moves to the failed folder with a reason, and a "
-        "dead letter goes to the dead-letter topic. Exit status 1 when the event log was "
-        "unreachable or left files unacknowledged (they stay in the inbox), or the folders "
-        "can't be used.",
-    )
-    parser.add_argument(
-        "--once", action="store_true", help="take the files in the inbox now, then exit"
-    )
-    parser.set_defaults(handler=_ingest)

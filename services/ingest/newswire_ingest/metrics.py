@@ -4,34 +4,40 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter
 
+PREFIX = "newswire_ingest"
+FILES_PUBLISHED = f"{PREFIX}_files_published"
+FILES_FAILED = f"{PREFIX}_files_failed"
+# What the status line of `newswire run|up|status` shows of ingest: sample name → label.
+STATUS_FIGURES = {f"{FILES_PUBLISHED}_total": "published", f"{FILES_FAILED}_total": "failed"}
+
 
 @dataclass
 class IngestMetrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
     def __post_init__(self) -> None:
-        prefix = "newswire_ingest"
         self.files_seen = Counter(
-            f"{prefix}_files_seen",
-            "Complete files taken from the inbox (again after a Kafka error).",
+            f"{PREFIX}_files_seen",
+            "Complete files taken from the inbox (again after an event-log error).",
             registry=self.registry,
         )
         self.files_published = Counter(
-            f"{prefix}_files_published",
+            FILES_PUBLISHED,
             "Files acknowledged on the raw topic and moved out of the inbox.",
             registry=self.registry,
         )
         self.bytes_published = Counter(
-            f"{prefix}_bytes_published", "Bytes of the published files.", registry=self.registry
+            f"{PREFIX}_bytes_published", "Bytes of the published files.", registry=self.registry
         )
         self.files_failed = Counter(
-            f"{prefix}_files_failed",
+            FILES_FAILED,
             "Files refused, dead-lettered and moved to the failed area.",
             ["error_type"],
             registry=self.registry,
         )
         self.publish_errors = Counter(
-            f"{prefix}_publish_errors",
-            "Sends Kafka did not acknowledge; their files stay in the inbox for another try.",
+            f"{PREFIX}_publish_errors",
+            "Sends the event log did not acknowledge; their files stay in the inbox for another "
+            "try.",
             registry=self.registry,
         )

@@ -18,12 +18,12 @@ from kafka import KafkaConsumer
 from benchmarks.corpus import enriched_bbc_articles
 from newswire.adapters.elasticsearch import create_client
 from newswire.adapters.kafka import create_producer, ensure_topics
-from newswire.devservices.elasticsearch_node import ElasticsearchNode
 from newswire.enriched import EnrichedArticle
 from newswire.messages import DeadLetter
 from newswire.settings import Settings
 from newswire_indexer.app import run_indexer
 from newswire_indexer.metrics import IndexerMetrics
+from newswire_ops.dev_services.elasticsearch_node import ElasticsearchNode
 
 pytestmark = pytest.mark.integration
 

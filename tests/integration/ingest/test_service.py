@@ -20,11 +20,11 @@ from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
 
 from newswire import __version__
-from newswire.devservices.server import free_port
 from newswire.messages import DeadLetter, RawArticle
 from newswire.settings import Settings
 from newswire_ingest.app import ingest_service
 from newswire_ingest.service import IngestService
+from newswire_ops.dev_services.server import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ from elasticsearch.helpers import bulk
 
 from benchmarks.corpus import enriched_bbc_articles
 from newswire.article_index import ArticleIndex
-from newswire.cli import main
+from newswire_ops.cli import main
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from newswire.cli import main
+from newswire_ops.cli import main
 
 
 def test_parse_prints_one_enriched_article_per_line(

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from newswire.cli import main
-from newswire.devservices.java import JavaNotFoundError, find_java_home, java_major_version
-from newswire.devservices.kafka_server import KafkaServer, new_cluster_id
-from newswire.devservices.processes import ManagedProcess, is_alive, service_marker
-from newswire.devservices.server import DevServiceError, port_is_free
 from newswire.settings import DevServicesSettings
+from newswire_ops.cli import main
+from newswire_ops.dev_services.java import JavaNotFoundError, find_java_home, java_major_version
+from newswire_ops.dev_services.kafka_server import KafkaServer, new_cluster_id
+from newswire_ops.dev_services.processes import ManagedProcess, is_alive, service_marker
+from newswire_ops.dev_services.server import DevServiceError, port_is_free
 
 
 def _sleeper(marker_name: str, ignore_term: bool = False) -> list[str]:

@@ -11,9 +11,9 @@ import pytest
 
 from newswire.embedded.event_log import SqliteEventLog
 from newswire.event_log import EventLog, EventLogError, Record
-from newswire.file_status import file_status, relative_name, status_settings
 from newswire.messages import DeadLetter
 from newswire.settings import Settings
+from newswire_ops.file_status import file_status, relative_name, status_settings
 
 
 @pytest.fixture

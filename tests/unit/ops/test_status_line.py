@@ -4,12 +4,12 @@ from pathlib import Path
 
 from prometheus_client import start_http_server
 
-from newswire.devservices.server import free_port
 from newswire.settings import Settings
-from newswire.stack import status_line
 from newswire_enrich.metrics import EnrichMetrics
 from newswire_indexer.metrics import IndexerMetrics
 from newswire_ingest.metrics import IngestMetrics
+from newswire_ops.dev_services.server import free_port
+from newswire_ops.status_line import status_line
 
 
 def test_the_status_line_counts_waiting_files_and_reads_every_service_metrics(
@@ -39,7 +39,7 @@ def test_the_status_line_counts_waiting_files_and_reads_every_service_metrics(
     line = status_line(settings, alive={"ingest": True, "enrich": True, "indexer": True})
 
     assert line.split(" | ") == [
-        f"inbox {inbox}: 1 waiting",
+        f"1 waiting in {inbox}",
         "ingest: published 7, failed 2",
         "enrich: enriched 6, dead letters 0",
         "indexer: indexed 5, lag 1, dead letters 0",

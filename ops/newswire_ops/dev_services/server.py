@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from newswire.devservices.processes import ManagedProcess, is_alive, process_memory_bytes
 from newswire.settings import DevServicesSettings
+from newswire_ops.dev_services.processes import ManagedProcess, is_alive, process_memory_bytes
 
 
 class DevServiceError(RuntimeError):

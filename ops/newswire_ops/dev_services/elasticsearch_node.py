@@ -11,13 +11,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 
-from newswire.devservices.java import find_java_home
-from newswire.devservices.maven import build_maven_project
-from newswire.devservices.processes import service_marker
-from newswire.devservices.server import JvmServer, LaunchCommand
+from newswire_ops.dev_services.java import find_java_home
+from newswire_ops.dev_services.maven_build import build_maven_project
+from newswire_ops.dev_services.processes import service_marker
+from newswire_ops.dev_services.server import JvmServer, LaunchCommand
 
 ELASTICSEARCH_MIN_JAVA = 21
-LAUNCHER_CLASS = "dev.newswire.devservices.ElasticsearchNode"
+LAUNCHER_CLASS = "dev.newswire_ops.dev_services.ElasticsearchNode"
 
 
 class ElasticsearchNode(JvmServer):

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from newswire.devservices.java import find_java_home
-from newswire.devservices.maven import build_maven_project
-from newswire.devservices.processes import service_marker
-from newswire.devservices.server import (
+from newswire_ops.dev_services.java import find_java_home
+from newswire_ops.dev_services.maven_build import build_maven_project
+from newswire_ops.dev_services.processes import service_marker
+from newswire_ops.dev_services.server import (
     DevServiceError,
     JvmServer,
     LaunchCommand,

@@ -4,18 +4,18 @@ import argparse
 import sys
 import time
 
-from newswire.devservices.elasticsearch_node import ElasticsearchNode
-from newswire.devservices.java import JavaNotFoundError
-from newswire.devservices.kafka_server import KafkaServer
-from newswire.devservices.maven import MavenBuildError
-from newswire.devservices.server import DevServiceError, JvmServer
 from newswire.settings import DevServicesSettings
+from newswire_ops.dev_services.elasticsearch_node import ElasticsearchNode
+from newswire_ops.dev_services.java import JavaNotFoundError
+from newswire_ops.dev_services.kafka_server import KafkaServer
+from newswire_ops.dev_services.maven_build import MavenBuildError
+from newswire_ops.dev_services.server import DevServiceError, JvmServer
 
 SERVERS: dict[str, type[JvmServer]] = {"kafka": KafkaServer, "elasticsearch": ElasticsearchNode}
 STATUS_NOT_RUNNING = 3  # the LSB exit status of `status` for "not running"
 
 
-def add_parser(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = subcommands.add_parser(
         "dev-services",
         help="start/stop a local Kafka and Elasticsearch from Maven Central jars (no Docker)",

@@ -1,8 +1,8 @@
 """Fetching a server's jars with Maven into the cache, once per version of its pom.
 
-The Maven projects live in this package (`maven/<name>/`). Each build runs in a copy under the
-cache, keyed by a digest of the project's files, so the repository never gets a `target/` and a
-changed pom (a version bump) gets a fresh build while an unchanged one is reused.
+The Maven projects live in this package (`maven_projects/<name>/`). Each build runs in a copy
+under the cache, keyed by a digest of the project's files, so the repository never gets a
+`target/` and a changed pom (a version bump) gets a fresh build while an unchanged one is reused.
 """
 
 import hashlib
@@ -12,7 +12,7 @@ import subprocess
 from importlib.resources import as_file, files
 from pathlib import Path
 
-MAVEN_PROJECTS = files("newswire.devservices") / "maven"
+MAVEN_PROJECTS = files("newswire_ops.dev_services") / "maven_projects"
 COMPLETE_MARKER = ".newswire-build-complete"
 
 
