@@ -9,10 +9,11 @@ articles-v1 mapping behind its own alias, force-merged to one segment, deleted a
 
 Searches: a fixed mix (words, phrases, OR, exclusions; section, entity, author and date filters;
 both sorts; first pages with facets and deep pages by cursor). "direct" POSTs, for each, the
-exact body the API builds (`search_query.search_body`) to `/<alias>/_search`; "api" GETs
-`/articles/search` from `python -m newswire_api` (one uvicorn process, a subprocess). One load
-generator for both: --clients asyncio tasks on httpx, each with its own keep-alive connection,
-sending the mix round-robin; every request's latency includes reading the whole response.
+exact body the API builds (`search_body` of `newswire_api.search.elasticsearch.query`) to
+`/<alias>/_search`; "api" GETs `/articles/search` from `python -m newswire_api` (one uvicorn
+process, a subprocess). One load generator for both: --clients asyncio tasks on httpx, each with
+its own keep-alive connection, sending the mix round-robin; every request's latency includes
+reading the whole response.
 Each round runs direct then api (warm-up first); the table gives the median over --rounds. Two
 mixes are measured: all searches, and the cursor pages alone (no facet aggregations), which
 shows what the facets cost.
@@ -68,8 +69,8 @@ from newswire.article_index import ArticleIndex  # noqa: E402
 from newswire.embedded.search_index import open_for_writing, upsert_articles  # noqa: E402
 from newswire.enriched import EnrichedArticle  # noqa: E402
 from newswire.settings import Settings  # noqa: E402
-from newswire_api.embedded_search import EmbeddedArticleSearch  # noqa: E402
-from newswire_api.search_query import search_body  # noqa: E402
+from newswire_api.search.elasticsearch.query import search_body  # noqa: E402
+from newswire_api.search.embedded import EmbeddedArticleSearch  # noqa: E402
 from newswire_api.search_request import SearchParams, decode_cursor  # noqa: E402
 
 AUTHORS = [

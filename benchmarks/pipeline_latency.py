@@ -344,7 +344,7 @@ class Pipeline:
         command = "up" if self.mode == "stack" else "run"
         with (self.folder / "newswire.out").open("wb") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "newswire", command],
+                [sys.executable, "-m", "newswire_ops", command],
                 cwd=self.folder,
                 env=self.env,
                 stdin=subprocess.DEVNULL,

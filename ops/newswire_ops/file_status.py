@@ -30,6 +30,7 @@ from typing import Literal
 from newswire.event_log import EventLog, EventLogError
 from newswire.messages import DeadLetter
 from newswire.settings import Settings
+from newswire_api.search import open_article_search
 
 State = Literal["waiting", "failed", "published", "enriched", "indexed", "unknown"]
 ArticleLookup = Callable[[str], list[str]]
@@ -138,28 +139,5 @@ def _ingest_reason(failed: Path) -> str:
 
 
 def open_article_lookup(settings: Settings) -> ArticleLookup:
-    """sha256 of a dropped file → ids of the indexed articles made from it, in the index
-    `settings` choose (for tools such as `newswire status`)."""
-    if settings.uses_elasticsearch():
-        from newswire.adapters.elasticsearch import create_client  # noqa: PLC0415
-
-        def in_elasticsearch(sha256: str) -> list[str]:
-            client = create_client(settings)
-            try:
-                if not client.indices.exists_alias(name=settings.index_alias):
-                    return []
-                found = client.search(
-                    index=settings.index_alias,
-                    query={"term": {"provenance.sha256": sha256}},
-                    source=False,
-                    size=1000,
-                )
-            finally:
-                client.close()
-            return sorted(hit["_id"] for hit in found["hits"]["hits"])
-
-        return in_elasticsearch
-
-    from newswire.embedded.search_index import articles_from_file  # noqa: PLC0415
-
-    return lambda sha256: articles_from_file(settings.search_index_path, sha256)
+    """The search index `settings` choose, asked which articles came from a file."""
+    return open_article_search(settings).article_ids_from_file

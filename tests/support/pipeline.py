@@ -71,7 +71,7 @@ class RunningPipeline:
         self.output = folder / "newswire.out"
         with self.output.open("wb") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "newswire", command],
+                [sys.executable, "-m", "newswire_ops", command],
                 cwd=folder,
                 env=self.env,
                 stdout=output,
@@ -129,7 +129,7 @@ class RunningPipeline:
         """`newswire status FILE…` as a user runs it in another terminal, in the pipeline's
         folder with its settings."""
         return subprocess.run(
-            [sys.executable, "-m", "newswire", "status", *files],
+            [sys.executable, "-m", "newswire_ops", "status", *files],
             cwd=self.folder,
             env=self.env,
             capture_output=True,

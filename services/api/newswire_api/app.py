@@ -1,6 +1,6 @@
 """Wiring the search API: `create_app(settings)` builds the whole application from settings alone,
-so tests point it at an index of their own. The back-end is Elasticsearch or the embedded index,
-as `settings` choose; the API is the same on both."""
+so tests point it at an index of their own. The search back-end is Elasticsearch or the embedded
+index, as `settings` choose (`search.open_article_search`); the API is the same on both."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,25 +14,12 @@ from newswire_api.errors import add_exception_handlers
 from newswire_api.metrics import ApiMetrics, RequestMetricsMiddleware
 from newswire_api.ports import ArticleSearch
 from newswire_api.routes import PAGE_DIR, create_router
+from newswire_api.search import open_article_search
 
 DESCRIPTION = """Read-only search over enriched news articles.
 
 The search page is at [/](/). Every invalid parameter is answered with 422 and a `detail`
 saying what to change; 503 means the search index is unreachable or nothing is indexed yet."""
-
-
-def open_article_search(settings: Settings) -> ArticleSearch:
-    """The search back-end `settings` choose: Elasticsearch, or the embedded SQLite index."""
-    if settings.uses_elasticsearch():
-        from newswire_api.article_search import (  # noqa: PLC0415 (only the back-end in use)
-            ElasticsearchArticleSearch,
-            create_search_client,
-        )
-
-        return ElasticsearchArticleSearch(create_search_client(settings), settings.index_alias)
-    from newswire_api.embedded_search import EmbeddedArticleSearch  # noqa: PLC0415
-
-    return EmbeddedArticleSearch(settings.search_index_path, settings.api_search_timeout_s)
 
 
 def create_app(settings: Settings, search: ArticleSearch | None = None) -> FastAPI:

@@ -1,22 +1,20 @@
 """Every failure as a JSON `Problem` with a status that says whose move it is.
 
-4xx: the request must change, and the message says how. 503: Elasticsearch is unreachable, slow
-or has no index yet; try again later. No traceback ever reaches a client: unexpected errors are
-logged here and answered with a plain 500.
+4xx: the request must change, and the message says how. 503: the search index is unreachable,
+slow or has nothing indexed yet; try again later. The search back-ends raise the port's errors
+(`ports.py`) with the message the client reads, so this module knows no back-end. No traceback
+ever reaches a client: unexpected errors are logged here and answered with a plain 500.
 """
 
 import logging
 from collections.abc import Sequence
 from typing import Any
 
-from elastic_transport import ConnectionError as TransportConnectionError
-from elastic_transport import ConnectionTimeout
-from elasticsearch import ApiError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from newswire_api.ports import ArticleNotFoundError, SearchUnavailableError
+from newswire_api.ports import ArticleNotFoundError, SearchRefusedError, SearchUnavailableError
 from newswire_api.responses import Problem
 from newswire_api.search_request import InvalidSearchError
 
@@ -35,10 +33,8 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid_parameters)  # type: ignore[arg-type]
     app.add_exception_handler(InvalidSearchError, _invalid_search)  # type: ignore[arg-type]
     app.add_exception_handler(ArticleNotFoundError, _not_found)  # type: ignore[arg-type]
-    app.add_exception_handler(TransportConnectionError, _unavailable)
-    app.add_exception_handler(ConnectionTimeout, _unavailable)
-    app.add_exception_handler(ApiError, _refused)  # type: ignore[arg-type]
-    app.add_exception_handler(SearchUnavailableError, _index_unavailable)
+    app.add_exception_handler(SearchRefusedError, _refused)
+    app.add_exception_handler(SearchUnavailableError, _unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -68,34 +64,15 @@ async def _not_found(request: Request, error: ArticleNotFoundError) -> JSONRespo
 
 
 async def _unavailable(request: Request, error: Exception) -> JSONResponse:
-    log.warning("Elasticsearch unavailable: %s", error)
-    return problem(503, "search is unavailable right now (Elasticsearch did not answer in time)")
+    cause = f" ({error.__cause__})" if error.__cause__ is not None else ""
+    log.warning("search index unavailable: %s%s", error, cause)
+    return problem(503, str(error))
 
 
-async def _index_unavailable(request: Request, error: Exception) -> JSONResponse:
-    log.warning("search index unavailable: %s", error)
-    return problem(503, f"search is unavailable right now: {error}")
-
-
-async def _refused(request: Request, error: ApiError) -> JSONResponse:
-    if error.status_code == 404:  # the alias or index is missing: nothing indexed yet
-        return problem(503, "there is no article index yet: nothing has been indexed")
-    if error.status_code == 429:
-        return problem(503, "search is overloaded right now")
-    if error.status_code == 400:
-        # Parameters passed validation, so this is a limit such as too many timeline buckets.
-        return problem(422, f"Elasticsearch cannot run this search: {_reason(error)}")
-    log.error("Elasticsearch refused a search: %s", error)
-    return problem(503, "search is unavailable right now")
+async def _refused(request: Request, error: Exception) -> JSONResponse:
+    return problem(422, str(error))
 
 
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     log.exception("unexpected error answering %s %s", request.method, request.url.path)
     return problem(500, "internal error: it has been logged")
-
-
-def _reason(error: ApiError) -> str:
-    body = error.body if isinstance(error.body, dict) else {}
-    causes = body.get("error", {}).get("root_cause") or [body.get("error", {})]
-    reason = causes[0].get("reason") if causes and isinstance(causes[0], dict) else None
-    return str(reason or error.message)

@@ -1,9 +1,10 @@
-"""What the API needs from a search index, as an interface with two adapters.
+"""What the API needs from a search index, as an interface with two adapters, and the failures
+it may answer with.
 
-`ElasticsearchArticleSearch` (article_search.py) queries Elasticsearch behind the articles alias;
-`EmbeddedArticleSearch` (embedded_search.py) queries the SQLite FTS5 index of the embedded mode.
-Both answer with the same response models, so the API, the page and their tests are identical on
-either back-end.
+`ElasticsearchArticleSearch` (search/elasticsearch/) queries Elasticsearch behind the articles
+alias; `EmbeddedArticleSearch` (search/embedded/) queries the SQLite FTS5 index of the embedded
+mode. Both answer with the same response models and fail with the errors below, whose messages
+are what the client reads, so the API, the page and their tests are identical on either back-end.
 """
 
 from typing import Protocol
@@ -28,6 +29,12 @@ class SearchUnavailableError(Exception):
     which, and the client is told to try again later (503)."""
 
 
+class SearchRefusedError(Exception):
+    """The index cannot run this search as asked although its parameters are valid (a limit,
+    such as too many timeline intervals); the message says which, and the client must change the
+    request (422)."""
+
+
 class ArticleSearch(Protocol):
     def search(self, params: SearchParams) -> SearchResponse:
         """One page of results; facets on the first page only."""
@@ -43,8 +50,13 @@ class ArticleSearch(Protocol):
 
     def sections(self) -> SectionsResponse: ...
 
+    def article_ids_from_file(self, sha256: str) -> list[str]:
+        """The ids of the indexed articles made from the file with this sha256, sorted; [] when
+        nothing has been indexed yet. For tools (`newswire status`), not for searches."""
+        ...
+
     def is_ready(self) -> bool:
-        """The index answers and holds the articles index (it may be empty)."""
+        """The index answers and exists (it may be empty)."""
         ...
 
     def close(self) -> None: ...

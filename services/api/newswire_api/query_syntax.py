@@ -1,24 +1,19 @@
-"""The search box's syntax, rewritten into a `simple_query_string` that can only do cheap things.
+"""The search box's syntax: what people may type, parsed into clauses that each search back-end
+renders in its own query language (Elasticsearch's `simple_query_string`, FTS5's MATCH).
 
 People write words, `"exact phrases"`, `-excluded` words or phrases, `OR` (or `|`) between
-alternatives and parentheses. Everything else is taken literally: the rewrite escapes every
-character `simple_query_string` would treat as an operator, so `*`, `~` and the like can never
-become prefix, fuzzy or proximity queries, and the query sent names only the fields we choose.
+alternatives and parentheses. Everything else is part of a word: no character a person types is
+an operator of either back-end, since each back-end escapes or quotes every word it renders.
 
 `OR` binds tighter than the implicit AND (`president Iran OR Iraq` means president AND (Iran OR
-Iraq)), as in web search engines; each alternative group is rendered in parentheses because
-`simple_query_string` itself evaluates operators strictly left to right. Unbalanced quotes and
-parentheses are closed or dropped rather than refused: a search box should not scold.
+Iraq)), as in web search engines. Unbalanced quotes and parentheses are closed or dropped rather
+than refused: a search box should not scold.
 """
 
 import re
 from dataclasses import dataclass
 
-# Flags the rendered query needs; PREFIX, FUZZY, NEAR and SLOP are left out on purpose.
-SAFE_FLAGS = "AND|OR|NOT|PHRASE|PRECEDENCE|WHITESPACE|ESCAPE"
-
 _TOKEN = re.compile(r'\s*(?:(?P<phrase>"[^"]*"?)|(?P<paren>[()])|(?P<word>[^\s"()]+))')
-_SPECIAL = re.compile(r'([+|\-"*()~\\])')
 
 
 @dataclass(frozen=True)
@@ -58,15 +53,6 @@ def parse(text: str) -> AllOf:
     tokens = [match for match in _TOKEN.finditer(text) if match.lastgroup]
     parser = _Parser([(str(m.lastgroup), m.group(m.lastgroup or "")) for m in tokens])
     return parser.all_of(top_level=True)
-
-
-def render(query: AllOf) -> str:
-    """The `simple_query_string` text for `query`; empty when it has nothing to search for."""
-    return " ".join(_render(clause) for clause in query.clauses)
-
-
-def to_simple_query_string(text: str) -> str:
-    return render(parse(text))
 
 
 class _Parser:
@@ -148,22 +134,3 @@ def _negate(clause: Clause | None) -> Clause | None:
 
 def _is_or(token: tuple[str, str]) -> bool:
     return token in {("word", "OR"), ("word", "|"), ("word", "||")}
-
-
-def _render(clause: Clause) -> str:
-    match clause:
-        case Term(text):
-            return _SPECIAL.sub(r"\\\1", text)
-        case Phrase(text):
-            return '"' + _SPECIAL.sub(r"\\\1", text) + '"'
-        case Not(inner):
-            return "-" + _render_grouped(inner)
-        case AnyOf(clauses):
-            return "(" + " | ".join(_render(c) for c in clauses) + ")"
-        case AllOf(clauses):
-            return "(" + " ".join(_render(c) for c in clauses) + ")"
-
-
-def _render_grouped(clause: Clause) -> str:
-    rendered = _render(clause)
-    return rendered if isinstance(clause, Term | Phrase | AnyOf | AllOf) else f"({rendered})"

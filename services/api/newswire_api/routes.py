@@ -1,7 +1,7 @@
 """The HTTP endpoints: each reads its parameters, asks `ArticleSearch` once, and returns.
 
-Endpoints are plain functions (FastAPI runs them in its worker threads) because the
-Elasticsearch client they call is the synchronous one.
+Endpoints are plain functions (FastAPI runs them in its worker threads) because both search
+back-ends are synchronous: the Elasticsearch client used is the synchronous one, and SQLite is.
 """
 
 from pathlib import Path
@@ -32,7 +32,7 @@ _INVALID: Responses = {
     422: {"model": Problem, "description": "A parameter is invalid; `detail` says why."}
 }
 _UNAVAILABLE: Responses = {
-    503: {"model": Problem, "description": "Elasticsearch is unreachable or empty."}
+    503: {"model": Problem, "description": "The search index is unreachable or empty."}
 }
 _NOT_FOUND: Responses = {404: {"model": Problem, "description": "No article has this id."}}
 
@@ -76,12 +76,12 @@ def create_router(search: ArticleSearch, metrics: ApiMetrics) -> APIRouter:
 
     @router.get("/healthz", tags=["operations"])
     def healthz() -> Health:
-        """The process is alive (it does not ask Elasticsearch)."""
+        """The process is alive (it does not ask the search index)."""
         return Health(status="ok")
 
     @router.get("/readyz", tags=["operations"], response_model=Health)
     def readyz() -> Health | JSONResponse:
-        """Elasticsearch answers and the articles alias exists."""
+        """The search index answers and has been created (it may still be empty)."""
         if search.is_ready():
             return Health(status="ready")
         return problem(503, "the articles alias does not exist yet: nothing has been indexed")

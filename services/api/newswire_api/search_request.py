@@ -1,8 +1,8 @@
 """What a client may ask of the search API: typed, bounded parameters and the paging cursor.
 
 Pure data and validation, no I/O: the HTTP layer reads these from the query string (unknown
-parameters are refused, so a misspelt filter is not silently ignored) and `search_query` turns
-them into Elasticsearch requests.
+parameters are refused, so a misspelt filter is not silently ignored) and each search back-end
+(`newswire_api.search`) turns them into queries of its own. The cursor is the same on both.
 """
 
 import base64
@@ -146,6 +146,10 @@ class EntitiesParams(DateRange):
         description="Count mentions in these sections only (any of them).",
     )
     size: int = Field(default=20, ge=1, le=MAX_ENTITIES, description="How many entities.")
+
+    def counted_labels(self) -> list[str]:
+        """The labels asked for, or every label; sorted, each once."""
+        return sorted(set(self.label or ENTITY_LABELS))
 
 
 class SimilarParams(_Parameters):

@@ -14,10 +14,9 @@ Writes are upserts keyed by the article id inside one transaction per batch: a r
 replaces the article, its text row and its entity rows, so nothing is ever doubled. Tokenizing is
 FTS5's `unicode61` (lower-cases, splits on non-alphanumerics, keeps accents) like Elasticsearch's
 standard tokenizer; English stop words are left out of queries rather than the index (see the
-API's embedded adapter).
+API's embedded back-end, `newswire_api.search.embedded`, which holds the SQL of the searches).
 """
 
-import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import date
@@ -27,6 +26,8 @@ from newswire.embedded.sqlite import connect
 from newswire.enriched import EnrichedArticle
 
 SCHEMA_VERSION = 2
+# The columns of the FTS5 table `articles_text`, in order: readers weigh and highlight them by
+# position (the API's BM25 weights, `highlight(articles_text, 0, …)`).
 TEXT_COLUMNS = ("title", "standfirst", "body", "image_caption", "related_titles")
 # Paragraphs are stored joined by this, so snippets never run one paragraph into the next.
 PARAGRAPH_SEPARATOR = "\n\n"
@@ -198,34 +199,3 @@ def _delete(connection: sqlite3.Connection, article_id: str) -> None:
         connection.execute(f"DELETE FROM {table} WHERE article = ?", (rowid,))
     connection.execute("DELETE FROM article_content WHERE rowid = ?", (rowid,))
     connection.execute("DELETE FROM articles WHERE rowid = ?", (rowid,))
-
-
-def stored_source(connection: sqlite3.Connection, article_id: str) -> dict[str, object] | None:
-    row = connection.execute(
-        "SELECT c.source FROM articles a JOIN article_content c ON c.rowid = a.rowid "
-        "WHERE a.id = ?",
-        (article_id,),
-    ).fetchone()
-    if row is None:
-        return None
-    source: dict[str, object] = json.loads(row[0])
-    return source
-
-
-def articles_from_file(path: Path, sha256: str) -> list[str]:
-    """Ids of the indexed articles made from the file with this sha256 (a full scan: for tools,
-    not for searches)."""
-    if not path.is_file():
-        return []
-    connection = connect(path)
-    try:
-        if not is_initialised(connection):
-            return []
-        rows = connection.execute(
-            "SELECT a.id FROM article_content c JOIN articles a ON a.rowid = c.rowid "
-            "WHERE json_extract(c.source, '$.provenance.sha256') = ? ORDER BY a.id",
-            (sha256,),
-        ).fetchall()
-    finally:
-        connection.close()
-    return [str(row[0]) for row in rows]

@@ -1,8 +1,10 @@
 """Contract tests of every endpoint, over HTTP, on both back-ends: a real Elasticsearch node and
 the embedded SQLite index, each holding the BBC corpus (2,127 distinct articles) and the
-reference sample enriched by the real enricher. Every test of the contract runs on both."""
+reference sample enriched by the real enricher. Every test of the contract runs on both, through
+HTTP or, for what has no endpoint (`article_ids_from_file`), through the `ArticleSearch` port."""
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,8 +16,11 @@ from elasticsearch.helpers import scan
 
 from benchmarks.corpus import enriched_bbc_articles
 from newswire.embedded.sqlite import connect
+from newswire.enriched import EnrichedArticle
 from newswire.settings import Settings
 from newswire_api.app import create_app
+from newswire_api.search import open_article_search
+from newswire_api.search.elasticsearch.query import FILE_ARTICLES_PAGE
 from newswire_api.search_request import MAX_PAGE_SIZE
 from tests.support.search_corpus import (
     BACKENDS,
@@ -251,14 +256,27 @@ def _every_match_of_government(corpus: SearchCorpus, elasticsearch: Elasticsearc
 # --- Sorting and filters that the corpora cannot show -----------------------------------------
 
 
+IndexHolding = Callable[[Backend, list[EnrichedArticle]], Settings]
+
+
+@pytest.fixture
+def index_holding(
+    elasticsearch_url: str, elasticsearch: Elasticsearch, index_name: str, tmp_path: Path
+) -> IndexHolding:
+    """Loads articles into a fresh index of a back-end; gives the settings of an API reading it."""
+
+    def load(backend: Backend, articles: list[EnrichedArticle]) -> Settings:
+        if backend == "embedded":
+            return index_embedded(tmp_path, articles)
+        index_articles(elasticsearch, f"{index_name}-alias", index_name, articles)
+        return Settings(elasticsearch_url=elasticsearch_url, index_alias=f"{index_name}-alias")
+
+    return load
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_date_sort_is_newest_first_undated_last_and_authors_filter(
-    elasticsearch_url: str,
-    elasticsearch: Elasticsearch,
-    shared_dir: Path,
-    index_name: str,
-    tmp_path: Path,
-    backend: Backend,
+    index_holding: IndexHolding, shared_dir: Path, backend: Backend
 ) -> None:
     first, second, third = list(enriched_bbc_articles(shared_dir, limit=3))
     dated = [
@@ -266,12 +284,7 @@ def test_date_sort_is_newest_first_undated_last_and_authors_filter(
         second.model_copy(update={"publication_date": date(2024, 3, 1), "authors": ["Bo Chen"]}),
         third,
     ]
-    if backend == "embedded":
-        settings = index_embedded(tmp_path, dated)
-    else:
-        index_articles(elasticsearch, f"{index_name}-alias", index_name, dated)
-        settings = Settings(elasticsearch_url=elasticsearch_url, index_alias=f"{index_name}-alias")
-    app = create_app(settings)
+    app = create_app(index_holding(backend, dated))
     with serving(app) as base_url, httpx.Client(base_url=base_url) as client:
         assert _ids(_search(client, sort="date")) == [second.id, first.id, third.id]
         assert _ids(_search(client, author="ann lee")) == [first.id]
@@ -280,6 +293,59 @@ def test_date_sort_is_newest_first_undated_last_and_authors_filter(
             {"start": "2024-01-01", "count": 1},
             {"start": "2024-03-01", "count": 1},
         ]
+
+
+# --- The articles of a dropped file (for `newswire status`; no endpoint) ------------------------
+
+
+def test_the_articles_of_a_file_are_found_by_its_sha256(corpus: SearchCorpus) -> None:
+    search = open_article_search(corpus.settings)
+    try:
+        assert search.article_ids_from_file(corpus.sample.provenance.sha256) == [corpus.sample.id]
+        assert search.article_ids_from_file("0" * 64) == []
+    finally:
+        search.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_article_of_a_file_is_found_in_id_order_however_many(
+    index_holding: IndexHolding, shared_dir: Path, backend: Backend
+) -> None:
+    other, article = enriched_bbc_articles(shared_dir, limit=2)
+    sha256 = hashlib.sha256(b"a JSON Lines file").hexdigest()
+    items = [  # more than one page of Elasticsearch's answers
+        article.model_copy(
+            update={
+                "id": hashlib.sha256(f"item {item}".encode()).hexdigest(),
+                "provenance": article.provenance.model_copy(
+                    update={"sha256": sha256, "item": item}
+                ),
+            }
+        )
+        for item in range(1, FILE_ARTICLES_PAGE + 2)
+    ]
+    search = open_article_search(index_holding(backend, [other, *items]))
+    try:
+        assert search.article_ids_from_file(sha256) == sorted(item.id for item in items)
+        assert search.article_ids_from_file(other.provenance.sha256) == [other.id]
+    finally:
+        search.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_before_anything_is_indexed_no_file_has_articles(
+    elasticsearch_url: str, tmp_path: Path, backend: Backend
+) -> None:
+    settings = (
+        Settings(search_index="embedded", data_dir=tmp_path / "nothing-yet")
+        if backend == "embedded"
+        else Settings(elasticsearch_url=elasticsearch_url, index_alias="test-api-absent")
+    )
+    search = open_article_search(settings)
+    try:
+        assert search.article_ids_from_file("0" * 64) == []
+    finally:
+        search.close()
 
 
 # --- Errors, health, metrics, docs --------------------------------------------------------------

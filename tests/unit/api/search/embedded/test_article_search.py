@@ -6,8 +6,11 @@ from pathlib import Path
 import pytest
 
 from benchmarks.corpus import enriched_bbc_articles
+from newswire.embedded.search_index import TEXT_COLUMNS, open_for_writing
 from newswire.enriched import EnrichedArticle
-from newswire_api.embedded_search import EmbeddedArticleSearch
+from newswire_api.search.embedded import EmbeddedArticleSearch
+from newswire_api.search.embedded.query import BM25
+from newswire_api.search.model import SEARCHED_FIELDS
 from newswire_api.search_request import SearchParams
 from newswire_indexer.batch import PendingDocument
 from newswire_indexer.embedded_writer import EmbeddedDocumentWriter
@@ -113,3 +116,35 @@ def test_control_characters_in_a_query_are_spaces(
     search = EmbeddedArticleSearch(path, timeout_s=5)
     word = articles[0].title.split()[-1]
     assert search.search(SearchParams(q=f"\x17\x04{word}\x00)")).total >= 1
+
+
+def test_bm25_weighs_the_fts5_columns_in_their_order_with_the_model_boosts(
+    tmp_path: Path,
+) -> None:
+    connection = open_for_writing(tmp_path / "index.sqlite3")
+    try:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(articles_text)")]
+    finally:
+        connection.close()
+    assert tuple(columns) == TEXT_COLUMNS
+    assert set(SEARCHED_FIELDS) == set(TEXT_COLUMNS)
+    assert BM25 == "bm25(articles_text, 3.0, 2.0, 1.0, 1.0, 0.5)"
+
+
+def test_the_articles_of_a_file_are_found_by_its_sha256(
+    tmp_path: Path, articles: list[EnrichedArticle]
+) -> None:
+    path = tmp_path / "index.sqlite3"
+    _write(path, [_document(a, i) for i, a in enumerate(articles)])
+    search = EmbeddedArticleSearch(path, timeout_s=5)
+    assert search.article_ids_from_file(articles[3].provenance.sha256) == [articles[3].id]
+    assert search.article_ids_from_file("0" * 64) == []
+
+
+def test_before_anything_is_indexed_no_file_has_articles(tmp_path: Path) -> None:
+    absent = EmbeddedArticleSearch(tmp_path / "absent.sqlite3", timeout_s=5)
+    assert absent.article_ids_from_file("0" * 64) == []
+    (tmp_path / "empty.sqlite3").write_bytes(b"")
+    empty = EmbeddedArticleSearch(tmp_path / "empty.sqlite3", timeout_s=5)
+    assert empty.article_ids_from_file("0" * 64) == []
+    assert not empty.is_ready()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from newswire_api.query_syntax import SAFE_FLAGS, to_simple_query_string
+from newswire_api.search.elasticsearch.text_query import SAFE_FLAGS, to_simple_query_string
 
 
 @pytest.mark.parametrize(

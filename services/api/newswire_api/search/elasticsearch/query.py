@@ -1,41 +1,36 @@
 """From API parameters to Elasticsearch request bodies. Pure functions, no I/O.
 
-Only what is built here reaches Elasticsearch: user text goes through `query_syntax` into a
-`simple_query_string` on fixed fields with safe flags, filters are `term` queries on keyword
-fields, and every size is bounded, so no request can run a script, a regex or an unbounded
-aggregation.
+Only what is built here reaches Elasticsearch: user text goes through `text_query` into a
+`simple_query_string` on the fields of the search model with safe flags, filters are `term`
+queries on keyword fields (`filters`), and every size is bounded, so no request can run a script,
+a regex or an unbounded aggregation.
 """
 
-from datetime import date
 from typing import Any
 
-from newswire_api.query_syntax import SAFE_FLAGS, to_simple_query_string
-from newswire_api.search_request import (
-    ENTITY_LABELS,
-    EntitiesParams,
-    EntityFilter,
-    SearchParams,
-    SortOrder,
+from newswire_api.search.elasticsearch.filters import entities_filters, search_filters
+from newswire_api.search.elasticsearch.text_query import SAFE_FLAGS, to_simple_query_string
+from newswire_api.search.model import (
+    FACET_LABELS,
+    FACET_SIZE,
+    SEARCHED_FIELDS,
+    SECTIONS_LIMIT,
+    SIMILAR_BY_DISTINCTIVE_TERMS,
+    SIMILAR_FIELDS,
+    SUMMARY_FIELDS,
+    TRACKED_TOTAL,
+    page_size_to_fetch,
 )
+from newswire_api.search_request import EntitiesParams, SearchParams, SortOrder
 
-SEARCHED_FIELDS = ["title^3", "standfirst^2", "body", "image_caption", "related_titles^0.5"]
-SUMMARY_FIELDS = [
-    "id",
-    "title",
-    "summary",
-    "section",
-    "publication_date",
-    "published_at",
-    "language",
-    "authors",
-    "url",
-    "reading_time_minutes",
+# The search model's fields with their boosts, as `simple_query_string` takes them: `title^3`.
+BOOSTED_FIELDS = [
+    field if boost == 1 else f"{field}^{boost:g}" for field, boost in SEARCHED_FIELDS.items()
 ]
-FACET_SIZE = 10
-SECTIONS_LIMIT = 500
-ENTITY_FACETS = {"people": ("PERSON",), "organisations": ("ORG",), "places": ("GPE", "LOC")}
 # Bodies of up to 10 MiB are accepted upstream; highlighting analyses at most this much of one.
 HIGHLIGHT_MAX_ANALYZED_OFFSET = 1_000_000
+# Pages of ids when listing the articles of one file (the id sorts them and pages them).
+FILE_ARTICLES_PAGE = 1000
 
 _SORTS: dict[SortOrder, list[dict[str, Any]]] = {
     # `id` breaks ties so that `search_after` never skips or repeats an article.
@@ -49,12 +44,14 @@ def search_body(params: SearchParams, search_after: list[Any] | None) -> dict[st
     sort = params.effective_sort()
     text_query = _text_query(params.q)
     body: dict[str, Any] = {
-        "size": params.size + 1,  # one more than a page: is there a next page?
-        "query": {"bool": {"must": [text_query or {"match_all": {}}], "filter": _filters(params)}},
+        "size": page_size_to_fetch(params),
+        "query": {
+            "bool": {"must": [text_query or {"match_all": {}}], "filter": search_filters(params)}
+        },
         "sort": _SORTS[sort],
         "track_scores": sort == "relevance",
-        "track_total_hits": 10_000,
-        "_source": SUMMARY_FIELDS,
+        "track_total_hits": TRACKED_TOTAL,
+        "_source": list(SUMMARY_FIELDS),
     }
     if text_query is not None:
         body["highlight"] = _highlight()
@@ -66,12 +63,10 @@ def search_body(params: SearchParams, search_after: list[Any] | None) -> dict[st
 
 
 def entities_body(params: EntitiesParams) -> dict[str, Any]:
-    filters = _any_of("section", params.section) + _date_range(*params.bounds())
-    labels = sorted(set(params.label or ENTITY_LABELS))
     return {
         "size": 0,
-        "query": {"bool": {"filter": filters}},
-        "aggs": {"entities": _entity_aggregation(labels, params.size)},
+        "query": {"bool": {"filter": entities_filters(params)}},
+        "aggs": {"entities": _entity_aggregation(params.counted_labels(), params.size)},
     }
 
 
@@ -87,11 +82,11 @@ def similar_body(index: str, article_id: str, entity_names: list[str], size: int
     related: list[dict[str, Any]] = [
         {
             "more_like_this": {
-                "fields": ["title", "body"],
+                "fields": list(SIMILAR_FIELDS),
                 "like": [{"_index": index, "_id": article_id}],
                 "min_term_freq": 1,
                 "min_doc_freq": 2,
-                "max_query_terms": 25,
+                "max_query_terms": SIMILAR_BY_DISTINCTIVE_TERMS,
                 # Of the 25 most distinctive terms, a few in common make an article related.
                 "minimum_should_match": "10%",
             }
@@ -116,8 +111,21 @@ def similar_body(index: str, article_id: str, entity_names: list[str], size: int
                 "must_not": [{"ids": {"values": [article_id]}}],
             }
         },
-        "_source": SUMMARY_FIELDS,
+        "_source": list(SUMMARY_FIELDS),
     }
+
+
+def file_articles_body(sha256: str, after_id: str | None) -> dict[str, Any]:
+    """A page of the ids of the articles made from the file with this sha256, after `after_id`."""
+    body: dict[str, Any] = {
+        "size": FILE_ARTICLES_PAGE,
+        "query": {"term": {"provenance.sha256": sha256}},
+        "sort": [{"id": "asc"}],
+        "_source": False,
+    }
+    if after_id is not None:
+        body["search_after"] = [after_id]
+    return body
 
 
 def _text_query(q: str | None) -> dict[str, Any] | None:
@@ -127,53 +135,12 @@ def _text_query(q: str | None) -> dict[str, Any] | None:
     return {
         "simple_query_string": {
             "query": rendered,
-            "fields": SEARCHED_FIELDS,
+            "fields": BOOSTED_FIELDS,
             "default_operator": "and",
             "flags": SAFE_FLAGS,
             "lenient": True,
         }
     }
-
-
-def _filters(params: SearchParams) -> list[dict[str, Any]]:
-    return [
-        *_any_of("section", params.section),
-        *_any_of("language", params.language),
-        *_any_of("authors", params.author),
-        *(_mentions(entity) for entity in params.entity_filters()),
-        *_date_range(*params.bounds()),
-    ]
-
-
-def _any_of(field: str, values: list[str]) -> list[dict[str, Any]]:
-    """A filter matching any of `values` exactly but for case; no filter when there are none."""
-    if not values:
-        return []
-    terms = [_term(field, value) for value in values]
-    return [terms[0] if len(terms) == 1 else {"bool": {"should": terms}}]
-
-
-def _term(field: str, value: str) -> dict[str, Any]:
-    return {"term": {field: {"value": value, "case_insensitive": True}}}
-
-
-def _mentions(entity: EntityFilter) -> dict[str, Any]:
-    names = [_term(field, entity.name) for field in ("entities.name", "entities.surface_forms")]
-    conditions: list[dict[str, Any]] = [{"bool": {"should": names}}]
-    if entity.label is not None:
-        conditions.append({"term": {"entities.label": entity.label}})
-    return {"nested": {"path": "entities", "query": {"bool": {"filter": conditions}}}}
-
-
-def _date_range(from_date: date | None, to_date: date | None) -> list[dict[str, Any]]:
-    if from_date is None and to_date is None:
-        return []
-    bounds = {"format": "strict_date"}
-    if from_date is not None:
-        bounds["gte"] = from_date.isoformat()
-    if to_date is not None:
-        bounds["lte"] = to_date.isoformat()
-    return [{"range": {"publication_date": bounds}}]
 
 
 def _highlight() -> dict[str, Any]:
@@ -192,10 +159,9 @@ def _highlight() -> dict[str, Any]:
 
 
 def _facet_aggregations(params: SearchParams) -> dict[str, Any]:
-    labels = sorted({label for group in ENTITY_FACETS.values() for label in group})
     return {
         "sections": {"terms": {"field": "section", "size": FACET_SIZE}},
-        "entities": _entity_aggregation(labels, FACET_SIZE),
+        "entities": _entity_aggregation(FACET_LABELS, FACET_SIZE),
         "timeline": {
             "date_histogram": {
                 "field": "publication_date",

@@ -1,0 +1,126 @@
+"""The `ArticleSearch` port on Elasticsearch: read-only requests behind the articles alias.
+
+Each method builds its body (`query`), sends it through `failures.translated_failures` and maps
+the answer (`results`), so this is the only module that holds a client.
+"""
+
+from typing import Any
+
+from elasticsearch import Elasticsearch, NotFoundError
+
+from newswire.enriched import EnrichedArticle
+from newswire.settings import Settings
+from newswire_api.ports import ArticleNotFoundError
+from newswire_api.responses import (
+    EntitiesResponse,
+    SearchResponse,
+    SectionsResponse,
+    SimilarResponse,
+)
+from newswire_api.search.elasticsearch.failures import translated_failures
+from newswire_api.search.elasticsearch.query import (
+    FILE_ARTICLES_PAGE,
+    entities_body,
+    file_articles_body,
+    search_body,
+    sections_body,
+    similar_body,
+)
+from newswire_api.search.elasticsearch.results import (
+    hit_ids,
+    search_response,
+    section_counts,
+    similar_hits,
+    top_entities,
+)
+from newswire_api.search.model import SIMILAR_BY_TOP_ENTITIES
+from newswire_api.search_request import (
+    EntitiesParams,
+    SearchParams,
+    SimilarParams,
+    decode_cursor,
+)
+
+# Elasticsearch ids are at most 512 bytes: a longer one cannot name an article.
+MAX_ID_BYTES = 512
+
+
+def create_search_client(settings: Settings) -> Elasticsearch:
+    # No retries: a person is waiting, and the search either answers in time or the API says
+    # so (503). One pooled connection per worker thread of the HTTP layer (40 in AnyIO's pool).
+    return Elasticsearch(
+        settings.elasticsearch_url,
+        request_timeout=settings.api_search_timeout_s,
+        max_retries=0,
+        retry_on_timeout=False,
+        connections_per_node=40,
+    )
+
+
+class ElasticsearchArticleSearch:
+    def __init__(self, client: Elasticsearch, alias: str) -> None:
+        self._client = client
+        self._alias = alias
+
+    def search(self, params: SearchParams) -> SearchResponse:
+        body = search_body(params, decode_cursor(params))
+        return search_response(params, self._search(body))
+
+    def article(self, article_id: str) -> EnrichedArticle:
+        return EnrichedArticle.model_validate(self._stored(article_id)["_source"])
+
+    def similar(self, article_id: str, params: SimilarParams) -> SimilarResponse:
+        stored = self._stored(article_id)
+        names = [entity["name"] for entity in stored["_source"].get("entities", [])]
+        body = similar_body(
+            stored["_index"], article_id, names[:SIMILAR_BY_TOP_ENTITIES], params.size
+        )
+        return SimilarResponse(article_id=article_id, similar=similar_hits(self._search(body)))
+
+    def entities(self, params: EntitiesParams) -> EntitiesResponse:
+        result = self._search(entities_body(params))
+        return EntitiesResponse(entities=top_entities(result, params.size))
+
+    def sections(self) -> SectionsResponse:
+        return SectionsResponse(sections=section_counts(self._search(sections_body())))
+
+    def article_ids_from_file(self, sha256: str) -> list[str]:
+        ids: list[str] = []
+        while True:
+            # A missing alias is no article yet, not a failure: it answers no hits.
+            result = self._search(
+                file_articles_body(sha256, after_id=ids[-1] if ids else None),
+                ignore_unavailable=True,
+            )
+            page = hit_ids(result)
+            ids += page
+            if len(page) < FILE_ARTICLES_PAGE:
+                return ids
+
+    def is_ready(self) -> bool:
+        """Elasticsearch answers and the alias exists."""
+        with translated_failures():
+            return bool(self._client.indices.exists_alias(name=self._alias))
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _search(self, body: dict[str, Any], ignore_unavailable: bool = False) -> dict[str, Any]:
+        with translated_failures():
+            response = self._client.search(
+                index=self._alias, body=body, ignore_unavailable=ignore_unavailable or None
+            )
+        result: dict[str, Any] = response.body
+        return result
+
+    def _stored(self, article_id: str) -> dict[str, Any]:
+        if len(article_id.encode()) > MAX_ID_BYTES:
+            raise ArticleNotFoundError(article_id)
+        with translated_failures():
+            try:
+                stored: dict[str, Any] = self._client.get(index=self._alias, id=article_id).body
+            except NotFoundError as error:
+                if isinstance(error.body, dict) and error.body.get("found") is False:
+                    raise ArticleNotFoundError(article_id) from error
+                raise  # the index itself is missing
+        return stored

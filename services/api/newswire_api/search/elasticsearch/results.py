@@ -1,0 +1,92 @@
+"""From Elasticsearch's answers (hits with `_source`, aggregations with buckets) to the API's
+response models. Pure functions, no I/O."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from newswire_api.responses import (
+    Count,
+    EntityCount,
+    Facets,
+    Highlights,
+    SearchHit,
+    SearchResponse,
+    TimelineBucket,
+)
+from newswire_api.search.model import RankedHit, facets, most_mentioned, one_page, search_hit
+from newswire_api.search_request import SearchParams
+
+
+def search_response(params: SearchParams, result: Mapping[str, Any]) -> SearchResponse:
+    """The response to a body of `query.search_body`."""
+    with_score = params.effective_sort() == "relevance"
+    ranked = [RankedHit(_hit(hit, with_score), hit["sort"]) for hit in result["hits"]["hits"]]
+    total = result["hits"]["total"]
+    aggregations = result.get("aggregations")
+    return one_page(
+        params,
+        ranked,
+        total=total["value"],
+        total_is_exact=total["relation"] == "eq",
+        facets=_facets(aggregations) if aggregations is not None else None,
+    )
+
+
+def similar_hits(result: Mapping[str, Any]) -> list[SearchHit]:
+    """The answer to `query.similar_body`."""
+    return [_hit(hit, with_score=True) for hit in result["hits"]["hits"]]
+
+
+def top_entities(result: Mapping[str, Any], size: int) -> list[EntityCount]:
+    """The answer to `query.entities_body`."""
+    return most_mentioned(_entity_counts(result["aggregations"]["entities"]))[:size]
+
+
+def section_counts(result: Mapping[str, Any]) -> list[Count]:
+    """The answer to `query.sections_body`."""
+    return _counts(result["aggregations"]["sections"])
+
+
+def hit_ids(result: Mapping[str, Any]) -> list[str]:
+    return [hit["_id"] for hit in result["hits"]["hits"]]
+
+
+def _hit(hit: Mapping[str, Any], with_score: bool) -> SearchHit:
+    highlight = hit.get("highlight", {})
+    return search_hit(
+        hit["_source"],
+        score=hit["_score"] if with_score else None,
+        highlights=Highlights(
+            title=_first(highlight.get("title")),
+            standfirst=_first(highlight.get("standfirst")),
+            body=highlight.get("body", []),
+        ),
+    )
+
+
+def _first(fragments: list[str] | None) -> str | None:
+    return fragments[0] if fragments else None
+
+
+def _entity_counts(aggregation: Mapping[str, Any]) -> list[EntityCount]:
+    """The entities of an aggregation built by `query._entity_aggregation`, label by label."""
+    return [
+        EntityCount(name=name["key"], label=label["key"], count=name["doc_count"])
+        for label in aggregation["labels"]["buckets"]
+        for name in label["names"]["buckets"]
+    ]
+
+
+def _counts(aggregation: Mapping[str, Any]) -> list[Count]:
+    return [Count(value=b["key"], count=b["doc_count"]) for b in aggregation["buckets"]]
+
+
+def _facets(aggregations: Mapping[str, Any]) -> Facets:
+    return facets(
+        sections=_counts(aggregations["sections"]),
+        entities=_entity_counts(aggregations["entities"]),
+        timeline=[
+            TimelineBucket(start=bucket["key_as_string"], count=bucket["doc_count"])
+            for bucket in aggregations["timeline"]["buckets"]
+        ],
+    )

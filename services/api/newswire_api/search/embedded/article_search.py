@@ -1,0 +1,171 @@
+"""The `ArticleSearch` port on the embedded SQLite index (`newswire run`): the same answers as
+Elasticsearch gives, from FTS5.
+
+Each method runs the SQL of `query` (filters from `filters`, text from `text_query`) on this
+thread's connection and maps the rows with `results`. Queries are cut off after the API's search
+timeout; SQLite's failures become the port's `SearchUnavailableError` here.
+"""
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from newswire.embedded.search_index import is_initialised
+from newswire.embedded.sqlite import connect
+from newswire.enriched import EnrichedArticle
+from newswire_api.ports import ArticleNotFoundError, SearchUnavailableError
+from newswire_api.responses import (
+    EntitiesResponse,
+    Facets,
+    SearchResponse,
+    SectionsResponse,
+    SimilarResponse,
+)
+from newswire_api.search.embedded import query
+from newswire_api.search.embedded.filters import entities_conditions, search_conditions
+from newswire_api.search.embedded.results import counts, entity_counts, hit, timeline
+from newswire_api.search.embedded.text_query import TextQuery
+from newswire_api.search.model import (
+    FACET_LABELS,
+    FACET_SIZE,
+    SECTIONS_LIMIT,
+    RankedHit,
+    facets,
+    most_mentioned,
+    one_page,
+)
+from newswire_api.search_request import (
+    EntitiesParams,
+    SearchParams,
+    SimilarParams,
+    decode_cursor,
+)
+
+UNAVAILABLE = "search is unavailable right now"
+
+
+class _NothingIndexedError(SearchUnavailableError):
+    """The index file is absent or was never written to."""
+
+
+class EmbeddedArticleSearch:
+    def __init__(self, path: Path, timeout_s: float) -> None:
+        self._path = path
+        self._timeout_s = timeout_s
+        self._local = threading.local()
+
+    def search(self, params: SearchParams) -> SearchResponse:
+        after = decode_cursor(params)
+        text = TextQuery(params.q)
+        matches = query.Matches(text, search_conditions(params))
+        relevance = params.effective_sort() == "relevance"
+        with self._connection() as connection:
+            rows = query.page(connection, matches, params, after)
+            rowids = [row.rowid for row in rows]
+            sources = query.sources(connection, rowids)
+            highlights = query.highlights(connection, rowids, text)
+            total, total_is_exact = query.total(connection, matches)
+            first_page_facets = self._facets(connection, matches, params) if after is None else None
+        ranked = [
+            RankedHit(
+                hit(sources[r.rowid], r.score if relevance else None, highlights.get(r.rowid)),
+                [r.score if relevance else r.date_sort, r.id],
+            )
+            for r in rows
+        ]
+        return one_page(params, ranked, total, total_is_exact, first_page_facets)
+
+    def article(self, article_id: str) -> EnrichedArticle:
+        with self._connection() as connection:
+            source = query.stored_article(connection, article_id)
+        if source is None:
+            raise ArticleNotFoundError(article_id)
+        return EnrichedArticle.model_validate(source)
+
+    def similar(self, article_id: str, params: SimilarParams) -> SimilarResponse:
+        with self._connection() as connection:
+            best = query.similar(connection, article_id, params.size)
+            if best is None:
+                raise ArticleNotFoundError(article_id)
+            sources = query.sources(connection, [rowid for rowid, _ in best])
+        related = [hit(sources[rowid], score) for rowid, score in best if rowid in sources]
+        return SimilarResponse(article_id=article_id, similar=related)
+
+    def entities(self, params: EntitiesParams) -> EntitiesResponse:
+        among = query.ArticleSet.where(entities_conditions(params))
+        with self._connection() as connection:
+            rows = query.top_entities(connection, among, params.counted_labels(), params.size)
+        return EntitiesResponse(entities=most_mentioned(entity_counts(rows))[: params.size])
+
+    def sections(self) -> SectionsResponse:
+        with self._connection() as connection:
+            rows = query.section_counts(connection, SECTIONS_LIMIT)
+        return SectionsResponse(sections=counts(rows))
+
+    def article_ids_from_file(self, sha256: str) -> list[str]:
+        try:
+            with self._connection() as connection:
+                return query.article_ids_from_file(connection, sha256)
+        except _NothingIndexedError:
+            return []
+
+    def is_ready(self) -> bool:
+        try:
+            with self._connection():
+                return True
+        except SearchUnavailableError:
+            return False
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    def _facets(
+        self, connection: sqlite3.Connection, matches: query.Matches, params: SearchParams
+    ) -> Facets:
+        sections = query.section_counts(connection, FACET_SIZE, matches)
+        by_interval = query.timeline(connection, matches, params.interval)
+        entities = query.top_entities(connection, matches.articles(), FACET_LABELS, FACET_SIZE)
+        return facets(counts(sections), entity_counts(entities), timeline(by_interval))
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, with queries cut off after the API's search timeout."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._open()
+            self._local.connection = connection
+        deadline = time.monotonic() + self._timeout_s
+        connection.set_progress_handler(_past(deadline), 10_000)
+        try:
+            yield connection
+        except sqlite3.OperationalError as error:
+            message = f"{UNAVAILABLE}: the embedded index did not answer: {error}"
+            raise SearchUnavailableError(message) from error
+        finally:
+            connection.set_progress_handler(None, 0)
+
+    def _open(self) -> sqlite3.Connection:
+        if not self._path.is_file():
+            raise _nothing_indexed(f"{self._path} is absent")
+        connection = connect(self._path, busy_timeout_s=self._timeout_s)
+        if not is_initialised(connection):
+            connection.close()
+            raise _nothing_indexed(f"{self._path} is empty")
+        return connection
+
+
+def _nothing_indexed(why: str) -> _NothingIndexedError:
+    return _NothingIndexedError(f"{UNAVAILABLE}: nothing has been indexed yet ({why})")
+
+
+def _past(deadline: float) -> Callable[[], int]:
+    def interrupt() -> int:
+        return 1 if time.monotonic() > deadline else 0
+
+    return interrupt

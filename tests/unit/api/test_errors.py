@@ -1,0 +1,85 @@
+"""The port's errors as HTTP answers: whatever the back-end, the status says whose move it is and
+`detail` is the back-end's message; nothing else reaches the client."""
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from newswire.enriched import EnrichedArticle
+from newswire.settings import Settings
+from newswire_api.app import create_app
+from newswire_api.ports import ArticleNotFoundError, SearchRefusedError, SearchUnavailableError
+from newswire_api.responses import (
+    EntitiesResponse,
+    SearchResponse,
+    SectionsResponse,
+    SimilarResponse,
+)
+from newswire_api.search_request import EntitiesParams, SearchParams, SimilarParams
+from tests.support.search_corpus import serving
+
+
+class FailingSearch:
+    """An `ArticleSearch` whose every search raises `failure`."""
+
+    def __init__(self, failure: Exception) -> None:
+        self.failure = failure
+
+    def search(self, params: SearchParams) -> SearchResponse:
+        raise self.failure
+
+    def article(self, article_id: str) -> EnrichedArticle:
+        raise self.failure
+
+    def similar(self, article_id: str, params: SimilarParams) -> SimilarResponse:
+        raise self.failure
+
+    def entities(self, params: EntitiesParams) -> EntitiesResponse:
+        raise self.failure
+
+    def sections(self) -> SectionsResponse:
+        raise self.failure
+
+    def article_ids_from_file(self, sha256: str) -> list[str]:
+        raise self.failure
+
+    def is_ready(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def failing() -> Iterator[tuple[FailingSearch, str]]:
+    """The search and the base URL of an API over it."""
+    search = FailingSearch(RuntimeError())
+    with serving(create_app(Settings(), search=search)) as base_url:
+        yield search, base_url
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "detail"),
+    [
+        (SearchUnavailableError("search is overloaded right now"), 503, None),
+        (SearchRefusedError("Elasticsearch cannot run this search: too many buckets"), 422, None),
+        (ArticleNotFoundError("abc"), 404, "no article has id 'abc': ids come from search results"),
+        (KeyError("a bug"), 500, "internal error: it has been logged"),
+    ],
+)
+def test_each_failure_has_its_status_and_the_back_ends_message(
+    failing: tuple[FailingSearch, str],
+    failure: Exception,
+    status: int,
+    detail: str | None,
+) -> None:
+    search, base_url = failing
+    search.failure = failure
+    for path in ["/articles/search", "/articles/abc", "/articles/abc/similar", "/sections"]:
+        # A connection of its own each: uvicorn closes a connection after a 500.
+        response = httpx.get(base_url + path)
+        assert response.status_code == status, path
+        assert response.json() == {"detail": detail or str(failure), "errors": []}
+        assert response.headers.get("retry-after") == ("5" if status == 503 else None)
+        assert "Traceback" not in response.text
