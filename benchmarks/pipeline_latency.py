@@ -69,7 +69,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks._measure import peak_rss_mib  # noqa: E402
-from newswire.settings import DevServicesSettings, Settings  # noqa: E402
+from newswire.settings import BACKEND_VARIABLES, DevServicesSettings, Settings  # noqa: E402
 from newswire_ops.dev_services.processes import ManagedProcess, process_memory_bytes  # noqa: E402
 from newswire_ops.dev_services.server import free_port  # noqa: E402
 
@@ -77,15 +77,6 @@ SHARED_DIR = Path(os.environ.get("NEWSWIRE_SHARED_DIR", REPO.parent / "shared"))
 BBC = SHARED_DIR / "corpora" / "bbc"
 SAMPLE = SHARED_DIR / "samples" / "trtworld-2024-09-11-pezeshkian-iraq.txt"
 SERVICES = ("newswire_ingest", "newswire_enrich", "newswire_indexer", "newswire_api")
-# `newswire run` must not find a broker or cluster through these; `up` uses them as given.
-SERVER_VARIABLES = (
-    "KAFKA_BOOTSTRAP_SERVERS",
-    "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS",
-    "ELASTICSEARCH_URL",
-    "NEWSWIRE_ELASTICSEARCH_URL",
-    "NEWSWIRE_EVENT_LOG",
-    "NEWSWIRE_SEARCH_INDEX",
-)
 READY_TIMEOUT_S = 300.0
 STOP_TIMEOUT_S = 90.0
 TOTAL_POLL_S = 0.25
@@ -304,7 +295,7 @@ class Pipeline:
         self.api_port = free_port()
         chosen = self._chosen_settings(settle_s)
         inherited = os.environ.items()
-        self.env = {k: v for k, v in inherited if mode == "stack" or k not in SERVER_VARIABLES}
+        self.env = {k: v for k, v in inherited if mode == "stack" or k not in BACKEND_VARIABLES}
         self.env |= {f"NEWSWIRE_{name.upper()}": value for name, value in chosen.items()}
         # What the services will read: the same environment, and the same explicit values.
         self.settings = Settings(**chosen)

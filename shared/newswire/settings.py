@@ -230,6 +230,18 @@ class Settings(BaseSettings):
         return self.data_dir / "search-index.sqlite3"
 
 
+BACKEND_VARIABLES = (
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS",
+    "ELASTICSEARCH_URL",
+    "NEWSWIRE_ELASTICSEARCH_URL",
+    "NEWSWIRE_EVENT_LOG",
+    "NEWSWIRE_SEARCH_INDEX",
+)
+"""The environment variables that choose the back-ends or point at a broker or cluster: what a
+process must not inherit to run on the embedded ones."""
+
+
 class DevServicesSettings(BaseSettings):
     """The local single-node Kafka and Elasticsearch started from Maven Central jars."""
 

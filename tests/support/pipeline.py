@@ -15,16 +15,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from newswire.settings import BACKEND_VARIABLES
 from newswire_ops.dev_services.server import free_port
 
-SERVER_VARIABLES = {
-    "KAFKA_BOOTSTRAP_SERVERS",
-    "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS",
-    "ELASTICSEARCH_URL",
-    "NEWSWIRE_ELASTICSEARCH_URL",
-    "NEWSWIRE_EVENT_LOG",
-    "NEWSWIRE_SEARCH_INDEX",
-}
 SERVICES = ("newswire_ingest", "newswire_enrich", "newswire_indexer", "newswire_api")
 
 
@@ -58,7 +51,7 @@ class RunningPipeline:
         self.inbox = folder / "inbox"
         self.inbox.mkdir(parents=True, exist_ok=True)
         self.api_port = free_port()
-        self.env = {k: v for k, v in os.environ.items() if k not in SERVER_VARIABLES}
+        self.env = {k: v for k, v in os.environ.items() if k not in BACKEND_VARIABLES}
         self.env.update(
             {
                 "NEWSWIRE_INGEST_METRICS_PORT": str(free_port()),

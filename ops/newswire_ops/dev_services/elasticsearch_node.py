@@ -17,7 +17,7 @@ from newswire_ops.dev_services.processes import service_marker
 from newswire_ops.dev_services.server import JvmServer, LaunchCommand
 
 ELASTICSEARCH_MIN_JAVA = 21
-LAUNCHER_CLASS = "dev.newswire_ops.dev_services.ElasticsearchNode"
+LAUNCHER_CLASS = "dev.newswire.devservices.ElasticsearchNode"
 
 
 class ElasticsearchNode(JvmServer):

@@ -1,9 +1,9 @@
 """The enrich loop: poll `articles.raw`, enrich the batch, produce, and only then commit.
 
 Every message of a batch ends up acknowledged on `articles.enriched` or `articles.dlq` before its
-offset is committed (at-least-once), on Kafka and on the embedded log alike. If a send fails the
-process stops without committing, and
-the batch is enriched again on restart; the article id as key makes that replay harmless.
+offset is committed (at-least-once, see `newswire.checkpoint`), on Kafka and on the embedded log
+alike. If a send fails the process stops without committing, and the batch is enriched again on
+restart; the article id as key makes that replay harmless.
 """
 
 import logging
@@ -14,14 +14,8 @@ from concurrent.futures import Future
 
 from pydantic import ValidationError
 
-from newswire import __version__
-from newswire.event_log import (
-    CommitRefusedError,
-    EventConsumer,
-    EventProducer,
-    Record,
-    next_offsets,
-)
+from newswire.checkpoint import Checkpoint
+from newswire.event_log import EventConsumer, EventProducer, Record
 from newswire.messages import DeadLetter, RawArticle
 from newswire_enrich.enrichment import ArticleEnricher, Rejection
 from newswire_enrich.metrics import EnrichMetrics
@@ -60,28 +54,32 @@ class EnrichService:
 
     def process(self, records: Sequence[Record]) -> None:
         started = time.monotonic()
-        sends: list[Future[None]] = []
+        checkpoint = Checkpoint(self._consumer, sinks=[self._producer])
+        checkpoint.handled(records)
+        dead_letters = 0
         raws: list[tuple[Record, RawArticle]] = []
         for record in records:
             try:
                 raws.append((record, RawArticle.model_validate_json(record.value or b"")))
             except ValidationError as error:
                 reason = f"not a RawArticle message: {error}"
-                sends.append(self._dead_letter(record, Rejection("invalid_raw_message", reason)))
+                checkpoint.wait_for(
+                    self._dead_letter(record, Rejection("invalid_raw_message", reason))
+                )
+                dead_letters += 1
         enrichments = self._enricher.enrich([raw for _, raw in raws])
         articles = 0
         for (record, _), enrichment in zip(raws, enrichments, strict=True):
             for article in enrichment.articles:
                 value = article.model_dump_json().encode()
                 key = article.id.encode()
-                sends.append(self._producer.send(self._enriched_topic, key, value))
+                checkpoint.wait_for(self._producer.send(self._enriched_topic, key, value))
             for rejection in enrichment.rejections:
-                sends.append(self._dead_letter(record, rejection))
+                checkpoint.wait_for(self._dead_letter(record, rejection))
             articles += len(enrichment.articles)
-        self._producer.flush()
-        for send in sends:
-            send.result()  # raises if the log did not acknowledge it: then nothing is committed
-        self._commit(records)
+            dead_letters += len(enrichment.rejections)
+        # Raises if the log did not acknowledge a send: then nothing is committed.
+        checkpoint.commit()
         self.metrics.messages.inc(len(records))
         self.metrics.articles_enriched.inc(articles)
         self.metrics.batch_seconds.observe(time.monotonic() - started)
@@ -89,35 +87,21 @@ class EnrichService:
             "%d messages: %d articles enriched, %d dead letters, in %.2fs",
             len(records),
             articles,
-            len(sends) - articles,
+            dead_letters,
             time.monotonic() - started,
         )
 
     def _dead_letter(self, record: Record, rejection: Rejection) -> "Future[None]":
-        source = f"kafka:{record.topic}/{record.partition}/{record.offset}"
-        log.warning("dead letter for %s: %s: %s", source, rejection.error_type, rejection.reason)
         self.metrics.dead_letters.labels(error_type=rejection.error_type).inc()
         if rejection.item is None:
             reason, original = rejection.reason, record.value
         else:
             reason = f"article {rejection.item} of the file: {rejection.reason}"
             original = (rejection.original or "").encode()
-        letter = DeadLetter(
-            stage="enrich",
-            reason=reason,
-            error_type=rejection.error_type,
-            service_version=__version__,
-            source=source,
-            original_key=record.key.decode("utf-8", "replace") if record.key else None,
-            original_base64=DeadLetter.encode_original(original),
+        letter = DeadLetter.for_record(
+            "enrich", record, rejection.error_type, reason, original=original
         )
-        value = letter.model_dump_json().encode()
-        return self._producer.send(self._dlq_topic, record.key, value)
-
-    def _commit(self, records: Sequence[Record]) -> None:
-        try:
-            self._consumer.commit(next_offsets(records))
-        except CommitRefusedError as error:
-            # The partitions moved to another replica meanwhile; it enriches the batch again
-            # from the last commit, which consumers absorb by keying on the article id.
-            log.warning("offset commit refused after a rebalance: %s", error)
+        log.warning(
+            "dead letter for %s: %s: %s", letter.source, rejection.error_type, rejection.reason
+        )
+        return self._producer.send(self._dlq_topic, record.key, letter.model_dump_json().encode())

@@ -4,7 +4,6 @@ embedded), as settings choose."""
 import logging
 import threading
 
-from newswire import __version__
 from newswire.adapters.elasticsearch import create_client
 from newswire.article_index import ArticleIndex
 from newswire.backends import open_event_log
@@ -51,7 +50,7 @@ def run_indexer(settings: Settings, stop: threading.Event, metrics: IndexerMetri
         max_bytes=settings.indexer_batch_max_bytes,
         max_wait_s=settings.indexer_batch_max_wait_s,
     )
-    sink = DeadLetterSink(producer, settings.dlq_topic, __version__)
+    sink = DeadLetterSink(producer, settings.dlq_topic)
     try:
         Indexer(consumer, writer, sink, policy, metrics).run(stop)
     finally:

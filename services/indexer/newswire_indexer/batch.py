@@ -1,12 +1,14 @@
 """Collecting enriched articles into bulk batches bounded by count, bytes and time.
 
-Pure logic, no I/O: the service adds consumed messages and asks when to flush; the batch knows
-which offsets become committable once it is written.
+Pure logic, no I/O: the service adds consumed messages and asks when to flush. Which offsets
+become committable once a batch is written is its checkpoint's business (`newswire.checkpoint`).
 """
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from newswire.event_log import Record
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,24 @@ class PendingDocument:
     partition: int
     offset: int
 
+    @classmethod
+    def from_record(cls, record: Record) -> "PendingDocument | None":
+        """The consumed message as a document; None when it has no key (the article id, the
+        document's `_id`) or no value."""
+        if not record.key or record.value is None:
+            return None
+        article_id = record.key.decode("utf-8", "replace")
+        return cls(article_id, record.value, record.topic, record.partition, record.offset)
+
+    # The message's key and value, so a document the index refuses is dead-lettered as a record.
+    @property
+    def key(self) -> bytes:
+        return self.article_id.encode()
+
+    @property
+    def value(self) -> bytes:
+        return self.source
+
 
 @dataclass
 class Batch:
@@ -34,26 +54,20 @@ class Batch:
     documents: list[PendingDocument] = field(default_factory=list)
     size_bytes: int = 0
     opened_at: float | None = None
-    _next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
 
     def add(self, document: PendingDocument) -> None:
         self._open()
         self.documents.append(document)
         self.size_bytes += len(document.source)
-        self._advance(document.topic, document.partition, document.offset)
 
-    def skip(self, topic: str, partition: int, offset: int) -> None:
-        """Count a message that is handled otherwise (dead-lettered) toward the batch's offsets."""
+    def skip(self) -> None:
+        """Count a message that is handled otherwise (dead-lettered): the batch is open, so it
+        is completed, and that message's offset committed, when it is due."""
         self._open()
-        self._advance(topic, partition, offset)
 
     def _open(self) -> None:
         if self.opened_at is None:
             self.opened_at = self.clock()
-
-    def _advance(self, topic: str, partition: int, offset: int) -> None:
-        key = (topic, partition)
-        self._next_offsets[key] = max(self._next_offsets.get(key, 0), offset + 1)
 
     def __len__(self) -> int:
         return len(self.documents)
@@ -76,12 +90,7 @@ class Batch:
         due_in = self.seconds_until_due()
         return self.is_full() or (due_in is not None and due_in == 0.0)
 
-    def committable_offsets(self) -> dict[tuple[str, int], int]:
-        """Per (topic, partition), the offset to commit once every message here is handled."""
-        return dict(self._next_offsets)
-
     def clear(self) -> None:
         self.documents = []
         self.size_bytes = 0
         self.opened_at = None
-        self._next_offsets = {}

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, Elasticsearch
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
 
+from newswire.retries import FailedAttempt, retrying_with_backoff
 from newswire_indexer.batch import PendingDocument
 from newswire_indexer.ports import BulkOutcome, Rejection
 
@@ -71,12 +71,12 @@ class BulkWriter:
         remaining = list(documents)
         indexed = 0
         rejected: list[Rejection] = []
-        retrying = Retrying(
-            retry=retry_if_exception_type(TransientBulkError),
-            wait=wait_random_exponential(multiplier=0.2, max=self._max_backoff_s),
+        retrying = retrying_with_backoff(
+            TransientBulkError,
+            multiplier=0.2,
+            max_backoff_s=self._max_backoff_s,
+            on_retry=self._log_retry,
             sleep=wait,
-            before_sleep=self._log_retry,
-            reraise=True,
         )
         for attempt in retrying:
             with attempt:
@@ -91,14 +91,10 @@ class BulkWriter:
     def close(self) -> None:
         self._client.close()
 
-    def _log_retry(self, state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        reason = str(error)
+    def _log_retry(self, attempt: FailedAttempt) -> None:
+        reason = str(attempt.error)
         log.warning(
-            "bulk attempt %d failed (%s); retrying in %.1fs",
-            state.attempt_number,
-            reason,
-            state.upcoming_sleep,
+            "bulk attempt %d failed (%s); retrying in %.1fs", attempt.number, reason, attempt.wait_s
         )
         self._on_retry(reason)
 

@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
 
 from newswire.embedded.search_index import open_for_writing, upsert_articles
 from newswire.enriched import EnrichedArticle
+from newswire.retries import FailedAttempt, retrying_with_backoff
 from newswire_indexer.batch import PendingDocument
 from newswire_indexer.ports import BulkOutcome, Rejection
 
@@ -48,12 +48,12 @@ class EmbeddedDocumentWriter:
                 rejected.append(Rejection(document, 400, "id_mismatch", reason))
                 continue
             valid.append((article, text))
-        retrying = Retrying(
-            retry=retry_if_exception_type(sqlite3.OperationalError),
-            wait=wait_random_exponential(multiplier=0.05, max=MAX_BACKOFF_S),
+        retrying = retrying_with_backoff(
+            sqlite3.OperationalError,
+            multiplier=0.05,
+            max_backoff_s=MAX_BACKOFF_S,
+            on_retry=_log_retry,
             sleep=wait,
-            before_sleep=_log_retry,
-            reraise=True,
         )
         indexed = 0
         for attempt in retrying:
@@ -77,6 +77,5 @@ class EmbeddedDocumentWriter:
         self._connection.close()
 
 
-def _log_retry(state: RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome else None
-    log.warning("index write failed (%s); retrying in %.1fs", error, state.upcoming_sleep)
+def _log_retry(attempt: FailedAttempt) -> None:
+    log.warning("index write failed (%s); retrying in %.1fs", attempt.error, attempt.wait_s)

@@ -4,7 +4,9 @@ The embedded event log keeps every message of `articles.enriched`, so it is the 
 to rebuild any index from, exactly as Kafka's topic is. `newswire reindex --from-embedded` reads
 it from the start with a consumer group of its own (the services' offsets are left alone) and
 writes it with the same bulk writer as the indexer service: `_id` is the article id, so running
-it twice, or while the indexer is running, never duplicates anything.
+it twice, or while the indexer is running, never duplicates anything. Each batch is committed
+once written, like every consumer's (`newswire.checkpoint`), though the group, new on every run,
+is never read again.
 """
 
 import logging
@@ -16,6 +18,7 @@ from pathlib import Path
 from newswire.adapters.elasticsearch import create_client
 from newswire.article_index import ArticleIndex
 from newswire.backends import open_event_log
+from newswire.checkpoint import Checkpoint
 from newswire.settings import Settings
 from newswire_indexer.batch import PendingDocument
 from newswire_indexer.bulk import BulkWriter
@@ -56,17 +59,14 @@ def copy_embedded_log_to_elasticsearch(
                     return report
                 continue
             documents = [
-                PendingDocument(
-                    (record.key or b"").decode("utf-8", "replace"),
-                    record.value or b"",
-                    record.topic,
-                    record.partition,
-                    record.offset,
-                )
+                document
                 for record in records
-                if record.key and record.value is not None
+                if (document := PendingDocument.from_record(record)) is not None
             ]
+            checkpoint = Checkpoint(consumer)
+            checkpoint.handled(records)
             outcome = writer.write(documents, wait=time.sleep)
+            checkpoint.commit()
             report.indexed += outcome.indexed
             report.rejected.extend(outcome.rejected)
             log.info("copied %d articles so far", report.indexed)

@@ -4,9 +4,10 @@ The log is Kafka or the embedded one, the index Elasticsearch or the embedded on
 the same on all (see the ports in `newswire.event_log` and `newswire_indexer.ports`).
 
 An offset is committed only after every message up to it is durably handled: indexed (bulk
-acknowledged) or dead-lettered (DLQ send acknowledged). One batch is written in a background
-thread while the next one is consumed, so Kafka fetching overlaps Elasticsearch indexing; batches
-are completed and committed strictly in order, and at most two are held in memory.
+acknowledged) or dead-lettered (DLQ send acknowledged); each batch has its checkpoint
+(`newswire.checkpoint`) for that. One batch is written in a background thread while the next one
+is consumed, so Kafka fetching overlaps Elasticsearch indexing; batches are completed and
+committed strictly in order, and at most two are held in memory.
 
 While Elasticsearch fails, the write retries with backoff and the loop waits for it with every
 partition paused: poll() keeps the consumer in its group without fetching more (bounded memory,
@@ -20,7 +21,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
-from newswire.event_log import CommitRefusedError, EventConsumer, EventProducer, Record
+from newswire.checkpoint import Checkpoint
+from newswire.event_log import EventConsumer, EventProducer, Record
 from newswire.messages import DeadLetter
 from newswire_indexer.batch import Batch, BatchPolicy, PendingDocument
 from newswire_indexer.metrics import IndexerMetrics
@@ -36,22 +38,12 @@ IN_FLIGHT_CHECK_S = 0.05
 
 @dataclass(frozen=True)
 class DeadLetterSink:
+    """The dead-letter topic: letters are sent at once, and flushed before each commit."""
+
     producer: EventProducer
     topic: str
-    service_version: str
 
-    def send(
-        self, document: PendingDocument, key: bytes | None, error_type: str, reason: str
-    ) -> None:
-        letter = DeadLetter(
-            stage="indexer",
-            reason=reason,
-            error_type=error_type,
-            service_version=self.service_version,
-            source=f"kafka:{document.topic}/{document.partition}/{document.offset}",
-            original_key=key.decode("utf-8", "replace") if key else None,
-            original_base64=DeadLetter.encode_original(document.source),
-        )
+    def send(self, key: bytes | None, letter: DeadLetter) -> None:
         self.producer.send(self.topic, key, letter.model_dump_json().encode())
 
     def flush(self) -> None:
@@ -61,6 +53,7 @@ class DeadLetterSink:
 @dataclass(frozen=True)
 class _InFlight:
     batch: Batch
+    checkpoint: Checkpoint
     outcome: "Future[BulkOutcome]"
     started: float
 
@@ -83,7 +76,7 @@ class Indexer:
 
     def run(self, stop: threading.Event) -> None:
         """Index until `stop` is set, then write what is pending, commit it and return."""
-        batch = Batch(self._policy)
+        batch, checkpoint = self._open_batch()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk") as executor:
             while not stop.is_set():
                 due_in = batch.seconds_until_due()
@@ -92,37 +85,38 @@ class Indexer:
                     wait_s = min(wait_s, IN_FLIGHT_CHECK_S)
                 records = self._consumer.poll(wait_s, self._policy.max_docs - len(batch))
                 for record in records:
-                    self._accept(record, batch)
+                    self._accept(record, batch, checkpoint)
                 if batch.is_due():
-                    self._hand_over(batch, executor)
-                    batch = Batch(self._policy)
+                    self._hand_over(batch, checkpoint, executor)
+                    batch, checkpoint = self._open_batch()
                 elif self._in_flight is not None and self._in_flight.outcome.done():
                     self._complete_in_flight()
-            self._hand_over(batch, executor)
+            self._hand_over(batch, checkpoint, executor)
             self._complete_in_flight()
 
-    def _accept(self, record: Record, batch: Batch) -> None:
-        document = PendingDocument(
-            article_id=(record.key or b"").decode("utf-8", "replace"),
-            source=record.value or b"",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-        )
-        if not record.key or record.value is None:
+    def _open_batch(self) -> tuple[Batch, Checkpoint]:
+        """A new batch, and its checkpoint: dead letters flushed, then the offsets committed."""
+        return Batch(self._policy), Checkpoint(self._consumer, sinks=[self._dead_letters])
+
+    def _accept(self, record: Record, batch: Batch, checkpoint: Checkpoint) -> None:
+        checkpoint.handled([record])
+        document = PendingDocument.from_record(record)
+        if document is None:
             reason = "message has no key (article id) or no value"
-            self._dead_letter(document, record.key, "missing_key_or_value", reason)
-            batch.skip(record.topic, record.partition, record.offset)
+            self._dead_letter(record, "missing_key_or_value", reason, original=record.value or b"")
+            batch.skip()
             return
         batch.add(document)
 
-    def _hand_over(self, batch: Batch, executor: ThreadPoolExecutor) -> None:
+    def _hand_over(
+        self, batch: Batch, checkpoint: Checkpoint, executor: ThreadPoolExecutor
+    ) -> None:
         """Complete the batch in flight, then start writing `batch` in the background."""
         self._complete_in_flight()
         if batch.is_empty():
             return
         outcome = executor.submit(self._writer.write, batch.documents, time.sleep)
-        self._in_flight = _InFlight(batch, outcome, time.monotonic())
+        self._in_flight = _InFlight(batch, checkpoint, outcome, time.monotonic())
 
     def _complete_in_flight(self) -> None:
         if self._in_flight is None:
@@ -131,10 +125,8 @@ class Indexer:
         outcome = self._await(in_flight.outcome)
         for rejection in outcome.rejected:
             reason = f"Elasticsearch refused the document: {rejection.reason}"
-            document = rejection.document
-            self._dead_letter(document, document.article_id.encode(), rejection.error_type, reason)
-        self._dead_letters.flush()  # every dead letter acknowledged before the commit
-        self._commit(in_flight.batch.committable_offsets())
+            self._dead_letter(rejection.document, rejection.error_type, reason)
+        in_flight.checkpoint.commit()  # every dead letter acknowledged before the commit
         elapsed = time.monotonic() - in_flight.started
         self._metrics.documents_indexed.inc(outcome.indexed)
         self._metrics.batches.inc()
@@ -169,25 +161,14 @@ class Indexer:
         return outcome.result()
 
     def _dead_letter(
-        self, document: PendingDocument, key: bytes | None, error_type: str, reason: str
+        self, record: Record, error_type: str, reason: str, original: bytes | None = None
     ) -> None:
-        self._dead_letters.send(document, key, error_type, reason)
+        letter = DeadLetter.for_record("indexer", record, error_type, reason, original=original)
+        self._dead_letters.send(record.key, letter)
         self._metrics.dead_letters.labels(error_type=error_type).inc()
         log.warning(
-            "dead-lettered %s/%d/%d: %s",
-            document.topic,
-            document.partition,
-            document.offset,
-            reason,
+            "dead-lettered %s/%d/%d: %s", record.topic, record.partition, record.offset, reason
         )
-
-    def _commit(self, offsets: dict[tuple[str, int], int]) -> None:
-        try:
-            self._consumer.commit(offsets)
-        except CommitRefusedError as error:
-            # The partitions moved to another member during a long outage; it re-reads from the
-            # last commit, and `_id` = article id makes that replay harmless.
-            log.warning("offset commit refused after a rebalance: %s", error)
 
     def _update_lag(self) -> None:
         self._metrics.consumer_lag.set(self._consumer.lag())

@@ -1,12 +1,9 @@
 """What ingest makes of a file: a raw article, or a dead letter saying why the file was refused."""
 
-import hashlib
 from datetime import datetime
-from pathlib import PurePosixPath
 
-from newswire import __version__
 from newswire.messages import DeadLetter, RawArticle
-from newswire.text_files import NotTextError, decode_text, media_type
+from newswire.text_files import NotTextError
 
 
 class FileRejectedError(Exception):
@@ -22,36 +19,17 @@ class FileRejectedError(Exception):
 def raw_article(
     data: bytes, relative_path: str, received_at: datetime, fallback_encoding: str
 ) -> RawArticle:
+    """The file's article; an empty file, or one that is not text, is refused."""
     if not data:
         raise FileRejectedError("empty", "the file is empty")
     try:
-        decoded = decode_text(data, fallback_encoding)
+        return RawArticle.from_bytes(data, relative_path, received_at, fallback_encoding)
     except NotTextError as error:
         raise FileRejectedError(error.error_type, str(error)) from error
-    digest = hashlib.sha256(data).hexdigest()
-    file_name = PurePosixPath(relative_path).name
-    return RawArticle(
-        id=digest,
-        file_name=file_name,
-        relative_path=relative_path,
-        size_bytes=len(data),
-        sha256=digest,
-        media_type=media_type(file_name, decoded.text),
-        encoding=decoded.encoding,
-        received_at=received_at,
-        content=decoded.text,
-    )
 
 
 def dead_letter(
     rejection: FileRejectedError, relative_path: str, original: bytes | None
 ) -> DeadLetter:
     """`original` is the file's bytes when they were read, so the dead letter loses nothing."""
-    return DeadLetter(
-        stage="ingest",
-        reason=rejection.reason,
-        error_type=rejection.error_type,
-        service_version=__version__,
-        source=f"inbox:{relative_path}",
-        original_base64=DeadLetter.encode_original(original),
-    )
+    return DeadLetter.for_file(relative_path, rejection.error_type, rejection.reason, original)

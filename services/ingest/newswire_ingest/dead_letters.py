@@ -18,13 +18,8 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from newswire.event_log import (
-    CommitRefusedError,
-    EventConsumer,
-    EventLog,
-    Record,
-    next_offsets,
-)
+from newswire.checkpoint import Checkpoint
+from newswire.event_log import EventConsumer, EventLog, Record
 from newswire.messages import DeadLetter, RawArticle
 
 log = logging.getLogger(__name__)
@@ -58,11 +53,9 @@ class DeadLetterFollower:
             for record in records:
                 self._follow(record)
             self._retry_waiting()
-            if records:
-                try:
-                    self._consumer.commit(next_offsets(records))
-                except CommitRefusedError as error:
-                    log.warning("dead-letter offsets not committed: %s", error)
+            checkpoint = Checkpoint(self._consumer)
+            checkpoint.handled(records)
+            checkpoint.commit()
 
     def _follow(self, record: Record) -> None:
         try:

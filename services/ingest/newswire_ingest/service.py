@@ -1,7 +1,7 @@
 """The ingest loop: follow files until they are complete, publish each, and only then move it out.
 
 One thread runs the loop and alone touches the inbox and the bookkeeping. The file-system watcher
-and Kafka's delivery callbacks run on other threads; they only put wake-ups on a queue.
+and the event log's delivery callbacks run on other threads; they only put wake-ups on a queue.
 """
 
 import contextlib
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class _Sent:
-    """A file whose message is on its way to Kafka."""
+    """A file whose message is on its way to the event log."""
 
     path: Path
     state: FileState
@@ -45,7 +45,8 @@ _Wakeup = Path | _Delivery | None
 
 
 class IngestService:
-    """Publishes every complete file of the inbox to Kafka, then moves it out of the inbox."""
+    """Publishes every complete file of the inbox to the event log, then moves it out of the
+    inbox."""
 
     def __init__(
         self, settings: Settings, inbox: Inbox, publisher: Publisher, metrics: IngestMetrics
@@ -164,7 +165,7 @@ class IngestService:
         elif isinstance(error, MessageTooLargeError) and isinstance(sent.message, RawArticle):
             rejection = FileRejectedError(
                 "message_too_large",
-                f"Kafka refused its message as too large ({error}); raise "
+                f"the event log refused its message as too large ({error}); raise "
                 "NEWSWIRE_KAFKA_MAX_MESSAGE_BYTES and the topic's max.message.bytes, "
                 "or lower NEWSWIRE_INGEST_MAX_FILE_BYTES",
             )
@@ -173,7 +174,7 @@ class IngestService:
             self._unacknowledged.add(sent.path)
             self.metrics.publish_errors.inc()
             log.warning(
-                "%s: Kafka did not acknowledge it (%r); it stays in the inbox for another try",
+                "%s: the log did not acknowledge it (%r); it stays in the inbox for another try",
                 sent.relative_path,
                 error,
             )

@@ -48,7 +48,7 @@ def _reindex(data_dir: Path, elasticsearch_url: str, index_name: str) -> str:
         "NEWSWIRE_INDEX_ALIAS": f"{index_name}-alias",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "newswire", "reindex", "--from-embedded", str(data_dir)],
+        [sys.executable, "-m", "newswire_ops", "reindex", "--from-embedded", str(data_dir)],
         env=env,
         check=False,
         capture_output=True,
@@ -85,7 +85,7 @@ def test_every_article_of_the_embedded_log_is_indexed_once(
 
 def test_a_missing_data_directory_is_a_clear_error(tmp_path: Path, elasticsearch_url: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "newswire", "reindex", "--from-embedded", str(tmp_path / "none")],
+        [sys.executable, "-m", "newswire_ops", "reindex", "--from-embedded", str(tmp_path / "x")],
         env={**os.environ, "ELASTICSEARCH_URL": elasticsearch_url},
         check=False,
         capture_output=True,

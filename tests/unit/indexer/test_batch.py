@@ -1,5 +1,8 @@
-"""Bulk batches close on count, bytes or time, and know which offsets they make committable."""
+"""Bulk batches close on count, bytes or time; consumed messages become documents to index."""
 
+import pytest
+
+from newswire.embedded.event_log import LogRecord
 from newswire_indexer.batch import Batch, BatchPolicy, PendingDocument
 from newswire_indexer.bulk import _as_single_line
 
@@ -49,25 +52,32 @@ def test_a_batch_is_due_when_its_first_document_waited_max_wait() -> None:
     assert batch.is_due()
 
 
-def test_committable_offsets_follow_the_highest_offset_per_partition_skipped_ones_included() -> (
-    None
-):
+def test_a_cleared_batch_is_empty_again() -> None:
     batch = Batch(BatchPolicy(max_docs=100, max_bytes=10_000, max_wait_s=1))
     batch.add(_document(5, partition=0))
-    batch.add(_document(7, partition=0))
-    batch.skip("t", 0, 8)  # a dead-lettered message still moves the offset on
-    batch.add(_document(3, partition=1))
-    assert batch.committable_offsets() == {("t", 0): 9, ("t", 1): 4}
+    batch.skip()
     batch.clear()
     assert batch.is_empty()
-    assert batch.committable_offsets() == {}
+    assert (len(batch), batch.size_bytes) == (0, 0)
 
 
 def test_a_batch_with_only_skipped_messages_is_not_empty() -> None:
     batch = Batch(BatchPolicy(max_docs=100, max_bytes=10_000, max_wait_s=1))
-    batch.skip("t", 0, 0)
+    batch.skip()
     assert not batch.is_empty()
     assert len(batch) == 0
+
+
+def test_a_message_becomes_a_document_whose_id_is_its_key() -> None:
+    document = PendingDocument.from_record(LogRecord("enriched", 2, 41, b"a1", b'{"id":"a1"}'))
+    assert document == PendingDocument("a1", b'{"id":"a1"}', "enriched", 2, 41)
+
+
+@pytest.mark.parametrize(("key", "value"), [(None, b"{}"), (b"", b"{}"), (b"a1", None)])
+def test_a_message_without_a_key_or_a_value_is_no_document(
+    key: bytes | None, value: bytes | None
+) -> None:
+    assert PendingDocument.from_record(LogRecord("enriched", 0, 0, key, value)) is None
 
 
 def test_pretty_printed_json_is_sent_on_one_line_and_compact_json_untouched() -> None:

@@ -1,4 +1,4 @@
-"""The ingest loop on real files and a fake Kafka whose acknowledgements the test gives."""
+"""The ingest loop on real files and a fake publisher whose acknowledgements the test gives."""
 
 import json
 import threading
@@ -20,8 +20,9 @@ from newswire_ingest.service import IngestService
 WAIT_S = 10.0
 
 
-class FakeKafka:
-    """Records what is published and holds every delivery until the test settles it."""
+class FakePublisher:
+    """The `Publisher` port: records what is published and holds every delivery until the test
+    settles it."""
 
     def __init__(self) -> None:
         self.published: list[RawArticle | DeadLetter] = []
@@ -80,7 +81,7 @@ class OnceRun:
 
 
 @contextmanager
-def running_once(settings: Settings, kafka: FakeKafka) -> Iterator[OnceRun]:
+def running_once(settings: Settings, publisher: FakePublisher) -> Iterator[OnceRun]:
     """`run(once=True)` in a thread, which must have ended by itself when the block is left."""
     inbox = Inbox(
         settings.ingest_inbox,
@@ -88,7 +89,7 @@ def running_once(settings: Settings, kafka: FakeKafka) -> Iterator[OnceRun]:
         settings.ingest_failed_dir,
         settings.ingest_ignore_patterns,
     )
-    run = OnceRun(IngestService(settings, inbox, kafka, IngestMetrics()))
+    run = OnceRun(IngestService(settings, inbox, publisher, IngestMetrics()))
 
     def once() -> None:
         run.all_acknowledged = run.service.run(once=True)
@@ -105,31 +106,31 @@ def metric(run: OnceRun, name: str, **labels: str) -> float:
     return value or 0.0
 
 
-def test_a_file_leaves_the_inbox_only_after_kafka_acknowledged_it(settings: Settings) -> None:
+def test_a_file_leaves_the_inbox_only_after_the_log_acknowledged_it(settings: Settings) -> None:
     dropped = drop(settings, "world/a.txt")
-    kafka = FakeKafka()
+    publisher = FakePublisher()
 
-    with running_once(settings, kafka) as run:
-        kafka.await_unacknowledged(1)
+    with running_once(settings, publisher) as run:
+        publisher.await_unacknowledged(1)
         time.sleep(0.2)  # time enough for a wrong implementation to move it
         assert dropped.exists()
         assert not (settings.ingest_processed_dir / "world/a.txt").exists()
-        kafka.settle_all()
+        publisher.settle_all()
 
     assert run.all_acknowledged
     assert not dropped.exists()
     assert (settings.ingest_processed_dir / "world/a.txt").read_bytes() == b"A story.\n"
 
 
-def test_a_file_kafka_did_not_acknowledge_stays_in_the_inbox_and_the_run_says_so(
+def test_a_file_the_log_did_not_acknowledge_stays_in_the_inbox_and_the_run_says_so(
     settings: Settings,
 ) -> None:
     dropped = drop(settings, "a.txt")
-    kafka = FakeKafka()
+    publisher = FakePublisher()
 
-    with running_once(settings, kafka) as run:
-        kafka.await_unacknowledged(1)
-        kafka.settle_all(TimeoutError("no broker answered"))
+    with running_once(settings, publisher) as run:
+        publisher.await_unacknowledged(1)
+        publisher.settle_all(TimeoutError("no broker answered"))
 
     assert run.all_acknowledged is False
     assert dropped.read_bytes() == b"A story.\n"
@@ -141,14 +142,14 @@ def test_a_rejected_file_is_dead_lettered_then_moved_to_failed_with_its_reason(
     settings: Settings,
 ) -> None:
     drop(settings, "empty.txt", b"")
-    kafka = FakeKafka()
+    publisher = FakePublisher()
 
-    with running_once(settings, kafka) as run:
-        kafka.await_unacknowledged(1)
+    with running_once(settings, publisher) as run:
+        publisher.await_unacknowledged(1)
         assert not (settings.ingest_failed_dir / "empty.txt").exists()
-        kafka.settle_all()
+        publisher.settle_all()
 
-    (letter,) = kafka.published
+    (letter,) = publisher.published
     assert isinstance(letter, DeadLetter)
     assert (letter.error_type, letter.source) == ("empty", "inbox:empty.txt")
     reason = json.loads((settings.ingest_failed_dir / "empty.txt.reason.json").read_text())
@@ -156,17 +157,17 @@ def test_a_rejected_file_is_dead_lettered_then_moved_to_failed_with_its_reason(
     assert metric(run, "files_failed", error_type="empty") == 1
 
 
-def test_an_article_too_large_for_kafka_is_dead_lettered_instead(settings: Settings) -> None:
+def test_an_article_too_large_for_the_log_is_dead_lettered_instead(settings: Settings) -> None:
     drop(settings, "a.txt")
-    kafka = FakeKafka()
+    publisher = FakePublisher()
 
-    with running_once(settings, kafka):
-        kafka.await_unacknowledged(1)
-        kafka.settle_all(MessageTooLargeError("1,048,576 bytes at most"))
-        kafka.await_unacknowledged(1)
-        kafka.settle_all()
+    with running_once(settings, publisher):
+        publisher.await_unacknowledged(1)
+        publisher.settle_all(MessageTooLargeError("1,048,576 bytes at most"))
+        publisher.await_unacknowledged(1)
+        publisher.settle_all()
 
-    article, letter = kafka.published
+    article, letter = publisher.published
     assert isinstance(article, RawArticle)
     assert isinstance(letter, DeadLetter)
     assert letter.error_type == "message_too_large"
@@ -178,14 +179,14 @@ def test_no_more_files_are_in_flight_than_allowed(settings: Settings) -> None:
     settings = settings.model_copy(update={"ingest_max_in_flight_files": 2})
     for number in range(5):
         drop(settings, f"{number}.txt", f"Story {number}\n".encode())
-    kafka = FakeKafka()
+    publisher = FakePublisher()
 
-    with running_once(settings, kafka) as run:
+    with running_once(settings, publisher) as run:
         for expected in (2, 2, 1):
-            kafka.await_unacknowledged(expected)
+            publisher.await_unacknowledged(expected)
             time.sleep(0.1)  # time enough for a wrong implementation to send more
-            assert kafka.unacknowledged() == expected
-            kafka.settle_all()
+            assert publisher.unacknowledged() == expected
+            publisher.settle_all()
 
     assert run.all_acknowledged
     assert len(list(settings.ingest_processed_dir.iterdir())) == 5
@@ -194,11 +195,11 @@ def test_no_more_files_are_in_flight_than_allowed(settings: Settings) -> None:
 def test_a_published_file_is_deleted_when_so_configured(settings: Settings) -> None:
     settings = settings.model_copy(update={"ingest_after_publish": "delete"})
     dropped = drop(settings, "a.txt")
-    kafka = FakeKafka()
+    publisher = FakePublisher()
 
-    with running_once(settings, kafka):
-        kafka.await_unacknowledged(1)
-        kafka.settle_all()
+    with running_once(settings, publisher):
+        publisher.await_unacknowledged(1)
+        publisher.settle_all()
 
     assert not dropped.exists()
     assert list(settings.ingest_processed_dir.iterdir()) == []
@@ -208,16 +209,16 @@ def test_a_file_rewritten_while_its_message_was_in_flight_is_published_again(
     settings: Settings,
 ) -> None:
     dropped = drop(settings, "a.txt", b"First version.\n")
-    kafka = FakeKafka()
+    publisher = FakePublisher()
 
-    with running_once(settings, kafka):
-        kafka.await_unacknowledged(1)
+    with running_once(settings, publisher):
+        publisher.await_unacknowledged(1)
         dropped.write_bytes(b"Second, longer version.\n")
-        kafka.settle_all()
-        kafka.await_unacknowledged(1)
-        kafka.settle_all()
+        publisher.settle_all()
+        publisher.await_unacknowledged(1)
+        publisher.settle_all()
 
-    assert [m.content for m in kafka.published if isinstance(m, RawArticle)] == [
+    assert [m.content for m in publisher.published if isinstance(m, RawArticle)] == [
         "First version.\n",
         "Second, longer version.\n",
     ]
@@ -228,11 +229,11 @@ def test_metrics_count_files_seen_published_failed_and_bytes(settings: Settings)
     drop(settings, "a.txt", b"12345")
     drop(settings, "b.txt", b"1234567")
     drop(settings, "c.bin", b"\x00\x01")
-    kafka = FakeKafka()
+    publisher = FakePublisher()
 
-    with running_once(settings, kafka) as run:
-        kafka.await_unacknowledged(3)
-        kafka.settle_all()
+    with running_once(settings, publisher) as run:
+        publisher.await_unacknowledged(3)
+        publisher.settle_all()
 
     assert metric(run, "files_seen") == 3
     assert metric(run, "files_published") == 2

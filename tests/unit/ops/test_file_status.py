@@ -12,7 +12,7 @@ import pytest
 from newswire.embedded.event_log import SqliteEventLog
 from newswire.event_log import EventLog, EventLogError, Record
 from newswire.messages import DeadLetter
-from newswire.settings import Settings
+from newswire.settings import BACKEND_VARIABLES, Settings
 from newswire_ops.file_status import file_status, relative_name, status_settings
 
 
@@ -149,16 +149,6 @@ def test_names_are_taken_relative_to_the_inbox_or_as_paths_into_its_folders(
     assert relative_name(settings, str(tmp_path / "failed" / "x" / "y.bin")) == "x/y.bin"
 
 
-SERVER_VARIABLES = (
-    "KAFKA_BOOTSTRAP_SERVERS",
-    "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS",
-    "ELASTICSEARCH_URL",
-    "NEWSWIRE_ELASTICSEARCH_URL",
-    "NEWSWIRE_EVENT_LOG",
-    "NEWSWIRE_SEARCH_INDEX",
-)
-
-
 class _UnreachableLog:
     """An event log whose server does not answer (fakes the two questions status asks)."""
 
@@ -185,7 +175,7 @@ def test_unreachable_back_ends_are_reported_not_raised(settings: Settings) -> No
 def test_status_reads_what_is_configured_else_what_this_folder_holds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for variable in SERVER_VARIABLES:  # CI may point the tests at its servers
+    for variable in BACKEND_VARIABLES:  # CI may point the tests at its servers
         monkeypatch.delenv(variable, raising=False)
     empty = Settings(data_dir=tmp_path / "data")
     chosen = status_settings(empty)  # nothing configured, no embedded state: `newswire up`

@@ -1,0 +1,158 @@
+"""The indexer loop on the embedded event log and a scripted index: what is committed, and when."""
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from newswire.embedded.event_log import SqliteEventLog
+from newswire.messages import DeadLetter
+from newswire_indexer.batch import BatchPolicy, PendingDocument
+from newswire_indexer.metrics import IndexerMetrics
+from newswire_indexer.ports import BulkOutcome, Rejection
+from newswire_indexer.service import PAUSE_AFTER_S, DeadLetterSink, Indexer
+
+ENRICHED, DLQ, GROUP = "enriched", "dlq", "indexer"
+WAIT_S = 10.0
+
+
+class ScriptedIndex:
+    """Takes every document but `refused`; while `open` is clear, a write waits for it."""
+
+    def __init__(self, refused: frozenset[str] = frozenset()) -> None:
+        self.refused = refused
+        self.open = threading.Event()
+        self.open.set()
+        self.writes: list[list[str]] = []
+
+    def write(
+        self, documents: Sequence[PendingDocument], wait: Callable[[float], None]
+    ) -> BulkOutcome:
+        self.writes.append([document.article_id for document in documents])
+        assert self.open.wait(WAIT_S), "the test never let the write through"
+        rejected = [
+            Rejection(document, 400, "mapper_parsing_exception", "word_count is not a number")
+            for document in documents
+            if document.article_id in self.refused
+        ]
+        return BulkOutcome(indexed=len(documents) - len(rejected), rejected=rejected)
+
+    def close(self) -> None:
+        pass
+
+    def written(self) -> list[str]:
+        return [article_id for write in self.writes for article_id in write]
+
+
+@pytest.fixture
+def event_log(tmp_path: Path) -> SqliteEventLog:
+    log = SqliteEventLog(tmp_path / "event-log.sqlite3", partitions=1)
+    log.ensure_topics([ENRICHED, DLQ])
+    return log
+
+
+def produce(event_log: SqliteEventLog, messages: list[tuple[bytes | None, bytes]]) -> None:
+    producer = event_log.producer(client_id="test-upstream")
+    for key, value in messages:
+        producer.send(ENRICHED, key, value)
+    producer.flush()
+    producer.close()
+
+
+@contextmanager
+def running_indexer(event_log: SqliteEventLog, index: ScriptedIndex) -> Iterator[None]:
+    consumer = event_log.consumer(GROUP, [ENRICHED], client_id="test-indexer")
+    producer = event_log.producer(client_id="test-indexer")
+    policy = BatchPolicy(max_docs=5, max_bytes=1_000_000, max_wait_s=0.05)
+    indexer = Indexer(consumer, index, DeadLetterSink(producer, DLQ), policy, IndexerMetrics())
+    stop = threading.Event()
+    thread = threading.Thread(target=indexer.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(WAIT_S)
+        consumer.close()
+        producer.close()
+    assert not thread.is_alive(), "the indexer did not stop"
+
+
+def committed(event_log: SqliteEventLog) -> int | None:
+    return event_log.committed(GROUP, ENRICHED, 0)
+
+
+def eventually(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {WAIT_S} s"
+        time.sleep(0.02)
+
+
+def dead_letters(event_log: SqliteEventLog) -> list[DeadLetter]:
+    reader = event_log.consumer("test-reader", [DLQ], client_id="test-reader")
+    try:
+        return [DeadLetter.model_validate_json(r.value or b"") for r in reader.poll(0.5, 100)]
+    finally:
+        reader.close()
+
+
+def test_a_batch_is_committed_only_after_its_write_and_its_dead_letters_are_acknowledged(
+    event_log: SqliteEventLog,
+) -> None:
+    produce(event_log, [(b"a1", b"{}"), (None, b"{}"), (b"bad", b"{}"), (b"a2", b"{}")])
+    index = ScriptedIndex(refused=frozenset({"bad"}))
+    index.open.clear()
+
+    with running_indexer(event_log, index):
+        eventually(lambda: index.writes != [], "write")
+        time.sleep(0.3)  # time enough for a wrong implementation to commit
+        assert committed(event_log) is None
+        index.open.set()
+        eventually(lambda: committed(event_log) == 4, "commit of all four messages")
+
+    assert index.writes == [["a1", "bad", "a2"]]
+    letters = {letter.source: letter for letter in dead_letters(event_log)}
+    assert {source: letter.error_type for source, letter in letters.items()} == {
+        "kafka:enriched/0/1": "missing_key_or_value",
+        "kafka:enriched/0/2": "mapper_parsing_exception",
+    }
+    assert letters["kafka:enriched/0/2"].original_key == "bad"
+
+
+def test_a_batch_of_dead_letters_alone_is_committed(event_log: SqliteEventLog) -> None:
+    produce(event_log, [(None, b"{}"), (b"", b"{}")])
+
+    with running_indexer(event_log, ScriptedIndex()):
+        eventually(lambda: committed(event_log) == 2, "commit")
+
+    assert len(dead_letters(event_log)) == 2
+
+
+def test_while_the_index_hangs_consumption_pauses_at_two_batches_then_resumes_by_itself(
+    event_log: SqliteEventLog, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = [f"a{number:02}" for number in range(23)]
+    produce(event_log, [(article_id.encode(), b"{}") for article_id in ids])
+    index = ScriptedIndex()
+    index.open.clear()
+
+    with (
+        caplog.at_level(logging.INFO, logger="newswire_indexer.service"),
+        running_indexer(event_log, index),
+    ):
+        eventually(lambda: index.writes != [], "first write")
+        time.sleep(PAUSE_AFTER_S + 0.5)
+        # The first batch is being written and the next one waits for it: no other write starts.
+        assert index.writes == [ids[:5]]
+        assert "consumption paused" in caplog.text
+        assert committed(event_log) is None
+        index.open.set()
+        eventually(lambda: committed(event_log) == len(ids), "commit of every message")
+
+    assert index.written() == ids  # in order, each once
+    assert "consumption resumed" in caplog.text
