@@ -205,6 +205,16 @@ class Settings(BaseSettings):
         description="Log every request (uvicorn's access log); /metrics counts them either way.",
     )
 
+    # --- newswire run | up -------------------------------------------------------------------
+    log_max_bytes: int = Field(
+        default=10 * 2**20,
+        gt=0,
+        description="Size at which a service's log under --log-dir is rotated (`newswire run|up`).",
+    )
+    log_backups: int = Field(
+        default=5, ge=1, description="Rotated logs kept per service (`<service>.log.1` …)."
+    )
+
     def uses_kafka(self) -> bool:
         """Kafka when chosen, or when `auto` and a broker is configured."""
         if self.event_log == "auto":
