@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newswire.settings import Settings
+from newswire_ops.service_logs import ServiceLog
 from newswire_ops.status_line import PipelineService, pipeline_services, status_line
 
 RESTART_DELAY_S = 2.0
@@ -23,21 +24,27 @@ STOP_TIMEOUT_S = 30.0
 @dataclass
 class _Child:
     service: PipelineService
-    log_file: Path
+    log: ServiceLog
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
+    output: threading.Thread | None = None
     restarts: int = 0
     died_at: float | None = None
 
+    @property
+    def log_file(self) -> Path:
+        return self.log.path
+
     def start(self) -> None:
-        with self.log_file.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", self.service.module],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=self.env,
-            )
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.service.module],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=self.env,
+        )
+        assert self.process.stdout is not None
+        self.output = self.log.follow(self.process.stdout)
         self.died_at = None
 
     def alive(self) -> bool:
@@ -54,7 +61,15 @@ class Supervisor:
     def run(self, stop: threading.Event) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.children = [
-            _Child(service, self.log_dir / f"{service.name}.log", self.env)
+            _Child(
+                service,
+                ServiceLog(
+                    self.log_dir / f"{service.name}.log",
+                    self.settings.log_max_bytes,
+                    self.settings.log_backups,
+                ),
+                self.env,
+            )
             for service in pipeline_services(self.settings)
         ]
         for child in self.children:
@@ -99,6 +114,10 @@ class Supervisor:
                 child.process.kill()
                 child.process.wait()
                 killed.append(child.service.name)
+        for child in self.children:
+            if child.output is not None:
+                child.output.join(STOP_TIMEOUT_S)  # the last lines of the child's output
+            child.log.close()
         names = ", ".join(child.service.name for child in self.children)
         late = f"; killed after {STOP_TIMEOUT_S:.0f}s: {', '.join(killed)}" if killed else ""
         print(f"pipeline stopped ({names}){late}; logs in {self.log_dir.resolve()}", flush=True)

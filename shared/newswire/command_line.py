@@ -9,6 +9,7 @@ the same whichever way it was started.
 import argparse
 import logging
 import os
+import re
 from collections.abc import Callable, Sequence
 
 from newswire import __version__
@@ -17,11 +18,40 @@ AddParsers = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], N
 """Adds a package's sub-commands, each with a `handler(args) -> exit status` default."""
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# C0 and C1 control characters and the Unicode line and paragraph separators: what could end a
+# log line early or dress text up as a line of its own.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character written as an escape (`\\n`, `\\x1b`, `\\u2028`)."""
+    return _CONTROL.sub(
+        lambda match: (
+            _NAMED.get(match[0])
+            or (f"\\x{ord(match[0]):02x}" if ord(match[0]) < 0x100 else f"\\u{ord(match[0]):04x}")
+        ),
+        text,
+    )
+
+
+class OneLineFormatter(logging.Formatter):
+    """Every event's message on one line: control characters in it (a file name with a newline,
+    an article's text) are escaped, so nothing a user drops can forge a line of the log. A
+    traceback, which only the code writes, keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
+
+
 def configure_logging() -> None:
     """One line per event on stderr, at NEWSWIRE_LOG_LEVEL (default INFO)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(OneLineFormatter(LOG_FORMAT))
     logging.basicConfig(
-        level=os.environ.get("NEWSWIRE_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=os.environ.get("NEWSWIRE_LOG_LEVEL", "INFO").upper(), handlers=[handler]
     )
     # kafka-python logs every connection at INFO, which buries the services' own lines.
     logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -10,6 +10,13 @@ Nothing is ever replaced by U+FFFD: a byte the chosen encoding cannot map, or a 
 mark of binary files), makes the whole input "not text". A statistical detector was tried and
 rejected: charset-normalizer reads the BBC corpus's one Latin-1 file (a single 0xA3, "£") as
 Japanese cp932.
+
+Before any of that, the content says whether the bytes are a known binary document (a PDF, a Word
+or OpenDocument file, an image, an archive…): those are refused as `unsupported_format`, naming
+the type found, rather than as text in a wrong encoding (most of a PDF is valid windows-1252).
+Signatures come from `filetype`; only those no text can start with count before decoding. The
+short ones ("BM" of a bitmap, "ID3" of an MP3, "MZ" of a Windows program) are also the first
+letters of real headlines, so they only name the type of bytes that are not text anyway.
 """
 
 import codecs
@@ -17,6 +24,8 @@ import mimetypes
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+
+import filetype  # type: ignore[import-untyped]
 
 DEFAULT_FALLBACK_ENCODING = "cp1252"
 
@@ -41,6 +50,20 @@ _HTML_SIGNATURE = re.compile(
 )
 _XML_SIGNATURE = re.compile(r"[\t\n\f\r ]*<\?xml")
 
+# `filetype`'s kinds whose signature no text file starts with: long magic numbers, or structure
+# (a zip's central directory, an `ftyp` box). The others are believed only of bytes that are not
+# text. What Newswire reads itself (HTML, XML, JSON) is text and never matched here.
+_UNMISTAKABLE_KINDS = frozenset(
+    # documents, archives, images, audio and video, and the rest
+    """pdf ps rtf doc docx odt xls xlsx ods ppt pptx odp epub
+    zip tar rar gz bz2 xz 7z zst lz4 br deb rpm cab
+    png jpg jpx apng gif webp tif psd heic avif xcf jxr dwg
+    mp4 m4v m4a mov 3gp mkv webm ogg flac wav aiff avi wmv flv
+    woff woff2 sqlite elf wasm""".split()  # noqa: SIM905 (a list of words reads best as words)
+)
+# How much of the start `filetype` looks at.
+_SIGNATURE_BYTES = 8192
+
 
 @dataclass(frozen=True)
 class DecodedText:
@@ -58,13 +81,31 @@ class NotTextError(ValueError):
 
 
 def decode_text(data: bytes, fallback_encoding: str = DEFAULT_FALLBACK_ENCODING) -> DecodedText:
-    text, encoding = _decode(data, fallback_encoding)
+    kind = filetype.guess(data[:_SIGNATURE_BYTES]) if data else None
+    if kind is not None and kind.extension in _UNMISTAKABLE_KINDS:
+        raise _unsupported(kind)
+    try:
+        text, encoding = _decode(data, fallback_encoding)
+    except NotTextError as error:
+        if kind is not None:
+            raise _unsupported(kind) from error
+        raise
     nul = text.find("\x00")
     if nul >= 0:
+        if kind is not None:
+            raise _unsupported(kind)
         raise NotTextError(
             "binary", f"character {nul} is NUL (read as {encoding}): binary files are not articles"
         )
     return DecodedText(text=text, encoding=encoding)
+
+
+def _unsupported(kind: "filetype.Type") -> NotTextError:
+    return NotTextError(
+        "unsupported_format",
+        f"it is a {kind.extension.upper()} file ({kind.mime}), not a text article: Newswire "
+        "reads text, Markdown, HTML and JSON; save or export the article as one of those",
+    )
 
 
 def _decode(data: bytes, fallback_encoding: str) -> tuple[str, str]:

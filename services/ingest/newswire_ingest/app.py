@@ -41,28 +41,57 @@ def ingest_service(settings: Settings, watch: bool) -> Iterator[IngestService]:
             event_log.describe(),
         )
         service = IngestService(settings, inbox, publisher, IngestMetrics())
-        with (
-            InboxWatcher(inbox.root, service.notice) if watch else contextlib.nullcontext(),
-            _following_dead_letters(settings, inbox) if watch else contextlib.nullcontext(),
-        ):
+        if not watch:
+            yield service
+            return
+        with _watching(inbox, service), _following_dead_letters(settings, inbox, service):
             yield service
     finally:
         producer.close(timeout_s=settings.ingest_shutdown_timeout_s)
 
 
 @contextlib.contextmanager
-def _following_dead_letters(settings: Settings, inbox: Inbox) -> Iterator[None]:
+def _watching(inbox: Inbox, service: IngestService) -> Iterator[None]:
+    """File-system events wake the service; a watcher that stopped is started again at the
+    service's next rescan."""
+    with InboxWatcher(
+        inbox.root, service.notice, on_restart=service.metrics.watcher_restarts.inc
+    ) as watcher:
+        service.every_rescan(watcher.ensure_running)
+        yield
+
+
+@contextlib.contextmanager
+def _following_dead_letters(
+    settings: Settings, inbox: Inbox, service: IngestService
+) -> Iterator[None]:
     """Moves published files that a later stage dead-lettered to the failed folder, in a
-    thread of its own, while the service runs."""
+    thread of its own, while the service runs. The follower retries what is transient itself;
+    should it stop on anything else, the service stops too (and its supervisor starts a new
+    process): never a dead thread in a live process."""
     event_log = open_event_log(settings)
     consumer = event_log.consumer(
         settings.dead_letter_group, [settings.dlq_topic], client_id="newswire-ingest"
     )
-    follower = DeadLetterFollower(event_log, consumer, settings.raw_topic, inbox.fail_published)
+    follower = DeadLetterFollower(
+        event_log,
+        consumer,
+        settings.raw_topic,
+        inbox.fail_published,
+        on_error=service.metrics.dead_letter_errors.inc,
+    )
     stop = threading.Event()
+
+    def follow() -> None:
+        try:
+            follower.run(stop)
+        except Exception as error:
+            log.exception("the dead-letter follower stopped")
+            service.fail(f"the dead-letter follower stopped: {error!r}")
+
     # A daemon with a bounded join: a poll blocked in a group rebalance must not hold up the
     # shutdown. Stopping mid-way is safe, as a letter read again finds its file already moved.
-    thread = threading.Thread(target=follower.run, args=(stop,), name="dead-letters", daemon=True)
+    thread = threading.Thread(target=follow, name="dead-letters", daemon=True)
     thread.start()
     try:
         yield

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pydantic import ValidationError
 
 from newswire.checkpoint import Checkpoint
-from newswire.event_log import EventConsumer, EventLog, Record
+from newswire.event_log import EventConsumer, EventLog, EventLogError, Record
 from newswire.messages import DeadLetter, RawArticle
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,8 @@ POLL_TIMEOUT_S = 1.0
 BATCH = 100
 # How long a letter waits for its file to reach `processed/` before it is let go.
 FILE_WAIT_S = 60.0
+# While the log cannot be read, it is tried again after 1 s, 2 s, 4 s … at most this long.
+MAX_BACKOFF_S = 30.0
 
 FailPublished = Callable[[str, str], object]
 """(path relative to the inbox, reason JSON) → the file moved to failed/, or None if absent."""
@@ -40,22 +42,39 @@ class DeadLetterFollower:
         consumer: EventConsumer,
         raw_topic: str,
         fail_published: FailPublished,
+        on_error: Callable[[], object] = lambda: None,
     ) -> None:
         self._event_log = event_log
         self._consumer = consumer
         self._raw_topic = raw_topic
         self._fail_published = fail_published
+        self._on_error = on_error
         self._waiting: dict[str, tuple[str, float]] = {}  # path → (reason JSON, given up at)
 
     def run(self, stop: threading.Event) -> None:
+        """Follows the dead-letter topic until `stop` is set. The log being unreachable, or a
+        file that cannot be moved, is retried; anything else is a bug and ends the run."""
+        failures = 0
         while not stop.is_set():
-            records = self._consumer.poll(POLL_TIMEOUT_S, BATCH)
-            for record in records:
-                self._follow(record)
-            self._retry_waiting()
-            checkpoint = Checkpoint(self._consumer)
-            checkpoint.handled(records)
-            checkpoint.commit()
+            try:
+                self._follow_a_batch()
+            except EventLogError as error:
+                failures += 1
+                delay_s = min(MAX_BACKOFF_S, 2.0 ** (failures - 1))
+                self._on_error()
+                log.warning("dead letters not read (%s); trying again in %.0fs", error, delay_s)
+                stop.wait(delay_s)
+            else:
+                failures = 0
+
+    def _follow_a_batch(self) -> None:
+        records = self._consumer.poll(POLL_TIMEOUT_S, BATCH)
+        for record in records:
+            self._follow(record)
+        self._retry_waiting()
+        checkpoint = Checkpoint(self._consumer)
+        checkpoint.handled(records)
+        checkpoint.commit()
 
     def _follow(self, record: Record) -> None:
         try:
@@ -92,7 +111,12 @@ class DeadLetterFollower:
     def _retry_waiting(self) -> None:
         now = time.monotonic()
         for relative_path, (reason, give_up_at) in list(self._waiting.items()):
-            moved = self._fail_published(relative_path, reason)
+            try:
+                moved = self._fail_published(relative_path, reason)
+            except OSError as error:  # a full disk, a folder without write access: try again
+                self._on_error()
+                log.warning("%s could not be moved to the failed folder: %s", relative_path, error)
+                moved = None
             if moved is not None:
                 log.warning("a later stage refused %s; moved to %s", relative_path, moved)
                 del self._waiting[relative_path]

@@ -1,23 +1,39 @@
-"""The inbox on disk: finding files, reading one whole, and moving it out without losing it.
+"""The inbox on disk: finding files, reading one whole once its writer is done, and moving it out
+without losing it.
 
 Links are never followed: a symbolic link is reported as one (and refused), folders are entered
 only when they are real folders inside the inbox, and files are opened with O_NOFOLLOW.
+
+A file is read under a read lease (`fcntl(F_SETLEASE, F_RDLCK)`), which Linux grants only while
+nobody has the file open for writing: a writer that pauses, however long, is never read half-way.
+Where leases are not available (another operating system, a network file system, a file of
+another user without CAP_LEASE) the caller falls back to the settle time (see `completion`).
+
 A move is a hard link to the new name, then an unlink of the old one: a name in the processed or
 failed area is never overwritten, and a crash between the two steps leaves one file under both
-names, which the next move of it recognises.
+names, which the next move of it recognises. A name that does not fit there (over NAME_MAX with
+its `(2)` or its `.reason.json`, or a path over PATH_MAX under a deeper area) is shortened to a
+unique one: the start of the name, `~`, a hash of the whole relative path, the extension.
+
+Names are bytes: they reach messages through `newswire.file_names` (lossless), and back.
 """
 
 import errno
+import fcntl
 import fnmatch
+import hashlib
 import logging
 import os
 import re
+import signal
 import stat
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from newswire.file_names import escaped_name, name_bytes
 from newswire_ingest.article import FileRejectedError
-from newswire_ingest.settling import FileKind, FileState
+from newswire_ingest.completion import FileKind, FileState
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +44,20 @@ class InboxSetupError(Exception):
 
 class FileChangedError(Exception):
     """The file is no longer as it was when it looked complete: look at it again."""
+
+
+class FileBeingWrittenError(Exception):
+    """Someone has the file open for writing: wait until they close it."""
+
+
+class WritersUnknownError(Exception):
+    """The system cannot tell whether the file has writers (no lease for it here)."""
+
+
+# The reason file beside a failed file, and its temporary name while it is written.
+REASON_SUFFIX = ".reason.json"
+_REASON_RESERVE = len(REASON_SUFFIX) + len("..partial")
+_HASH_CHARS = 12
 
 
 class Inbox:
@@ -46,6 +76,7 @@ class Inbox:
         self._root_prefix = str(self.root) + os.sep
         # `(?!)` never matches: with no patterns, nothing is ignored.
         self._ignored = re.compile("|".join(map(fnmatch.translate, ignore_patterns)) or "(?!)")
+        self.writers_visible = _leases_work(self.root)
 
     def scan(self) -> Iterator[tuple[Path, FileState]]:
         """Every file in the inbox, except ignored names and the processed and failed areas."""
@@ -72,10 +103,9 @@ class Inbox:
             return None
 
     def relative_name(self, path: Path) -> str:
-        """The path relative to the inbox, `/`-separated; bytes of the name that are not UTF-8
-        appear as `\\xNN`."""
-        relative = os.fsencode(path.relative_to(self.root).as_posix())
-        return relative.decode("utf-8", "backslashreplace")
+        """The path relative to the inbox, `/`-separated, as `newswire.file_names` writes names
+        (bytes that are not UTF-8 as `\\xNN`, losslessly)."""
+        return escaped_name(os.fsencode(path.relative_to(self.root).as_posix()))
 
     def read(self, path: Path, state: FileState, max_bytes: int) -> bytes:
         """The whole file, as `state` describes it. Raises FileRejectedError for a file that can
@@ -101,6 +131,8 @@ class Inbox:
                 "unreadable", f"it can't be opened: {error.strerror}"
             ) from error
         with open(fd, "rb") as file:
+            if self.writers_visible:
+                _lease_or_raise(fd)  # released when the file is closed
             try:
                 opened = _state(os.fstat(fd))
                 data = file.read(max_bytes + 1)
@@ -114,24 +146,27 @@ class Inbox:
         return data
 
     def move_to_processed(self, path: Path, state: FileState) -> Path:
-        return self._move(path, state, self.processed)
+        return self._move(path, state, self.processed, reserve=0)
 
     def move_to_failed(self, path: Path, state: FileState, reason_json: str) -> Path:
-        """Moves the file to the failed area and writes `<name>.reason.json` beside it."""
-        target = self._move(path, state, self.failed)
-        _write_reason(target, reason_json)
-        return target
+        """Moves the file to the failed area with `<name>.reason.json` beside it: both, or
+        (on an error) neither."""
+        self._ensure_unchanged(path, state)
+        return _move_with_reason(
+            path, self.failed / path.relative_to(self.root), self.failed, reason_json
+        )
 
     def fail_published(self, relative_path: str, reason_json: str) -> Path | None:
         """Moves a published file from the processed area to the failed one, with its reason,
-        when a later stage could not use it. None when it is not (or not yet) in the processed
-        area."""
-        processed = self.processed / relative_path
+        when a later stage could not use it. `relative_path` is the name its message carries.
+        None when it is not (or not yet) in the processed area."""
+        relative = Path(os.fsdecode(name_bytes(relative_path)))
+        if relative.is_absolute() or ".." in relative.parts:
+            return None
+        processed = _fitting(self.processed / relative, self.processed, reserve=0)
         if not processed.is_file() or not self._inside(processed, self.processed):
             return None
-        target = _link_then_unlink(processed, self.failed / relative_path)
-        _write_reason(target, reason_json)
-        return target
+        return _move_with_reason(processed, self.failed / relative, self.failed, reason_json)
 
     @staticmethod
     def _inside(path: Path, area: Path) -> bool:
@@ -141,9 +176,9 @@ class Inbox:
         self._ensure_unchanged(path, state)
         path.unlink()
 
-    def _move(self, path: Path, state: FileState, area: Path) -> Path:
+    def _move(self, path: Path, state: FileState, area: Path, reserve: int) -> Path:
         self._ensure_unchanged(path, state)
-        return _link_then_unlink(path, area / path.relative_to(self.root))
+        return _link_then_unlink(path, area / path.relative_to(self.root), area, reserve)
 
     def _ensure_unchanged(self, path: Path, state: FileState) -> None:
         if self.state_of(path) != state:
@@ -224,9 +259,33 @@ def _state(found: os.stat_result) -> FileState:
     return FileState(kind, found.st_size, found.st_mtime_ns, found.st_ino)
 
 
-def _link_then_unlink(path: Path, wanted: Path) -> Path:
-    """Moves `path` to `wanted`, or `wanted (2)`… when that name is taken: never overwriting."""
-    target, number = wanted, 1
+def _link_then_unlink(path: Path, wanted: Path, area: Path, reserve: int) -> Path:
+    """Moves `path` to `wanted` in `area`, or `wanted (2)`… when that name is taken: never
+    overwriting. A name that does not fit (with `reserve` more bytes) is shortened."""
+    target = _link(path, wanted, area, reserve)
+    path.unlink()
+    return target
+
+
+def _move_with_reason(path: Path, wanted: Path, area: Path, reason_json: str) -> Path:
+    """`_link_then_unlink` with the reason written between the two steps, so that a file in the
+    failed area always has its reason: if the reason can't be written, the move is undone."""
+    target = _link(path, wanted, area, _REASON_RESERVE)
+    try:
+        _write_reason(target, reason_json)
+    except BaseException:
+        if target != path:
+            target.unlink(missing_ok=True)
+        raise
+    path.unlink()
+    return target
+
+
+def _link(path: Path, wanted: Path, area: Path, reserve: int) -> Path:
+    """A new hard link to `path` at `wanted`, or at `wanted (2)`… when that name is taken (or
+    at the link an earlier, interrupted move made)."""
+    number = 1
+    target = _fitting(wanted, area, reserve)
     while True:
         try:
             os.link(path, target, follow_symlinks=False)
@@ -238,15 +297,87 @@ def _link_then_unlink(path: Path, wanted: Path) -> Path:
         except FileExistsError:
             if not os.path.samestat(os.lstat(target), os.lstat(path)):
                 number += 1
-                target = wanted.with_name(f"{wanted.stem} ({number}){wanted.suffix}")
+                numbered = wanted.with_name(f"{wanted.stem} ({number}){wanted.suffix}")
+                target = _fitting(numbered, area, reserve)
                 continue
             # Else an earlier run made this link and died before the unlink.
-        path.unlink()
         return target
 
 
+def _fitting(wanted: Path, area: Path, reserve: int) -> Path:
+    """`wanted`, or a shortened unique name for it when its name (plus `reserve` bytes) is over
+    NAME_MAX or its path over PATH_MAX; a path still too long loses its folders."""
+    name_max, path_max = _limits(area)
+    name = os.fsencode(wanted.name)
+    if len(name) + reserve <= name_max and len(os.fsencode(wanted)) + reserve < path_max:
+        return wanted
+    digest = hashlib.sha256(os.fsencode(wanted.relative_to(area))).hexdigest()[:_HASH_CHARS]
+    stem, dot, extension = name.rpartition(b".")
+    if not dot or not stem or len(extension) > 16:
+        stem, extension = name, b""
+    suffix = b"~" + digest.encode() + (b"." + extension if extension else b"")
+    keep = max(0, name_max - reserve - len(suffix))
+    # Cut at a character boundary when the name is UTF-8, so the short name stays readable.
+    start = stem[:keep].decode("utf-8", "ignore").encode() if _is_utf8(stem) else stem[:keep]
+    short = os.fsdecode(start + suffix)
+    shortened = wanted.with_name(short)
+    if len(os.fsencode(shortened)) + reserve < path_max:
+        return shortened
+    return area / short
+
+
+def _limits(folder: Path) -> tuple[int, int]:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX"), os.pathconf(folder, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        return 255, 4096
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _write_reason(target: Path, reason_json: str) -> None:
-    reason = target.with_name(f"{target.name}.reason.json")
+    reason = target.with_name(f"{target.name}{REASON_SUFFIX}")
     partial = reason.with_name(f".{reason.name}.partial")
     partial.write_text(reason_json, encoding="utf-8")
     partial.replace(reason)
+
+
+def _leases_work(root: Path) -> bool:
+    """Whether this process can take read leases on files it creates in `root` (Linux, a local
+    file system): then a file's writers can be told. Lease breaks are signalled with SIGIO,
+    whose default action ends the process: it is ignored here, and a writer opening a leased
+    file simply waits the few milliseconds until the read is done."""
+    if not hasattr(fcntl, "F_SETLEASE"):
+        return False
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGIO, signal.SIG_IGN)
+    elif signal.getsignal(signal.SIGIO) is not signal.SIG_IGN:
+        return False  # a lease break would end the process: do without
+    probe = root / f".newswire-lease-probe-{os.getpid()}"  # a dot name: never taken as a file
+    try:
+        probe.touch()
+        fd = os.open(probe, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+        finally:
+            os.close(fd)
+    except OSError:
+        return False
+    finally:
+        probe.unlink(missing_ok=True)
+    return True
+
+
+def _lease_or_raise(fd: int) -> None:
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+    except OSError as error:
+        if error.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
+            raise FileBeingWrittenError from error
+        raise WritersUnknownError from error  # another owner, or no leases on this file system

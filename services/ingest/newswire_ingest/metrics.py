@@ -35,6 +35,24 @@ class IngestMetrics:
             ["error_type"],
             registry=self.registry,
         )
+        self.file_errors = Counter(
+            f"{PREFIX}_file_errors",
+            "Files left in the inbox after an error reading (`read`) or moving (`move`) them; "
+            "each is tried again later.",
+            ["step"],
+            registry=self.registry,
+        )
+        self.watcher_restarts = Counter(
+            f"{PREFIX}_watcher_restarts",
+            "Times file-system events stopped and their watcher was started again.",
+            registry=self.registry,
+        )
+        self.dead_letter_errors = Counter(
+            f"{PREFIX}_dead_letter_errors",
+            "Errors following the dead-letter topic (reading it, or moving a refused file); each "
+            "is retried.",
+            registry=self.registry,
+        )
         self.publish_errors = Counter(
             f"{PREFIX}_publish_errors",
             "Sends the event log did not acknowledge; their files stay in the inbox for another "

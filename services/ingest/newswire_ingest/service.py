@@ -2,25 +2,40 @@
 
 One thread runs the loop and alone touches the inbox and the bookkeeping. The file-system watcher
 and the event log's delivery callbacks run on other threads; they only put wake-ups on a queue.
+
+One file's trouble stays that file's: an error while reading, moving or explaining it ends with
+the file in the failed area with its reason, or, when even that is impossible (a full disk, a
+folder without write access), with the file left where it is, counted, logged, and tried again
+later with a growing delay. Nothing a file does ends the loop.
 """
 
 import contextlib
 import logging
 import queue
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from newswire.messages import DeadLetter, RawArticle, utc_now
 from newswire.settings import Settings
 from newswire_ingest.article import FileRejectedError, dead_letter, raw_article
-from newswire_ingest.inbox import FileChangedError, Inbox
+from newswire_ingest.completion import CompletionTracker, FileState
+from newswire_ingest.inbox import (
+    FileBeingWrittenError,
+    FileChangedError,
+    Inbox,
+    WritersUnknownError,
+)
 from newswire_ingest.metrics import IngestMetrics
 from newswire_ingest.ports import MessageTooLargeError, Publisher
-from newswire_ingest.settling import FileState, SettleTracker
 
 log = logging.getLogger(__name__)
+
+# A file being written is tried again this often when no close event comes (one was missed).
+MIN_RECHECK_S = 0.2
+# A file whose handling failed is tried again after 1 s, 2 s, 4 s … at most this long.
+MAX_RETRY_DELAY_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -40,7 +55,13 @@ class _Delivery:
     error: BaseException | None
 
 
-_Wakeup = Path | _Delivery | None
+@dataclass(frozen=True)
+class _Event:
+    path: Path
+    closed: bool  # a writer closed the file, or it was moved in
+
+
+_Wakeup = _Event | _Delivery | None
 """A path an event touched, the outcome of a send, or None: stop."""
 
 
@@ -55,7 +76,14 @@ class IngestService:
         self._settings = settings
         self._inbox = inbox
         self._publisher = publisher
-        self._tracker = SettleTracker(settings.ingest_settle_s)
+        self._tracker = CompletionTracker(
+            settings.ingest_settle_s,
+            recheck_s=max(settings.ingest_settle_s, MIN_RECHECK_S),
+            writers_visible=inbox.writers_visible,
+        )
+        self._failures: dict[Path, int] = {}  # failed attempts per file, for the retry delay
+        self._periodic: list[Callable[[], None]] = []
+        self._failed_reason: str | None = None
         self._in_flight: dict[Path, _Sent] = {}
         self._in_flight_bytes = 0
         self._unacknowledged: set[Path] = set()
@@ -63,14 +91,26 @@ class IngestService:
         self._wakeups: queue.SimpleQueue[_Wakeup] = queue.SimpleQueue()
         self._stopping = False
 
-    def notice(self, path: Path) -> None:
-        """A file-system event touched `path`. Safe from any thread."""
-        self._wakeups.put(path)
+    def notice(self, path: Path, closed: bool = False) -> None:
+        """A file-system event touched `path` (`closed`: a writer closed it, or it was moved
+        in). Safe from any thread."""
+        self._wakeups.put(_Event(path, closed))
 
     def stop(self) -> None:
         """Makes `run` stop taking files and return once what it sent is settled. Safe from any
         thread and from a signal handler."""
         self._wakeups.put(None)
+
+    def every_rescan(self, check: Callable[[], None]) -> None:
+        """Runs `check` on the loop's thread at every rescan (e.g. restarting a stopped
+        watcher)."""
+        self._periodic.append(check)
+
+    def fail(self, reason: str) -> None:
+        """A part of ingest that must not stop (a background thread) did: stop, and make `run`
+        report failure, so that the process ends and its supervisor starts a new one."""
+        self._failed_reason = reason
+        self.stop()
 
     def run(self, once: bool = False) -> bool:
         """Ingests until stopped or, with `once`, until the files there at the start are done.
@@ -79,6 +119,8 @@ class IngestService:
         next_rescan = time.monotonic() + self._settings.ingest_rescan_interval_s
         while not self._stopping and not (once and not self._tracker and not self._in_flight):
             if not once and time.monotonic() >= next_rescan:
+                for check in self._periodic:
+                    check()
                 self._track(self._inbox.scan())
                 next_rescan = time.monotonic() + self._settings.ingest_rescan_interval_s
             self._take_complete_files()
@@ -88,6 +130,9 @@ class IngestService:
             for wakeup in self._wait(min(wake_at, default=None)):
                 self._handle(wakeup)
         self._await_deliveries()
+        if self._failed_reason is not None:
+            log.error("ingest stops: %s", self._failed_reason)
+            return False
         return not self._unacknowledged
 
     def _wait(self, until: float | None) -> list[_Wakeup]:
@@ -108,13 +153,13 @@ class IngestService:
         elif isinstance(wakeup, _Delivery):
             self._settle(wakeup.sent, wakeup.error)
         else:
-            self._track(self._inbox.look_at(wakeup))
+            self._track(self._inbox.look_at(wakeup.path), closed=wakeup.closed)
 
-    def _track(self, entries: Iterable[tuple[Path, FileState]]) -> None:
+    def _track(self, entries: Iterable[tuple[Path, FileState]], closed: bool = False) -> None:
         now, wall_clock_ns = time.monotonic(), time.time_ns()
         for path, state in entries:
             if path not in self._in_flight:
-                self._tracker.observe(path, state, now, wall_clock_ns)
+                self._tracker.observe(path, state, now, wall_clock_ns, closed)
 
     def _has_room(self) -> bool:
         return (
@@ -139,10 +184,37 @@ class IngestService:
         except FileChangedError:
             self._track(self._inbox.look_at(path))
             return
+        except FileBeingWrittenError:
+            self._tracker.still_writing(path, state, time.monotonic())
+            return
+        except WritersUnknownError:
+            self._tracker.writers_unknown(path, state, time.monotonic(), time.time_ns())
+            return
         except FileRejectedError as rejection:
             message = dead_letter(rejection, relative_path, data)
+        except Exception as error:
+            self._retry_later(path, state, relative_path, "read", error)
+            return
         self.metrics.files_seen.inc()
         self._send(_Sent(path, state, relative_path, message, len(data or b"")))
+
+    def _retry_later(
+        self, path: Path, state: FileState, relative_path: str, step: str, error: Exception
+    ) -> None:
+        """The file stays where it is and is tried again later, a little later each time."""
+        failures = self._failures.get(path, 0) + 1
+        self._failures[path] = failures
+        delay_s = min(MAX_RETRY_DELAY_S, 2.0 ** (failures - 1))
+        self._tracker.retry_later(path, state, time.monotonic(), delay_s)
+        self.metrics.file_errors.labels(step=step).inc()
+        log.warning(
+            "%s: %s failed (%s: %s); it stays in the inbox, tried again in %.0fs",
+            relative_path,
+            step,
+            type(error).__name__,
+            error,
+            delay_s,
+        )
 
     def _send(self, sent: _Sent) -> None:
         self._in_flight[sent.path] = sent
@@ -188,6 +260,12 @@ class IngestService:
         except FileChangedError:
             log.warning("%s changed after it was read; it will be taken again", sent.relative_path)
             self._track(self._inbox.look_at(sent.path))
+        except Exception as error:
+            # Published (or dead-lettered) but not moved: taken again later, the same message
+            # is sent again, which its key makes harmless.
+            self._retry_later(sent.path, sent.state, sent.relative_path, "move", error)
+        else:
+            self._failures.pop(sent.path, None)
 
     def _published(self, sent: _Sent, article: RawArticle) -> None:
         if self._settings.ingest_after_publish == "delete":

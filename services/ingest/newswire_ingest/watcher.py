@@ -1,35 +1,76 @@
-"""File-system events from the inbox (inotify, FSEvents, ... through watchfiles), handed on as
-paths to look at. Only a hint, for speed: the periodic rescan finds whatever events miss, and
-the inbox checks every path an event names."""
+"""File-system events from the inbox (inotify on Linux, FSEvents, kqueue or ReadDirectoryChangesW
+elsewhere, through watchdog), handed on as paths to look at, with a flag when a writer closed the
+file or it was moved in: on Linux that is inotify's close-write, the moment a file is complete.
+
+Events are a hint, for speed: the periodic rescan finds whatever they miss, and the inbox checks
+every path an event names. Names are bytes (watchdog keeps undecodable bytes as surrogate
+escapes, which `os` functions turn back into the same bytes), so no name can stop the events.
+Should the watcher stop anyway (an inotify limit, a bug), `ensure_running` starts a new one and
+counts it; ingest calls it at every rescan.
+"""
 
 import logging
-import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-import watchfiles
+from watchdog.events import (
+    EVENT_TYPE_CLOSED,
+    EVENT_TYPE_CREATED,
+    EVENT_TYPE_MODIFIED,
+    EVENT_TYPE_MOVED,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 
 log = logging.getLogger(__name__)
 
-# Events come out in groups: after 10 ms without a new one, or 50 ms at the most.
-_QUIET_MS = 10
-_LONGEST_GROUP_MS = 50
 _STOP_TIMEOUT_S = 5.0
+# A watcher that keeps failing is started again after 1 s, 2 s, 4 s … at most this long.
+_MAX_RESTART_DELAY_S = 60.0
+
+Notice = Callable[[Path, bool], None]
+"""(path an event touched, whether a writer closed it or it was moved in)."""
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, notice: Notice) -> None:
+        self._notice = notice
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        # Deletions bring nothing to take; opening or reading a file (ingest's own reads among
+        # them: `opened`, `closed_no_write`) changes nothing.
+        if event.event_type == EVENT_TYPE_MOVED:
+            self._notice(Path(_text(event.dest_path)), True)
+        elif event.event_type == EVENT_TYPE_CLOSED:
+            self._notice(Path(_text(event.src_path)), True)
+        elif event.event_type in (EVENT_TYPE_CREATED, EVENT_TYPE_MODIFIED):
+            self._notice(Path(_text(event.src_path)), False)
+
+
+def _text(path: str | bytes) -> str:
+    return path if isinstance(path, str) else path.decode("utf-8", "surrogateescape")
 
 
 class InboxWatcher:
-    """Calls `notice(path)` from its own thread for every path an event touches under `root`,
-    between entering and leaving the `with` block."""
+    """Calls `notice(path, closed)` from its own threads for every path an event touches under
+    `root`, between entering and leaving the `with` block."""
 
-    def __init__(self, root: Path, notice: Callable[[Path], None]) -> None:
+    def __init__(
+        self, root: Path, notice: Notice, on_restart: Callable[[], None] = lambda: None
+    ) -> None:
         self._root = root
-        self._notice = notice
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="inbox-watcher", daemon=True)
+        self._handler = _Handler(notice)
+        self._on_restart = on_restart
+        self._observer: BaseObserver | None = None
+        self._restarts = 0
+        self._next_start = 0.0
 
     def __enter__(self) -> "InboxWatcher":
-        self._thread.start()
+        self._start()
         return self
 
     def __exit__(
@@ -38,26 +79,46 @@ class InboxWatcher:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._stop.set()
-        self._thread.join(_STOP_TIMEOUT_S)
+        self._stop()
 
-    def _watch(self) -> None:
+    def is_running(self) -> bool:
+        observer = self._observer
+        return (
+            observer is not None
+            and observer.is_alive()
+            and all(emitter.is_alive() for emitter in observer.emitters)
+        )
+
+    def ensure_running(self) -> None:
+        """Starts a new watcher when this one stopped (not more often than its backoff)."""
+        if self.is_running() or time.monotonic() < self._next_start:
+            return
+        self._restarts += 1
+        self._on_restart()
+        log.warning("file-system events had stopped; watching %s again", self._root)
+        self._stop()
+        self._start()
+
+    def _start(self) -> None:
+        observer = Observer()
         try:
-            self._notice_changes()
+            observer.schedule(self._handler, str(self._root), recursive=True)
+            observer.start()
         except Exception as error:  # e.g. the system's inotify watch limit, on a large tree
-            log.warning("file-system events stopped (%r); the rescans still find new files", error)
+            delay_s = min(_MAX_RESTART_DELAY_S, 2.0**self._restarts)
+            self._next_start = time.monotonic() + delay_s
+            log.warning(
+                "file-system events are off (%r); the rescans still find new files, and "
+                "watching is tried again in %.0fs",
+                error,
+                delay_s,
+            )
+        else:
+            self._next_start = 0.0
+        self._observer = observer
 
-    def _notice_changes(self) -> None:
-        for changes in watchfiles.watch(
-            self._root,
-            watch_filter=None,  # the inbox decides what to ignore
-            debounce=_LONGEST_GROUP_MS,
-            step=_QUIET_MS,
-            stop_event=self._stop,
-            rust_timeout=0,
-            raise_interrupt=False,
-            ignore_permission_denied=True,
-        ):
-            # A deletion never brings a file to take (a rename in is reported as an addition).
-            for path in {path for change, path in changes if change != watchfiles.Change.deleted}:
-                self._notice(Path(path))
+    def _stop(self) -> None:
+        observer, self._observer = self._observer, None
+        if observer is not None and observer.is_alive():
+            observer.stop()
+            observer.join(_STOP_TIMEOUT_S)

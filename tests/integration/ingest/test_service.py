@@ -270,7 +270,7 @@ def test_binary_and_empty_files_go_to_failed_with_the_original_bytes_dead_letter
     assert ingest_once(settings)
 
     letters = dead_letters(settings, at_least=2)
-    assert letters[b"photos/picture.txt"].error_type == "binary"
+    assert letters[b"photos/picture.txt"].error_type == "unsupported_format"
     assert base64.b64decode(letters[b"photos/picture.txt"].original_base64 or "") == picture
     assert letters[b"empty.txt"].error_type == "empty"
     assert articles(settings, at_least=0) == []

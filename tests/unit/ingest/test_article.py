@@ -41,7 +41,12 @@ def test_the_same_bytes_under_another_name_are_the_same_article() -> None:
 
 @pytest.mark.parametrize(
     ("data", "error_type"),
-    [(b"", "empty"), (b"GIF89a\x00\x01", "binary"), (b"caf\x81", "undecodable")],
+    [
+        (b"", "empty"),
+        (b"GIF89a\x00\x01", "unsupported_format"),
+        (b"text\x00with a NUL", "binary"),
+        (b"caf\x81", "undecodable"),
+    ],
 )
 def test_a_file_that_is_not_text_is_rejected_with_its_kind(data: bytes, error_type: str) -> None:
     with pytest.raises(FileRejectedError) as rejected:

@@ -8,8 +8,8 @@ import pytest
 
 from newswire.settings import Settings
 from newswire_ingest.article import FileRejectedError
+from newswire_ingest.completion import FileKind, FileState
 from newswire_ingest.inbox import FileChangedError, Inbox, InboxSetupError
-from newswire_ingest.settling import FileKind, FileState
 
 WRITERS_NAMES = Settings().ingest_ignore_patterns
 

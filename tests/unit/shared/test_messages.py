@@ -37,7 +37,10 @@ def test_bytes_that_are_not_utf8_are_read_in_the_fallback_encoding() -> None:
     assert latin.encoding == "iso8859-1"
 
 
-@pytest.mark.parametrize(("data", "error_type"), [(b"GIF\x00", "binary"), (b"\x81", "undecodable")])
+@pytest.mark.parametrize(
+    ("data", "error_type"),
+    [(b"text\x00", "binary"), (b"\x81", "undecodable"), (b"%PDF-1.7\n", "unsupported_format")],
+)
 def test_bytes_that_are_not_text_make_no_raw_article(data: bytes, error_type: str) -> None:
     with pytest.raises(NotTextError) as refused:
         RawArticle.from_bytes(data, "x.txt", RECEIVED_AT)

@@ -2,6 +2,8 @@
 encoding; binary and undecodable input is refused, never patched with U+FFFD."""
 
 import codecs
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -58,9 +60,42 @@ def test_the_fallback_encoding_is_configurable() -> None:
 
 def test_a_nul_character_marks_a_binary_file() -> None:
     with pytest.raises(NotTextError, match="character 4 is NUL") as error:
-        decode_text(b"\x89PNG\x00\x00\x00\rIHDR")
+        decode_text(b"Some\x00thing")
 
     assert error.value.error_type == "binary"
+
+
+def _docx() -> bytes:
+    document = io.BytesIO()
+    with zipfile.ZipFile(document, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return document.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        # mostly valid windows-1252: without the signature it would pass for text
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >>", "a PDF file"),
+        (_docx(), "a DOCX file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG file"),
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", "a GZ file"),
+        (b"ID3\x03\x00\x00\x00\x81\x8d", "a MP3 file"),  # a short signature, on non-text
+    ],
+)
+def test_binary_documents_are_refused_by_their_type_not_by_their_encoding(
+    data: bytes, named: str
+) -> None:
+    with pytest.raises(NotTextError, match=named) as error:
+        decode_text(data)
+
+    assert error.value.error_type == "unsupported_format"
+
+
+@pytest.mark.parametrize("headline", ["BMW unveils its new car", "ID3 tags explained", "MZ at 40"])
+def test_text_that_starts_like_a_short_binary_signature_is_still_text(headline: str) -> None:
+    assert decode_text(headline.encode()).text == headline
 
 
 @pytest.mark.parametrize(
