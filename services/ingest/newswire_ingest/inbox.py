@@ -58,6 +58,8 @@ class WritersUnknownError(Exception):
 REASON_SUFFIX = ".reason.json"
 _REASON_RESERVE = len(REASON_SUFFIX) + len("..partial")
 _HASH_CHARS = 12
+# A name numbered this far is not a name collision any more but a bug: give up (and retry later).
+_MAX_NUMBERED = 10_000
 
 
 class Inbox:
@@ -283,25 +285,39 @@ def _move_with_reason(path: Path, wanted: Path, area: Path, reason_json: str) ->
 
 def _link(path: Path, wanted: Path, area: Path, reserve: int) -> Path:
     """A new hard link to `path` at `wanted`, or at `wanted (2)`… when that name is taken (or
-    at the link an earlier, interrupted move made)."""
-    number = 1
-    target = _fitting(wanted, area, reserve)
-    while True:
-        try:
-            os.link(path, target, follow_symlinks=False)
-        except FileNotFoundError as error:
-            if target.parent.is_dir():
-                raise FileChangedError from error  # the file itself went away meanwhile
-            target.parent.mkdir(parents=True, exist_ok=True)
-            continue
-        except FileExistsError:
-            if not os.path.samestat(os.lstat(target), os.lstat(path)):
-                number += 1
-                numbered = wanted.with_name(f"{wanted.stem} ({number}){wanted.suffix}")
-                target = _fitting(numbered, area, reserve)
+    at the link an earlier, interrupted move made). When a file there has the name of one of
+    `wanted`'s folders (`world` dropped, then `world/x.txt`), the link goes to the top of the
+    area under a short unique name instead."""
+    flat = False
+    for number in range(1, _MAX_NUMBERED + 1):
+        candidate = (
+            wanted.with_name(f"{wanted.stem} ({number}){wanted.suffix}") if number > 1 else wanted
+        )
+        target = (
+            area / _short_name(candidate, area, reserve)
+            if flat
+            else _fitting(candidate, area, reserve)
+        )
+        while True:
+            try:
+                os.link(path, target, follow_symlinks=False)
+            except FileNotFoundError as error:
+                if target.parent.is_dir():
+                    raise FileChangedError from error  # the file itself went away meanwhile
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                except (FileExistsError, NotADirectoryError):
+                    flat, target = True, area / _short_name(candidate, area, reserve)
                 continue
-            # Else an earlier run made this link and died before the unlink.
-        return target
+            except NotADirectoryError:
+                flat, target = True, area / _short_name(candidate, area, reserve)
+                continue
+            except FileExistsError:
+                if not os.path.samestat(os.lstat(target), os.lstat(path)):
+                    break  # taken by another file: the next number
+                # Else an earlier run made this link and died before the unlink.
+            return target
+    raise FileExistsError(errno.EEXIST, f"{_MAX_NUMBERED} names taken", str(wanted))
 
 
 def _fitting(wanted: Path, area: Path, reserve: int) -> Path:
@@ -311,6 +327,17 @@ def _fitting(wanted: Path, area: Path, reserve: int) -> Path:
     name = os.fsencode(wanted.name)
     if len(name) + reserve <= name_max and len(os.fsencode(wanted)) + reserve < path_max:
         return wanted
+    shortened = wanted.with_name(_short_name(wanted, area, reserve))
+    if len(os.fsencode(shortened)) + reserve < path_max:
+        return shortened
+    return area / shortened.name
+
+
+def _short_name(wanted: Path, area: Path, reserve: int) -> str:
+    """The start of `wanted`'s name, `~`, a hash of its path relative to `area`, its extension:
+    unique, and short enough for NAME_MAX with `reserve` more bytes."""
+    name_max, _ = _limits(area)
+    name = os.fsencode(wanted.name)
     digest = hashlib.sha256(os.fsencode(wanted.relative_to(area))).hexdigest()[:_HASH_CHARS]
     stem, dot, extension = name.rpartition(b".")
     if not dot or not stem or len(extension) > 16:
@@ -319,11 +346,7 @@ def _fitting(wanted: Path, area: Path, reserve: int) -> Path:
     keep = max(0, name_max - reserve - len(suffix))
     # Cut at a character boundary when the name is UTF-8, so the short name stays readable.
     start = stem[:keep].decode("utf-8", "ignore").encode() if _is_utf8(stem) else stem[:keep]
-    short = os.fsdecode(start + suffix)
-    shortened = wanted.with_name(short)
-    if len(os.fsencode(shortened)) + reserve < path_max:
-        return shortened
-    return area / short
+    return os.fsdecode(start + suffix)
 
 
 def _limits(folder: Path) -> tuple[int, int]:

@@ -11,6 +11,7 @@ counts it; ingest calls it at every rescan.
 
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -100,6 +101,9 @@ class InboxWatcher:
         self._start()
 
     def _start(self) -> None:
+        # watchdog warns when it watches a folder again under a path it watched before (a folder
+        # removed and made again, a name reused): it replaces the old watch, as ingest wants.
+        warnings.filterwarnings("ignore", "Callback with id .* already exists", RuntimeWarning)
         observer = Observer()
         try:
             observer.schedule(self._handler, str(self._root), recursive=True)

@@ -9,7 +9,7 @@ import pytest
 from newswire.settings import Settings
 from newswire_ingest.article import FileRejectedError
 from newswire_ingest.completion import FileKind, FileState
-from newswire_ingest.inbox import FileChangedError, Inbox, InboxSetupError
+from newswire_ingest.inbox import FileBeingWrittenError, FileChangedError, Inbox, InboxSetupError
 
 WRITERS_NAMES = Settings().ingest_ignore_patterns
 
@@ -195,3 +195,88 @@ def test_a_file_gone_when_it_should_move_is_reported_as_changed(
 
     with pytest.raises(FileChangedError):
         inbox.move_to_processed(path, seen)
+
+
+def test_a_file_open_for_writing_is_not_read_until_its_writer_closes_it(inbox: Inbox) -> None:
+    assert inbox.writers_visible, "read leases work on this machine's temporary folder"
+    path = inbox.root / "slow.txt"
+    with path.open("wb") as writer:
+        writer.write(b"First paragraph.\n\n")
+        writer.flush()
+        with pytest.raises(FileBeingWrittenError):
+            inbox.read(path, state(inbox, path), max_bytes=1000)
+        writer.write(b"Second paragraph.\n")
+
+    assert inbox.read(path, state(inbox, path), max_bytes=1000).endswith(b"Second paragraph.\n")
+
+
+def test_a_name_too_long_to_number_in_processed_gets_a_short_unique_one(inbox: Inbox) -> None:
+    name = "n" * 251 + ".txt"  # 255 bytes: NAME_MAX
+    first = inbox.move_to_processed(*_dropped(inbox, name, b"one"))
+    second = inbox.move_to_processed(*_dropped(inbox, name, b"two"))
+
+    assert first.name == name
+    assert len(os.fsencode(second.name)) <= 255
+    assert second.name.startswith("nnn")
+    assert second.name.endswith(".txt")
+    assert (first.read_bytes(), second.read_bytes()) == (b"one", b"two")
+
+
+def test_a_long_name_fails_with_its_reason_beside_it(inbox: Inbox) -> None:
+    name = "é" * 120 + ".json"  # 245 bytes: the reason's name would be over NAME_MAX
+    target = inbox.move_to_failed(*_dropped(inbox, name, b"{"), reason_json='{"why": 1}')
+
+    assert target.parent == inbox.failed
+    assert target.name.endswith(".json")
+    assert target.name.startswith("é")
+    assert json.loads(target.with_name(target.name + ".reason.json").read_text()) == {"why": 1}
+    assert not (inbox.root / name).exists()
+
+
+def test_a_path_too_long_for_a_deeper_area_is_shortened_there(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 200) / ("e" * 200) / ("f" * 200)
+    inbox = Inbox(tmp_path / "inbox", deep / "processed", deep / "failed", WRITERS_NAMES)
+    folders = "/".join(["g" * 250] * 14)  # about 3,500 bytes: fits the inbox, not `deep`
+    target = inbox.move_to_processed(*_dropped(inbox, f"{folders}/story.txt", b"text"))
+
+    assert target.read_bytes() == b"text"
+    assert len(os.fsencode(target)) < 4096
+    assert target.is_relative_to(inbox.processed)
+
+
+def test_a_name_that_is_not_utf8_travels_losslessly_and_finds_its_file_again(
+    inbox: Inbox,
+) -> None:
+    path, observed = _dropped(inbox, os.fsdecode(b"world/caf\xe9 \\x41.txt"), b"text")
+    relative = inbox.relative_name(path)
+    inbox.move_to_processed(path, observed)
+
+    assert relative == "world/caf\\xe9 \\\\x41.txt"
+    moved = inbox.fail_published(relative, '{"why": "enrich refused it"}')
+    assert moved is not None
+    assert os.fsencode(moved).endswith(b"world/caf\xe9 \\x41.txt")
+
+
+def _dropped(inbox: Inbox, name: str, data: bytes) -> tuple[Path, FileState]:
+    path = write(inbox.root / name, data)
+    return path, state(inbox, path)
+
+
+def test_a_file_whose_folder_name_is_taken_by_a_file_there_still_moves(inbox: Inbox) -> None:
+    inbox.move_to_processed(*_dropped(inbox, "world", b"a file called world"))
+    target = inbox.move_to_processed(*_dropped(inbox, "world/story.txt", b"a story"))
+
+    assert target.read_bytes() == b"a story"
+    assert target.parent == inbox.processed
+    assert (inbox.processed / "world").read_bytes() == b"a file called world"
+
+
+def test_a_name_dropped_again_where_a_file_holds_its_folder_name_gets_a_new_unique_name(
+    inbox: Inbox,
+) -> None:
+    inbox.move_to_processed(*_dropped(inbox, "4", b"a file called 4"))
+    first = inbox.move_to_processed(*_dropped(inbox, "4/4", b"first"))
+    second = inbox.move_to_processed(*_dropped(inbox, "4/4", b"second"))
+
+    assert first != second
+    assert (first.read_bytes(), second.read_bytes()) == (b"first", b"second")
