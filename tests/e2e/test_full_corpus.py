@@ -59,4 +59,4 @@ def test_every_distinct_article_is_searchable_once(
 
     output = pipeline.stop()
     assert pipeline.process.returncode == 0, output[-2000:]
-    assert " exited (" not in output  # no service died on the way
+    assert not pipeline.deaths(output), pipeline.deaths(output)  # no service died on the way

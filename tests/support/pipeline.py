@@ -4,6 +4,7 @@ process in a folder of its own, files dropped into its inbox, answers read over 
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -133,6 +134,16 @@ class RunningPipeline:
 
     def log(self) -> str:
         return self.output.read_text(errors="replace")
+
+    def deaths(self, output: str) -> str:
+        """The services that exited on the way (`<name> exited (<code>)` in the supervisor's
+        output), each with the end of its log: empty when none died."""
+        died = sorted(set(re.findall(r"(\w+) exited \(", output)))
+        return "\n".join(
+            f"--- {name} died; the end of logs/{name}.log:\n"
+            + (self.folder / "logs" / f"{name}.log").read_text(errors="replace")[-4000:]
+            for name in died
+        )
 
     def stop(self) -> str:
         """SIGTERM, as Ctrl-C does; returns everything the pipeline printed."""
