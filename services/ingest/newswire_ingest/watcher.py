@@ -43,7 +43,11 @@ class _Handler(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         # Deletions bring nothing to take; opening or reading a file (ingest's own reads among
-        # them: `opened`, `closed_no_write`) changes nothing.
+        # them: `opened`, `closed_no_write`) changes nothing; nor does a folder's `modified`
+        # (sent with every change inside it: looking at the whole folder each time would make a
+        # burst of N files cost N² looks). A new or moved-in folder is walked once.
+        if event.is_directory and event.event_type == EVENT_TYPE_MODIFIED:
+            return
         if event.event_type == EVENT_TYPE_MOVED:
             self._notice(Path(_text(event.dest_path)), True)
         elif event.event_type == EVENT_TYPE_CLOSED:

@@ -62,3 +62,13 @@ def test_a_stopped_watcher_is_started_again_and_events_flow_again(tmp_path: Path
         assert restarts == [1]
         (tmp_path / "after-restart.txt").write_bytes(b"text")
         noticed.wait_for(tmp_path / "after-restart.txt", closed=True)
+
+
+def test_changes_inside_a_folder_are_not_reported_as_the_folder(tmp_path: Path) -> None:
+    noticed = Noticed()
+    (tmp_path / "world").mkdir()
+    with InboxWatcher(tmp_path, noticed):
+        (tmp_path / "world" / "a.txt").write_bytes(b"text")
+        noticed.wait_for(tmp_path / "world" / "a.txt", closed=True)
+
+    assert (tmp_path / "world", False) not in noticed.events
