@@ -55,7 +55,10 @@ def _watching(inbox: Inbox, service: IngestService) -> Iterator[None]:
     """File-system events wake the service; a watcher that stopped is started again at the
     service's next rescan."""
     with InboxWatcher(
-        inbox.root, service.notice, on_restart=service.metrics.watcher_restarts.inc
+        inbox.root,
+        service.notice,
+        on_restart=service.metrics.watcher_restarts.inc,
+        writes_matter=not inbox.writers_visible,
     ) as watcher:
         service.every_rescan(watcher.ensure_running)
         yield

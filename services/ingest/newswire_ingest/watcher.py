@@ -21,6 +21,12 @@ from watchdog.events import (
     EVENT_TYPE_CREATED,
     EVENT_TYPE_MODIFIED,
     EVENT_TYPE_MOVED,
+    DirCreatedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
     FileSystemEvent,
     FileSystemEventHandler,
 )
@@ -32,6 +38,17 @@ log = logging.getLogger(__name__)
 _STOP_TIMEOUT_S = 5.0
 # A watcher that keeps failing is started again after 1 s, 2 s, 4 s … at most this long.
 _MAX_RESTART_DELAY_S = 60.0
+
+# The events ingest asks the system for: what may bring or complete a file. Not opening, reading,
+# deleting or a folder's `modified`: a burst of files would bring several times as many events
+# (ingest's own reads and moves among them), each a wake-up to sort out.
+_EVENTS: list[type[FileSystemEvent]] = [
+    FileCreatedEvent,
+    FileClosedEvent,
+    FileMovedEvent,
+    DirCreatedEvent,
+    DirMovedEvent,
+]
 
 Notice = Callable[[Path, bool], None]
 """(path an event touched, whether a writer closed it or it was moved in)."""
@@ -65,9 +82,16 @@ class InboxWatcher:
     `root`, between entering and leaving the `with` block."""
 
     def __init__(
-        self, root: Path, notice: Notice, on_restart: Callable[[], None] = lambda: None
+        self,
+        root: Path,
+        notice: Notice,
+        on_restart: Callable[[], None] = lambda: None,
+        writes_matter: bool = False,
     ) -> None:
+        """`writes_matter`: also report each write (where a file's completion is told by its
+        settling rather than by its writer's close)."""
         self._root = root
+        self._events = [*_EVENTS, FileModifiedEvent] if writes_matter else _EVENTS
         self._handler = _Handler(notice)
         self._on_restart = on_restart
         self._observer: BaseObserver | None = None
@@ -110,7 +134,9 @@ class InboxWatcher:
         warnings.filterwarnings("ignore", "Callback with id .* already exists", RuntimeWarning)
         observer = Observer()
         try:
-            observer.schedule(self._handler, str(self._root), recursive=True)
+            observer.schedule(
+                self._handler, str(self._root), recursive=True, event_filter=self._events
+            )
             observer.start()
         except Exception as error:  # e.g. the system's inotify watch limit, on a large tree
             delay_s = min(_MAX_RESTART_DELAY_S, 2.0**self._restarts)
