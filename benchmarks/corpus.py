@@ -7,15 +7,29 @@ without running the NER model.
 """
 
 import hashlib
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from newswire.enriched import EnrichedArticle, Provenance
 
+# The read-only material beside the repository (samples, corpora): NEWSWIRE_SHARED_DIR, else
+# `../shared`, as for the tests.
+SHARED_DIR = Path(
+    os.environ.get("NEWSWIRE_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared")
+)
+
 
 def bbc_files(shared_dir: Path) -> list[Path]:
-    return sorted((shared_dir / "corpora" / "bbc").glob("*/*.txt"))
+    """The corpus's files; a clear error rather than an empty list when it is not there."""
+    files = sorted((shared_dir / "corpora" / "bbc").glob("*/*.txt"))
+    if not files:
+        raise FileNotFoundError(
+            f"no BBC corpus under {shared_dir}/corpora/bbc: set NEWSWIRE_SHARED_DIR to the shared "
+            "folder"
+        )
+    return files
 
 
 def enriched_from_bbc_file(path: Path) -> EnrichedArticle:

@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks._measure import peak_rss_mib  # noqa: E402
+from benchmarks.corpus import SHARED_DIR  # noqa: E402
 from newswire.adapters.kafka import create_producer, ensure_topics  # noqa: E402
 from newswire.messages import RawArticle  # noqa: E402
 from newswire.settings import Settings  # noqa: E402
@@ -244,7 +245,7 @@ def last_timestamp_ms(settings: Settings, expected: int, timeout_s: float = 1800
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    parser.add_argument("--shared", type=Path, default=SHARED_DIR)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--limit", type=int, help="first N articles only")
     parser.add_argument("--batch", type=int, default=Settings().enrich_batch_size)

@@ -49,15 +49,17 @@ from pathlib import Path
 from kafka import KafkaAdminClient, KafkaProducer
 from prometheus_client import CollectorRegistry
 
-from newswire.adapters.kafka import create_producer, ensure_topics
-from newswire.backends import open_event_log
-from newswire.messages import utc_now
-from newswire.settings import Settings
-from newswire_ingest.app import ingest_service
-from newswire_ingest.article import raw_article
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DIR = Path(os.environ.get("NEWSWIRE_SHARED_DIR", REPO_ROOT.parent / "shared"))
+sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks.corpus import SHARED_DIR  # noqa: E402
+from newswire.adapters.kafka import create_producer, ensure_topics  # noqa: E402
+from newswire.backends import open_event_log  # noqa: E402
+from newswire.messages import utc_now  # noqa: E402
+from newswire.settings import Settings  # noqa: E402
+from newswire_ingest.app import ingest_service  # noqa: E402
+from newswire_ingest.article import raw_article  # noqa: E402
+
 TIMEOUT_S = 300.0
 POLL_S = 0.002
 

