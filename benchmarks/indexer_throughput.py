@@ -7,8 +7,10 @@ Three contenders over the same documents and batch size, in one run:
   peer   quix-streams' ElasticsearchSink consuming the same topic (benchmarks/quix_indexer_peer.py,
          in .venv-peers made by benchmarks/peer-venv.sh).
 Documents are the BBC corpus as enriched articles (benchmarks/corpus.py), repeated with distinct ids
-up to --docs. Each contender writes a fresh index with the articles-v1 mapping, deleted when it is
-done. The consumers' progress is read from their group's committed offsets (both commit only after
+up to --docs. Each contender writes a fresh index with the current mapping (articles-v2), deleted
+when it is done; the floor's documents carry the index-only derived fields, computed before timing
+(ours derives them from each consumed message, as the service does). The consumers' progress is
+read from their group's committed offsets (both commit only after
 Elasticsearch acknowledged the bulk), so measuring does not load Elasticsearch with refreshes; the
 document count is checked once at the end. "steady" is the rate from the first commit to the last
 (start-up and group join excluded); "overall" includes them. Peak RSS is the consumer's VmHWM.
@@ -41,7 +43,12 @@ from benchmarks._measure import peak_rss_mib  # noqa: E402
 from benchmarks.corpus import enriched_bbc_articles  # noqa: E402
 from newswire.adapters.elasticsearch import create_client  # noqa: E402
 from newswire.adapters.kafka import create_producer, ensure_topics  # noqa: E402
-from newswire.article_index import DEFAULT_MAPPING, MAPPINGS, index_definition  # noqa: E402
+from newswire.article_index import (  # noqa: E402
+    DEFAULT_MAPPING,
+    MAPPINGS,
+    index_definition,
+    index_document,
+)
 from newswire.settings import Settings  # noqa: E402
 
 Documents = list[tuple[bytes, bytes]]
@@ -79,7 +86,7 @@ def run_floor(settings: Settings, documents: Documents, index: str, batch: int) 
     client = create_client(settings)
     client.indices.create(index=index, **index_definition())
     actions = [
-        {"_index": index, "_id": key.decode(), "_source": json.loads(value)}
+        {"_index": index, "_id": key.decode(), "_source": index_document(json.loads(value))}
         for key, value in documents
     ]
     started = time.monotonic()

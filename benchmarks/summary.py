@@ -8,6 +8,7 @@ figures in the table are read from those JSON files, never typed in here. Stages
     enrich    enrich_throughput.py --workers 2    -
     indexer   indexer_throughput.py               -
     api       api_latency.py                      api_latency.py --search-index embedded
+    abuse     api_abuse.py --search-index elasticsearch    api_abuse.py --search-index embedded
     pipeline  pipeline_latency.py --mode stack    pipeline_latency.py --mode embedded
 
 For each figure the table gives its floor (the bare library doing the same work) and peer where
@@ -48,7 +49,7 @@ sys.path.insert(0, str(REPO))
 
 from newswire_ops.dev_services.server import free_port  # noqa: E402
 
-STAGES = ("ingest", "enrich", "indexer", "api", "pipeline")
+STAGES = ("ingest", "enrich", "indexer", "api", "abuse", "pipeline")
 MODES = ("stack", "embedded")
 STOP_TIMEOUT_S = 150.0
 ALL_SEARCHES = "all searches (first pages with facets, and cursor pages)"
@@ -112,6 +113,8 @@ API_P99_TARGET = Target(
     "<= 50 ms, <= 1.3x direct",
     lambda v, f, p: _all(v <= 50, None if not f else v / f <= 1.3),
 )
+COSTLIEST_TARGET = Target("<= 10x the median query", lambda v, f, p: v <= 10)
+ABUSED_P99_TARGET = Target("<= 2x without attackers", lambda v, f, p: v <= 2)
 P50_TARGET = Target("<= 1.5 s", lambda v, f, p: v <= 1.5)
 P99_TARGET = Target("<= 3 s", lambda v, f, p: v <= 3.0)
 CORPUS_TARGET = Target("<= 60 s", lambda v, f, p: v <= 60.0)
@@ -243,6 +246,33 @@ def api(folder: Path, mode: str, quick: bool) -> list[Row]:
     ]
 
 
+def abuse(folder: Path, mode: str, quick: bool) -> list[Row]:
+    index = "elasticsearch" if mode == "stack" else "embedded"
+    arguments = ["--search-index", index, "--port", str(free_port())]
+    if quick:
+        arguments += ["--docs", "2127", "--seconds", "5"]
+    figures = run_script(folder, f"abuse-{mode}", "api_abuse.py", arguments)[index]
+    alone, beside = figures["normal_alone"], figures["normal_beside_attackers"]
+    return [
+        Row(
+            "abuse",
+            mode,
+            f"costliest accepted query / median ({figures['costliest']})",
+            figures["costliest_ms"] / figures["median_query_ms"],
+            "x",
+            target=COSTLIEST_TARGET,
+        ),
+        Row(
+            "abuse",
+            mode,
+            "16 clients' p99 beside 4 attackers / alone",
+            beside["p99_ms"] / alone["p99_ms"],
+            "x",
+            target=ABUSED_P99_TARGET,
+        ),
+    ]
+
+
 def pipeline(folder: Path, mode: str, quick: bool) -> list[Row]:
     arguments = ["--mode", mode]
     if quick:
@@ -309,6 +339,8 @@ RUNNERS: dict[tuple[str, str], Callable[[Path, str, bool], list[Row]]] = {
     ("indexer", "stack"): indexer,
     ("api", "stack"): api,
     ("api", "embedded"): api,
+    ("abuse", "stack"): abuse,
+    ("abuse", "embedded"): abuse,
     ("pipeline", "stack"): pipeline,
     ("pipeline", "embedded"): pipeline,
 }

@@ -72,6 +72,9 @@ def _scrape(url: str) -> dict[str, float] | None:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
             text = response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        # It answers, but its /metrics wants a key (NEWSWIRE_API_METRICS_KEY_HASHES): up.
+        return {} if error.code in (401, 403) else None
     except (OSError, urllib.error.URLError):
         return None
     totals: dict[str, float] = {}

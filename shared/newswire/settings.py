@@ -9,7 +9,7 @@ import codecs
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from newswire.text_files import DEFAULT_FALLBACK_ENCODING
@@ -167,10 +167,22 @@ class Settings(BaseSettings):
             raise ValueError(f"{name!r} is not an encoding Python knows") from error
         return name
 
+    @field_validator("api_cursor_secret", mode="before")
+    @classmethod
+    def _long_enough_secret(cls, secret: object) -> object:
+        value = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+        if value in (None, ""):
+            return None  # unset, or set to nothing (docker-compose's default): generate one
+        if isinstance(value, str) and len(value) < 16:
+            raise ValueError("a cursor secret needs at least 16 characters")
+        return secret
+
     # --- indexer -----------------------------------------------------------------------------
     index_alias: str = Field(default="articles", description="Alias that readers search.")
     index_name: str = Field(
-        default="articles-v1", description="Versioned index the indexer creates behind the alias."
+        default="articles-v2",
+        description="Versioned index the indexer creates behind the alias when the alias does "
+        "not exist yet (an existing alias is moved by `newswire reindex --to`).",
     )
     indexer_group_id: str = Field(default="indexer", description="Indexer consumer group.")
     indexer_batch_max_docs: int = Field(default=500, gt=0, description="Bulk batch: documents.")
@@ -203,6 +215,50 @@ class Settings(BaseSettings):
     api_access_log: bool = Field(
         default=False,
         description="Log every request (uvicorn's access log); /metrics counts them either way.",
+    )
+    api_search_budget_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Longest a search may run inside the index (SQLite's progress handler, "
+        "Elasticsearch's `timeout`); past it the search is stopped and answered with 503.",
+    )
+    api_max_concurrent_searches: int = Field(
+        default=32,
+        gt=0,
+        description="Searches run at once, at most (below the 40 worker threads of the HTTP "
+        "layer); a request beyond them is answered 503 with Retry-After at once instead of "
+        "queueing behind slow ones.",
+    )
+    api_cursor_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs paging cursors (HMAC-SHA256), 16 characters or more; "
+        "default: one generated once into the data directory (`api-cursor-secret`). Set it when "
+        "several API processes serve one site.",
+    )
+    api_key_hashes: list[str] = Field(
+        default=[],
+        description="JSON list of the sha256 hex digests (`sha256:<hex>`) of the API keys; when "
+        "any key is configured, every route but /healthz and the page's static files needs "
+        "`Authorization: Bearer <key>`. `newswire api-key` makes a key and its digest.",
+    )
+    api_keys_file: Path | None = Field(
+        default=None,
+        description="File of more key digests, one `sha256:<hex>` per line (`#` comments).",
+    )
+    api_metrics_key_hashes: list[str] = Field(
+        default=[],
+        description="Digests of the keys that may read /metrics; when set, only these may "
+        "(a scraper's key is not a search key, nor the reverse).",
+    )
+    api_docs: bool = Field(
+        default=True,
+        description="Serve the interactive docs at /docs (Swagger UI from the installed "
+        "fastapi-offline package, no CDN); /openapi.json is served either way.",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address the /metrics endpoints of ingest, enrich and the indexer listen "
+        "on; 0.0.0.0 lets another host (a Prometheus server) scrape them.",
     )
 
     # --- newswire run | up -------------------------------------------------------------------

@@ -50,8 +50,11 @@ def _generate(inbox: Path, shared_dir: Path, chance: random.Random) -> int:
 
     for n in range(100):  # random bytes: most are not text in any encoding
         put(f"binary/random-{n}.bin", bytes(chance.randrange(256) for _ in range(300)) + b"\0")
-    for n in range(100):  # decodable, but with NUL bytes: a binary format
+    for n in range(100):
+        # a zip archive's signature: refused as what it is; text with NUL bytes: no known type,
+        # but no text either
         put(f"binary/zip-{n}.zip", b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"data" * n)
+        put(f"binary/nul-{n}.txt", _article(n).encode() + b"\x00\x00tail")
     for n in range(50):
         put(f"empty/{n}.txt", b"")
     for n in range(100):  # 0x81 is undefined in UTF-8 here and in windows-1252
@@ -159,7 +162,8 @@ def test_every_hostile_file_ends_searchable_or_failed_with_a_reason(
     kinds = {
         json.loads(p.with_name(f"{p.name}.reason.json").read_text())["error_type"] for p in failed
     }
-    assert {"binary", "empty", "too_large", "undecodable", "not_a_regular_file"} <= kinds
+    expected = {"binary", "unsupported_format", "empty", "too_large", "undecodable"}
+    assert expected | {"not_a_regular_file"} <= kinds
     assert (pipeline.folder / "failed" / "hostile" / "link-to-outside.txt").is_symlink()
     bad_json = (pipeline.folder / "failed" / "hostile" / "bad-json").glob("*.json")
     assert len([p for p in bad_json if not p.name.endswith(".reason.json")]) == 100

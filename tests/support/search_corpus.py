@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from benchmarks.corpus import bbc_files, enriched_bbc_articles
 from newswire.adapters.elasticsearch import create_client
-from newswire.article_index import ArticleIndex
+from newswire.article_index import ArticleIndex, index_document
 from newswire.embedded.search_index import open_for_writing, upsert_articles
 from newswire.enriched import EnrichedArticle
 from newswire.settings import Settings
@@ -39,10 +39,12 @@ def reference_sample(shared_dir: Path) -> EnrichedArticle:
 def index_articles(
     client: Elasticsearch, alias: str, index_name: str, articles: Iterable[EnrichedArticle]
 ) -> None:
-    """Create the index behind `alias` with the production mapping and load `articles` into it."""
+    """Create the index behind `alias` with the production mapping and load `articles` into it,
+    as the indexer writes them (with the index-only derived fields)."""
     ArticleIndex(client, alias, index_name).ensure()
     actions = (
-        {"_index": alias, "_id": a.id, "_source": a.model_dump(mode="json")} for a in articles
+        {"_index": alias, "_id": a.id, "_source": index_document(a.model_dump(mode="json"))}
+        for a in articles
     )
     bulk(client, actions, chunk_size=500, refresh="wait_for")
 

@@ -29,6 +29,11 @@ class SearchUnavailableError(Exception):
     which, and the client is told to try again later (503)."""
 
 
+class SearchBusyError(SearchUnavailableError):
+    """As many searches as allowed are running already; the client is told to come back in a
+    second (503) instead of waiting in a queue behind slow ones."""
+
+
 class SearchRefusedError(Exception):
     """The index cannot run this search as asked although its parameters are valid (a limit,
     such as too many timeline intervals); the message says which, and the client must change the

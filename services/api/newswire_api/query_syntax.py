@@ -8,10 +8,27 @@ an operator of either back-end, since each back-end escapes or quotes every word
 `OR` binds tighter than the implicit AND (`president Iran OR Iraq` means president AND (Iran OR
 Iraq)), as in web search engines. Unbalanced quotes and parentheses are closed or dropped rather
 than refused: a search box should not scold.
+
+What a query may cost is bounded here, once for both back-ends: a clause repeated in the same
+group is kept once (`s s s` searches `s`), doubled negations cancel out, parentheses nest at most
+MAX_NESTING deep and at most MAX_TERMS words are searched (each word of a phrase counts). A query
+past a limit raises `QueryTooComplexError`, whose message names the limit (a 422 for the client);
+no input can make the parser or a renderer recurse deeper than the limits.
 """
 
 import re
 from dataclasses import dataclass
+
+MAX_NESTING = 8
+MAX_TERMS = 32
+
+# What both back-ends' tokenizers split a word into (Elasticsearch's standard, FTS5's unicode61).
+_WORD = re.compile(r"\w+")
+
+
+class QueryTooComplexError(ValueError):
+    """The query is past a limit of the syntax; the message names the limit and the fix."""
+
 
 _TOKEN = re.compile(r'\s*(?:(?P<phrase>"[^"]*"?)|(?P<paren>[()])|(?P<word>[^\s"()]+))')
 
@@ -49,16 +66,35 @@ Clause = Term | Phrase | Not | AnyOf | AllOf
 
 
 def parse(text: str) -> AllOf:
-    """The query a person typed, as clauses; never fails."""
+    """The query a person typed, as clauses, each repetition once; raises
+    `QueryTooComplexError` past MAX_NESTING or MAX_TERMS, and never fails otherwise."""
     tokens = [match for match in _TOKEN.finditer(text) if match.lastgroup]
     parser = _Parser([(str(m.lastgroup), m.group(m.lastgroup or "")) for m in tokens])
-    return parser.all_of(top_level=True)
+    query = parser.all_of(top_level=True)
+    if (words := searched_words(query)) > MAX_TERMS:
+        raise QueryTooComplexError(
+            f"`q` searches {words} words; at most {MAX_TERMS} are allowed (each word of a "
+            "phrase counts, a repeated word once): leave some out"
+        )
+    return query
+
+
+def searched_words(clause: "Clause") -> int:
+    """How many words the back-ends search for: the words of each term and phrase."""
+    match clause:
+        case Term(text) | Phrase(text):
+            return len(_WORD.findall(text))
+        case Not(inner):
+            return searched_words(inner)
+        case AnyOf(clauses) | AllOf(clauses):
+            return sum(searched_words(inner) for inner in clauses)
 
 
 class _Parser:
     def __init__(self, tokens: list[tuple[str, str]]) -> None:
         self._tokens = tokens
         self._position = 0
+        self._depth = 0
 
     def _peek(self) -> tuple[str, str] | None:
         return self._tokens[self._position] if self._position < len(self._tokens) else None
@@ -76,7 +112,7 @@ class _Parser:
                 continue
             if (clause := self._any_of()) is not None:
                 clauses.append(clause)
-        return AllOf(tuple(clauses))
+        return AllOf(_each_once(clauses))
 
     def _any_of(self) -> Clause | None:
         first = self._unary()
@@ -87,28 +123,46 @@ class _Parser:
                 continue
             if (clause := self._unary()) is not None:
                 alternatives.append(clause)
-        if not alternatives:
+        unique = _each_once(alternatives)
+        if not unique:
             return None
-        return alternatives[0] if len(alternatives) == 1 else AnyOf(tuple(alternatives))
+        return unique[0] if len(unique) == 1 else AnyOf(unique)
 
     def _unary(self) -> Clause | None:
-        token = self._peek()
-        if token is None:
-            return None
-        kind, text = token
-        if kind == "word" and text.startswith("-") and len(text) > 1:
-            self._tokens[self._position] = ("word", text[1:])
-            return _negate(self._unary())
-        self._position += 1
-        if kind == "word" and text in {"NOT", "AND", "-"}:
-            # A dash standing alone before a word is punctuation (`Iran - Iraq`), not NOT.
-            if not self._operand_follows(word_allowed=text != "-"):
+        """One operand with the negations before it (a loop, not recursion: `------a` and
+        `NOT NOT … a` cost no stack); an even number of negations cancels out."""
+        negations = 0
+        while (token := self._peek()) is not None:
+            kind, text = token
+            if kind == "word" and text.startswith("-") and len(text) > 1:
+                self._tokens[self._position] = ("word", text[1:])
+                negations += 1
+                continue
+            self._position += 1
+            if kind == "word" and text in {"NOT", "AND", "-"}:
+                # A dash standing alone before a word is punctuation (`Iran - Iraq`), not NOT.
+                if not self._operand_follows(word_allowed=text != "-"):
+                    return None
+                negations += text != "AND"
+                continue
+            if kind == "paren":  # "(": a group up to its ")" or the end
+                clause = self._group()
+            else:
+                clause = _phrase(text) if kind == "phrase" else Term(text)
+            if clause is None:
                 return None
-            clause = self._unary()
-            return clause if text == "AND" else _negate(clause)
-        if kind == "paren":  # "(": a group up to its ")" or the end
-            return _simplest(self.all_of(top_level=False))
-        return _phrase(text) if kind == "phrase" else Term(text)
+            return Not(clause) if negations % 2 else clause
+        return None
+
+    def _group(self) -> Clause | None:
+        self._depth += 1
+        if self._depth > MAX_NESTING:
+            raise QueryTooComplexError(
+                f"`q` nests parentheses more than {MAX_NESTING} deep: remove some"
+            )
+        group = _simplest(self.all_of(top_level=False))
+        self._depth -= 1
+        return group
 
     def _operand_follows(self, word_allowed: bool) -> bool:
         following = self._peek()
@@ -118,7 +172,7 @@ class _Parser:
 
 
 def _phrase(quoted: str) -> Phrase | None:
-    words = quoted.strip('"').strip()
+    words = " ".join(quoted.strip('"').split())
     return Phrase(words) if words else None
 
 
@@ -128,8 +182,26 @@ def _simplest(group: AllOf) -> Clause | None:
     return group.clauses[0] if group.clauses else None
 
 
-def _negate(clause: Clause | None) -> Clause | None:
-    return Not(clause) if clause is not None else None
+def _each_once(clauses: list[Clause]) -> tuple[Clause, ...]:
+    """The clauses in order, without repetitions (ignoring case, as both back-ends do)."""
+    unique: dict[object, Clause] = {}
+    for clause in clauses:
+        unique.setdefault(_identity(clause), clause)
+    return tuple(unique.values())
+
+
+def _identity(clause: Clause) -> object:
+    match clause:
+        case Term(text):
+            return ("term", text.casefold())
+        case Phrase(text):
+            return ("phrase", text.casefold())
+        case Not(inner):
+            return ("not", _identity(inner))
+        case AnyOf(clauses):
+            return ("any", frozenset(_identity(inner) for inner in clauses))
+        case AllOf(clauses):
+            return ("all", frozenset(_identity(inner) for inner in clauses))
 
 
 def _is_or(token: tuple[str, str]) -> bool:

@@ -102,3 +102,7 @@ class Problem(BaseModel):
     errors: list[str] = Field(
         default_factory=list, description="One line per invalid parameter, when there are any."
     )
+    request_id: str | None = Field(
+        default=None,
+        description="This request's id, as in the `X-Request-ID` header and the server's log.",
+    )

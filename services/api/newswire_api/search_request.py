@@ -2,25 +2,41 @@
 
 Pure data and validation, no I/O: the HTTP layer reads these from the query string (unknown
 parameters are refused, so a misspelt filter is not silently ignored) and each search back-end
-(`newswire_api.search`) turns them into queries of its own. The cursor is the same on both.
+(`newswire_api.search`) turns them into queries of its own. `q` is parsed here once to check it
+against the syntax's limits (`query_syntax`), so a query past them is a 422 on either back-end.
+
+Cursors are the same on both back-ends: the search they belong to and the sort values to start
+after, signed with the server's secret (HMAC-SHA256, `CursorCodec`), so a client can only hand
+back a cursor the API made; their values are checked for type and range all the same.
 """
 
 import base64
 import binascii
 import hashlib
+import hmac
 import json
+import math
 from datetime import date
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from newswire.enriched import EntityLabel
+from newswire_api.query_syntax import QueryTooComplexError, parse
 
 MAX_PAGE_SIZE = 100
 MAX_QUERY_CHARS = 500
 MAX_FILTER_VALUES = 20
 MAX_SIMILAR = 20
 MAX_ENTITIES = 200
+# Elasticsearch ids are at most 512 bytes; a cursor's tie-breaker is one.
+MAX_ID_BYTES = 512
+# Sort values a cursor may carry: a date sort's epoch milliseconds (or the missing-date sentinel,
+# Long.MIN_VALUE, which sorts undated articles last) and a relevance score.
+MISSING_DATE = -(2**63)
+LATEST_DAY_MS = 253_402_214_400_000  # 9999-12-31, the last day a `date` can hold
+EARLIEST_DAY_MS = -62_135_596_800_000  # 0001-01-01
+CURSOR_SIGNATURE_BYTES = 16
 ENTITY_LABELS: tuple[str, ...] = get_args(EntityLabel)
 
 SortOrder = Literal["relevance", "date"]
@@ -118,6 +134,16 @@ class SearchParams(DateRange):
         "Facets come with the first page only.",
     )
 
+    @field_validator("q")
+    @classmethod
+    def _within_the_syntax_limits(cls, q: str | None) -> str | None:
+        if q is not None:
+            try:
+                parse(q)
+            except QueryTooComplexError as error:
+                raise ValueError(str(error)) from None
+        return q
+
     def entity_filters(self) -> list[EntityFilter]:
         return [EntityFilter.parse(value) for value in self.entity]
 
@@ -157,37 +183,79 @@ class SimilarParams(_Parameters):
 
 
 class _CursorBody(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     search: str
     after: tuple[int | float, str]  # the sort value (score or day), then the article id
 
 
-def encode_cursor(params: SearchParams, sort_values: list[Any]) -> str:
-    """The cursor to the page after the hit whose sort values are `sort_values`."""
-    score_or_day, article_id = sort_values
-    body = _CursorBody(search=params.result_list_key(), after=(score_or_day, article_id))
-    return base64.urlsafe_b64encode(body.model_dump_json().encode()).decode().rstrip("=")
+_NOT_OURS = (
+    "`cursor` is not one this API returned: pass `next_cursor` unchanged, "
+    "or leave `cursor` out for the first page"
+)
 
 
-def decode_cursor(params: SearchParams) -> list[Any] | None:
-    """The `search_after` values of `params.cursor`; None on the first page."""
-    if params.cursor is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(params.cursor + "=" * (-len(params.cursor) % 4))
-        body = _CursorBody.model_validate_json(raw)
-    except (binascii.Error, ValueError, ValidationError) as error:
-        raise InvalidSearchError(
-            "`cursor` is not one this API returned: pass `next_cursor` unchanged, "
-            "or leave `cursor` out for the first page"
-        ) from error
-    if body.search != params.result_list_key():
-        raise InvalidSearchError(
-            "`cursor` belongs to a different search: keep `q`, the filters and `sort` as they "
-            "were for the first page, or leave `cursor` out to start again"
-        )
-    expected = float if params.effective_sort() == "relevance" else int
-    if not isinstance(body.after[0], expected) or isinstance(body.after[0], bool):
-        raise InvalidSearchError("`cursor` does not fit this sort order: leave `cursor` out")
-    return list(body.after)
+class CursorCodec:
+    """Cursors signed with `secret`: only what this API (or another sharing the secret) made
+    decodes, so a client cannot forge sort values, and every decoded value is checked."""
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError("a cursor secret needs at least 16 bytes")
+        self._secret = secret
+
+    def encode(self, params: SearchParams, sort_values: list[Any]) -> str:
+        """The cursor to the page after the hit whose sort values are `sort_values`."""
+        score_or_day, article_id = sort_values
+        body = _CursorBody(search=params.result_list_key(), after=(score_or_day, article_id))
+        payload = body.model_dump_json().encode()
+        return f"{_base64(payload)}.{_base64(self._signature(payload))}"
+
+    def decode(self, params: SearchParams) -> list[Any] | None:
+        """The `search_after` values of `params.cursor`; None on the first page. Raises
+        InvalidSearchError for a cursor that is not this API's, belongs to another search or
+        holds values out of range."""
+        if params.cursor is None:
+            return None
+        encoded_payload, dot, encoded_signature = params.cursor.partition(".")
+        try:
+            payload = _unbase64(encoded_payload)
+            signature = _unbase64(encoded_signature)
+        except (binascii.Error, ValueError) as error:
+            raise InvalidSearchError(_NOT_OURS) from error
+        if not dot or not hmac.compare_digest(signature, self._signature(payload)):
+            raise InvalidSearchError(_NOT_OURS)
+        try:
+            body = _CursorBody.model_validate_json(payload)
+        except ValidationError as error:
+            raise InvalidSearchError(_NOT_OURS) from error
+        if body.search != params.result_list_key():
+            raise InvalidSearchError(
+                "`cursor` belongs to a different search: keep `q`, the filters and `sort` as "
+                "they were for the first page, or leave `cursor` out to start again"
+            )
+        if not _fits(params.effective_sort(), *body.after):
+            raise InvalidSearchError("`cursor` does not fit this sort order: leave `cursor` out")
+        return list(body.after)
+
+    def _signature(self, payload: bytes) -> bytes:
+        return hmac.digest(self._secret, payload, "sha256")[:CURSOR_SIGNATURE_BYTES]
+
+
+def _fits(sort: SortOrder, value: int | float, article_id: str) -> bool:
+    """Whether a cursor's values can be sort values of a hit in this order."""
+    if not 0 < len(article_id.encode()) <= MAX_ID_BYTES or isinstance(value, bool):
+        return False
+    if sort == "relevance":
+        return isinstance(value, float) and math.isfinite(value)
+    return isinstance(value, int) and (
+        value == MISSING_DATE or EARLIEST_DAY_MS <= value <= LATEST_DAY_MS
+    )
+
+
+def _base64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unbase64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -1,8 +1,10 @@
 """Writing a batch to Elasticsearch with the bulk API, retrying what is transient.
 
 `_id` is the article id, so writing the same article again overwrites it: replays after a crash
-or a rebalance never duplicate. The documents' JSON goes to Elasticsearch as consumed, without
-being parsed and serialised again.
+or a rebalance never duplicate. The documents' JSON goes to Elasticsearch as consumed, with the
+index-only fields derived from it appended (`newswire.article_index.index_document_bytes`: the
+entity names per label the search facets count); it is parsed to derive them, not serialised
+again.
 
 What is transient — 429, 5xx, timeouts, connection errors, for the whole request or single
 items — is retried without limit, with exponential backoff and jitter. What is not — a document
@@ -18,6 +20,7 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, Elasticsearch
 
+from newswire.article_index import index_document_bytes
 from newswire.retries import FailedAttempt, retrying_with_backoff
 from newswire_indexer.batch import PendingDocument
 from newswire_indexer.ports import BulkOutcome, Rejection
@@ -36,17 +39,6 @@ class _Attempt:
     indexed: int
     rejected: list[Rejection]
     retryable: list[PendingDocument]
-
-
-def _as_single_line(source: bytes) -> bytes:
-    # NDJSON needs one line per document; a producer may have sent pretty-printed JSON.
-    if b"\n" not in source and b"\r" not in source:
-        return source
-    try:
-        return json.dumps(json.loads(source), ensure_ascii=False, separators=(",", ":")).encode()
-    except ValueError:
-        # Not JSON at all: send it on one line anyway, so Elasticsearch rejects it by itself.
-        return source.replace(b"\r", b" ").replace(b"\n", b" ")
 
 
 class BulkWriter:
@@ -102,7 +94,7 @@ class BulkWriter:
         operations: list[dict[str, object] | bytes] = []
         for document in documents:
             operations.append({"index": {"_index": self._index, "_id": document.article_id}})
-            operations.append(_as_single_line(document.source))
+            operations.append(index_document_bytes(document.source))
         try:
             response = self._client.bulk(operations=operations)  # type: ignore[arg-type]
         except (TransportConnectionError, ConnectionTimeout) as error:

@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     settings = Settings()
     metrics = IndexerMetrics()
-    expose_metrics(settings.indexer_metrics_port, metrics.registry)
+    expose_metrics(settings.indexer_metrics_port, metrics.registry, settings.metrics_host)
     stop = threading.Event()
     stop_on_signals(stop.set)
     if settings.uses_elasticsearch():

@@ -22,7 +22,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from newswire.checkpoint import Checkpoint
-from newswire.event_log import EventConsumer, EventProducer, Record
+from newswire.event_log import EventConsumer, EventLogError, EventProducer, Record
 from newswire.messages import DeadLetter
 from newswire_indexer.batch import Batch, BatchPolicy, PendingDocument
 from newswire_indexer.metrics import IndexerMetrics
@@ -171,4 +171,8 @@ class Indexer:
         )
 
     def _update_lag(self) -> None:
-        self._metrics.consumer_lag.set(self._consumer.lag())
+        # Only a metric: a log that can't tell (a rebalance, a slow broker) must not stop indexing.
+        try:
+            self._metrics.consumer_lag.set(self._consumer.lag())
+        except EventLogError as error:
+            log.debug("consumer lag unknown for now: %s", error)

@@ -123,10 +123,10 @@ class InboxWatcher:
         if self.is_running() or time.monotonic() < self._next_start:
             return
         self._restarts += 1
-        self._on_restart()
         log.warning("file-system events had stopped; watching %s again", self._root)
         self._stop()
         self._start()
+        self._on_restart()
 
     def _start(self) -> None:
         # watchdog warns when it watches a folder again under a path it watched before (a folder

@@ -16,9 +16,13 @@ from kafka.admin import NewTopic
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import (
     CommitFailedError,
+    FencedInstanceIdError,
+    IllegalGenerationError,
     KafkaError,
     MessageSizeTooLargeError,
+    RebalanceInProgressError,
     TopicAlreadyExistsError,
+    UnknownMemberIdError,
 )
 from kafka.partitioner.default import murmur2
 from kafka.structs import OffsetAndMetadata, TopicPartition
@@ -135,6 +139,19 @@ class KafkaEventProducer:
         self._producer.close(timeout=timeout_s)
 
 
+# What a commit raises when the group moved (or is moving) this member's partitions: kafka-python
+# 3 raises the broker's own error for a rebalance in progress (seen killing the indexer in a
+# full-corpus run) where kafka-python 2 said CommitFailedError. The member reads again from the
+# last commit after the rebalance; the replay is harmless.
+_PARTITIONS_MOVED = (
+    CommitFailedError,
+    RebalanceInProgressError,
+    IllegalGenerationError,
+    UnknownMemberIdError,
+    FencedInstanceIdError,
+)
+
+
 class KafkaEventConsumer:
     def __init__(self, consumer: KafkaConsumer) -> None:
         self._consumer = consumer
@@ -151,7 +168,7 @@ class KafkaEventConsumer:
                     for (topic, partition), offset in next_offsets.items()
                 }
             )
-        except CommitFailedError as error:
+        except _PARTITIONS_MOVED as error:
             raise CommitRefusedError(str(error)) from error
 
     def assignment(self) -> set[PartitionKey]:
@@ -168,10 +185,13 @@ class KafkaEventConsumer:
 
     def lag(self) -> int:
         lag = 0
-        for partition in self._consumer.assignment():
-            highwater = self._consumer.highwater(partition)
-            if highwater is not None:
-                lag += max(0, highwater - self._consumer.position(partition))
+        try:
+            for partition in self._consumer.assignment():
+                highwater = self._consumer.highwater(partition)
+                if highwater is not None:
+                    lag += max(0, highwater - self._consumer.position(partition))
+        except (KafkaError, AssertionError) as error:  # a partition revoked meanwhile, a timeout
+            raise EventLogError(f"consumer lag unknown: {error!r}") from error
         return lag
 
     def close(self) -> None:

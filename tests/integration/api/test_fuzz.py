@@ -3,9 +3,12 @@ and every answer, 4xx included, must match the documented schema.
 
 Cases are generated per operation with schemathesis' Hypothesis strategies, valid ones and
 invalid ones, and sent over HTTP to the app under uvicorn, over the BBC corpus and the sample.
+The API runs as by default, and again with an API key configured: then every case carries the
+bearer key and a client's `X-Request-ID`, which the answers must echo.
 (schemathesis' pytest plugin reads a pytest internal that pytest 9 removed, hence the loop.)
 """
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,26 +37,41 @@ CHECKS = [
 ]
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+API_KEY = "a-fuzzing-client-key-0123456789"
+KEYED_HEADERS = {"Authorization": f"Bearer {API_KEY}", "X-Request-ID": "fuzz-1"}
+
+
+@pytest.fixture(scope="module", params=[(b, k) for b in BACKENDS for k in ("open", "keyed")])
 def api_schema(
     request: pytest.FixtureRequest,
     elasticsearch_url: str,
     shared_dir: Path,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[schemathesis.BaseSchema]:
+) -> Iterator[tuple[schemathesis.BaseSchema, dict[str, str]]]:
+    backend, keys = request.param
     data_dir = tmp_path_factory.mktemp("embedded-index")
-    with (
-        search_corpus(request.param, elasticsearch_url, shared_dir, data_dir) as corpus,
-        serving(create_app(corpus.settings)) as base_url,
-    ):
-        yield schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+    with search_corpus(backend, elasticsearch_url, shared_dir, data_dir) as corpus:
+        settings, headers = corpus.settings, {}
+        if keys == "keyed":
+            digest = f"sha256:{hashlib.sha256(API_KEY.encode()).hexdigest()}"
+            settings, headers = (
+                settings.model_copy(update={"api_key_hashes": [digest]}),
+                KEYED_HEADERS,
+            )
+        with serving(create_app(settings)) as base_url:
+            yield (
+                schemathesis.openapi.from_url(f"{base_url}/openapi.json", headers=headers),
+                headers,
+            )
 
 
 @pytest.mark.parametrize("mode", list(schemathesis.GenerationMode))
 def test_no_request_gets_a_server_error(
-    api_schema: schemathesis.BaseSchema, mode: schemathesis.GenerationMode
+    api_schema: tuple[schemathesis.BaseSchema, dict[str, str]],
+    mode: schemathesis.GenerationMode,
 ) -> None:
-    results = list(api_schema.get_all_operations())
+    schema, headers = api_schema
+    results = list(schema.get_all_operations())
     operations = [result.ok() for result in results if isinstance(result, Ok)]
     assert len(operations) == len(results), "the OpenAPI spec has invalid operations"
     assert len(operations) >= 8
@@ -70,6 +88,13 @@ def test_no_request_gets_a_server_error(
             database=None,
         )
         def answers_without_a_server_error(case: schemathesis.Case[Any]) -> None:
-            case.call_and_validate(checks=CHECKS)
+            # A copy each time: schemathesis merges the case's own headers into what it is given,
+            # and may send a generated bearer token or request id of its own instead of ours.
+            response = case.call_and_validate(checks=CHECKS, headers=dict(headers))
+            sent = response.request.headers
+            if sent.get("Authorization") == KEYED_HEADERS["Authorization"]:
+                assert response.status_code != 401, "the configured key was refused"
+            if sent.get("X-Request-ID") == KEYED_HEADERS["X-Request-ID"]:
+                assert response.headers["x-request-id"] == [KEYED_HEADERS["X-Request-ID"]]
 
         answers_without_a_server_error()

@@ -77,9 +77,29 @@ def test_each_failure_has_its_status_and_the_back_ends_message(
     search, base_url = failing
     search.failure = failure
     for path in ["/articles/search", "/articles/abc", "/articles/abc/similar", "/sections"]:
-        # A connection of its own each: uvicorn closes a connection after a 500.
         response = httpx.get(base_url + path)
         assert response.status_code == status, path
-        assert response.json() == {"detail": detail or str(failure), "errors": []}
+        assert response.json() == {
+            "detail": detail or str(failure),
+            "errors": [],
+            "request_id": response.headers["x-request-id"],
+        }
         assert response.headers.get("retry-after") == ("5" if status == 503 else None)
         assert "Traceback" not in response.text
+
+
+def test_an_unexpected_error_keeps_the_connection_and_logs_one_short_line(
+    failing: tuple[FailingSearch, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    search, base_url = failing
+    search.failure = RecursionError("maximum recursion depth exceeded")
+    with httpx.Client(base_url=base_url) as client:
+        for _ in range(3):  # one connection: uvicorn no longer drops it after a 500
+            response = client.get("/articles/search", headers={"X-Request-ID": "probe-1"})
+            assert response.status_code == 500
+            assert response.json()["request_id"] == "probe-1"
+    errors = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert len(errors) == 3
+    assert all("probe-1" in record.getMessage() for record in errors)
+    assert all(record.exc_info is None for record in errors)
+    assert all(len(record.getMessage()) < 400 for record in errors)

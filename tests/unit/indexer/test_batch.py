@@ -4,7 +4,6 @@ import pytest
 
 from newswire.embedded.event_log import LogRecord
 from newswire_indexer.batch import Batch, BatchPolicy, PendingDocument
-from newswire_indexer.bulk import _as_single_line
 
 
 class FakeClock:
@@ -78,10 +77,3 @@ def test_a_message_without_a_key_or_a_value_is_no_document(
     key: bytes | None, value: bytes | None
 ) -> None:
     assert PendingDocument.from_record(LogRecord("enriched", 0, 0, key, value)) is None
-
-
-def test_pretty_printed_json_is_sent_on_one_line_and_compact_json_untouched() -> None:
-    assert _as_single_line(b'{\n  "id": "a",\n  "title": "T"\n}') == b'{"id":"a","title":"T"}'
-    compact = b'{"id":"a"}'
-    assert _as_single_line(compact) is compact
-    assert b"\n" not in _as_single_line(b"not json\nat all")

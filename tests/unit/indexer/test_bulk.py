@@ -4,12 +4,14 @@ The real endpoint is exercised in tests/integration/indexer/test_service.py; thi
 answers that a single local node rarely gives on demand (429 and 503).
 """
 
+import json
 from typing import Any
 
 import pytest
 from elastic_transport import ApiResponseMeta, ConnectionError, HttpHeaders, NodeConfig
 from elasticsearch import ApiError, Elasticsearch
 
+from newswire.article_index import index_document_bytes
 from newswire_indexer.batch import PendingDocument
 from newswire_indexer.bulk import BulkWriter
 
@@ -97,3 +99,21 @@ def test_a_request_elasticsearch_refuses_for_good_is_not_retried() -> None:
         _writer(bulk, []).write(_documents("a"), wait=lambda _: None)
     assert raised.value.status_code == 400
     assert len(bulk.requests) == 1
+
+
+def test_compact_json_keeps_its_bytes_and_gains_the_entity_names_per_label() -> None:
+    compact = (
+        b'{"id":"a","entities":[{"label":"PERSON","name":"Ann Lee"},'
+        b'{"label":"GPE","name":"Iraq"},{"label":"PERSON","name":"Ann Lee"}]}'
+    )
+    sent = index_document_bytes(compact)
+    assert sent.startswith(compact[:-1] + b",")
+    assert json.loads(sent)["derived"] == {"names": {"PERSON": ["Ann Lee"], "GPE": ["Iraq"]}}
+
+
+def test_pretty_printed_json_is_sent_on_one_line_and_not_json_as_it_is() -> None:
+    sent = index_document_bytes(b'{\n  "id": "a",\n  "title": "T"\n}')
+    assert json.loads(sent) == {"id": "a", "title": "T", "derived": {"names": {}}}
+    assert b"\n" not in sent
+    assert index_document_bytes(b"not json\nat all") == b"not json at all"
+    assert index_document_bytes(b"[1, 2]") == b"[1,2]"  # Elasticsearch refuses it: a dead letter

@@ -1,7 +1,9 @@
 // The search page: a small script over the JSON API, no build step. The search lives in the
 // URL (?q=…&section=…&entity=…), so a search can be shared, reloaded and navigated back to.
 // Only highlight fragments are inserted as HTML: Elasticsearch escapes them (encoder "html")
-// before adding <mark>; every other value is set as text.
+// before adding <mark>; every other value is set as text. No inline script or style anywhere:
+// the Content-Security-Policy allows neither. When the API needs a key (401), the page asks for
+// it once and keeps it in sessionStorage: for this tab only, sent as a bearer token.
 "use strict";
 
 const $ = (selector) => document.querySelector(selector);
@@ -27,11 +29,34 @@ function navigate(params) {
   runSearch();
 }
 
+const KEY_STORAGE = "newswire-api-key";
+
+function askForKey() {
+  const dialog = $("#key-dialog");
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => {
+      const key = $("#key").value.trim();
+      if (key) sessionStorage.setItem(KEY_STORAGE, key);
+      resolve(Boolean(key));
+    }, { once: true });
+    if (!dialog.open) dialog.showModal();
+  });
+}
+
 async function getJson(url) {
-  const response = await fetch(url, { headers: { Accept: "application/json" } });
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
-  return body;
+  for (;;) {
+    const headers = { Accept: "application/json" };
+    const key = sessionStorage.getItem(KEY_STORAGE);
+    if (key) headers.Authorization = `Bearer ${key}`;
+    const response = await fetch(url, { headers });
+    if (response.status === 401) {
+      sessionStorage.removeItem(KEY_STORAGE);
+      if (await askForKey()) continue;
+    }
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
+    return body;
+  }
 }
 
 async function runSearch(append = false) {

@@ -6,19 +6,35 @@ are the back-ends, each in a home of its own that imports nothing of the other; 
 back-end in use, so the embedded mode never loads the Elasticsearch client.
 """
 
+import secrets
+
 from newswire.settings import Settings
 from newswire_api.ports import ArticleSearch
+from newswire_api.search_request import CursorCodec
 
 
-def open_article_search(settings: Settings) -> ArticleSearch:
-    """The search back-end `settings` choose: Elasticsearch, or the embedded SQLite index."""
+def open_article_search(settings: Settings, cursors: CursorCodec | None = None) -> ArticleSearch:
+    """The search back-end `settings` choose: Elasticsearch, or the embedded SQLite index.
+    `cursors` signs the paging cursors (default: a key of this call's own, for tools that do not
+    page)."""
+    cursors = cursors or CursorCodec(secrets.token_bytes(32))
     if settings.uses_elasticsearch():
         from newswire_api.search.elasticsearch import (  # noqa: PLC0415 (only the back-end in use)
             ElasticsearchArticleSearch,
             create_search_client,
         )
 
-        return ElasticsearchArticleSearch(create_search_client(settings), settings.index_alias)
+        return ElasticsearchArticleSearch(
+            create_search_client(settings),
+            settings.index_alias,
+            cursors,
+            settings.api_search_budget_s,
+        )
     from newswire_api.search.embedded import EmbeddedArticleSearch  # noqa: PLC0415
 
-    return EmbeddedArticleSearch(settings.search_index_path, settings.api_search_timeout_s)
+    return EmbeddedArticleSearch(
+        settings.search_index_path,
+        settings.api_search_timeout_s,
+        cursors,
+        settings.api_search_budget_s,
+    )

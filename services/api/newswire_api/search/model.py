@@ -7,6 +7,7 @@ and builds the API's responses with the helpers below, so the two cannot drift a
 search or how they page. No I/O, and nothing of either back-end.
 """
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -20,7 +21,7 @@ from newswire_api.responses import (
     SearchResponse,
     TimelineBucket,
 )
-from newswire_api.search_request import SearchParams, encode_cursor
+from newswire_api.search_request import CursorCodec, SearchParams
 
 # The text fields `q` searches, with their boosts: a match in the title counts three body matches.
 SEARCHED_FIELDS: Mapping[str, float] = {
@@ -47,6 +48,8 @@ FACET_LABELS: list[str] = sorted({label for labels in ENTITY_FACETS.values() for
 SIMILAR_FIELDS = ("title", "body")
 SIMILAR_BY_DISTINCTIVE_TERMS = 25
 SIMILAR_BY_TOP_ENTITIES = 5
+# Control characters shown nowhere and, in highlights, never mistaken for markup or markers.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class RankedHit(NamedTuple):
@@ -67,6 +70,8 @@ def one_page(
     total: int,
     total_is_exact: bool,
     facets: Facets | None,
+    *,
+    cursors: CursorCodec,
 ) -> SearchResponse:
     """The response for the `page_size_to_fetch` best hits a back-end found, in order."""
     page = ranked[: params.size]
@@ -76,7 +81,7 @@ def one_page(
         total_is_exact=total_is_exact,
         sort=params.effective_sort(),
         hits=[found.hit for found in page],
-        next_cursor=encode_cursor(params, page[-1].sort_values) if has_next else None,
+        next_cursor=cursors.encode(params, page[-1].sort_values) if has_next else None,
         facets=facets,
     )
 
@@ -111,3 +116,8 @@ def facets(
         places=by_group["places"],
         timeline=timeline,
     )
+
+
+def without_control_characters(text: str) -> str:
+    """`text` without control characters (tabs and line breaks stay)."""
+    return _CONTROL.sub("", text)

@@ -13,7 +13,9 @@ from newswire_api.search.model import (
     page_size_to_fetch,
     search_hit,
 )
-from newswire_api.search_request import SearchParams, decode_cursor
+from newswire_api.search_request import CursorCodec, SearchParams
+
+CURSORS = CursorCodec(b"a test's cursor secret")
 
 
 def _ranked(count: int) -> list[RankedHit]:
@@ -32,14 +34,16 @@ def test_the_summary_fields_are_those_of_the_article_summary() -> None:
 def test_a_next_cursor_comes_only_when_more_than_a_page_was_found() -> None:
     params = SearchParams(q="iraq", size=3)
     assert page_size_to_fetch(params) == 4
-    last_page = one_page(params, _ranked(3), total=3, total_is_exact=True, facets=None)
+    last_page = one_page(
+        params, _ranked(3), total=3, total_is_exact=True, facets=None, cursors=CURSORS
+    )
     assert [hit.id for hit in last_page.hits] == ["a0", "a1", "a2"]
     assert last_page.next_cursor is None
-    full = one_page(params, _ranked(4), total=9, total_is_exact=True, facets=None)
+    full = one_page(params, _ranked(4), total=9, total_is_exact=True, facets=None, cursors=CURSORS)
     assert [hit.id for hit in full.hits] == ["a0", "a1", "a2"]
     assert full.next_cursor is not None
     following = params.model_copy(update={"cursor": full.next_cursor})
-    assert decode_cursor(following) == [8.0, "a2"]  # after the last hit shown, not the extra one
+    assert CURSORS.decode(following) == [8.0, "a2"]  # after the last hit shown, not the extra one
 
 
 def test_a_hit_without_highlights_has_empty_ones() -> None:

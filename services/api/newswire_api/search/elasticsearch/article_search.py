@@ -1,23 +1,29 @@
 """The `ArticleSearch` port on Elasticsearch: read-only requests behind the articles alias.
 
 Each method builds its body (`query`), sends it through `failures.translated_failures` and maps
-the answer (`results`), so this is the only module that holds a client.
+the answer (`results`), so this is the only module that holds a client. Every search carries the
+API's time budget (`timeout`); one that runs past it is stopped by Elasticsearch and answered
+503 rather than with partial results. The index version behind the alias (which decides how
+entities are counted, see `query`) is read from its mapping and looked at again every
+INDEX_VERSION_TTL_S, so an alias moved by `newswire reindex` is followed without a restart.
 """
 
+import threading
+import time
 from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
 from newswire.enriched import EnrichedArticle
 from newswire.settings import Settings
-from newswire_api.ports import ArticleNotFoundError
+from newswire_api.ports import ArticleNotFoundError, SearchUnavailableError
 from newswire_api.responses import (
     EntitiesResponse,
     SearchResponse,
     SectionsResponse,
     SimilarResponse,
 )
-from newswire_api.search.elasticsearch.failures import translated_failures
+from newswire_api.search.elasticsearch.failures import OVER_BUDGET, translated_failures
 from newswire_api.search.elasticsearch.query import (
     FILE_ARTICLES_PAGE,
     entities_body,
@@ -35,14 +41,14 @@ from newswire_api.search.elasticsearch.results import (
 )
 from newswire_api.search.model import SIMILAR_BY_TOP_ENTITIES
 from newswire_api.search_request import (
+    MAX_ID_BYTES,
+    CursorCodec,
     EntitiesParams,
     SearchParams,
     SimilarParams,
-    decode_cursor,
 )
 
-# Elasticsearch ids are at most 512 bytes: a longer one cannot name an article.
-MAX_ID_BYTES = 512
+INDEX_VERSION_TTL_S = 30.0
 
 
 def create_search_client(settings: Settings) -> Elasticsearch:
@@ -58,13 +64,21 @@ def create_search_client(settings: Settings) -> Elasticsearch:
 
 
 class ElasticsearchArticleSearch:
-    def __init__(self, client: Elasticsearch, alias: str) -> None:
+    def __init__(
+        self, client: Elasticsearch, alias: str, cursors: CursorCodec, budget_s: float
+    ) -> None:
         self._client = client
         self._alias = alias
+        self._cursors = cursors
+        self._budget_ms = max(1, round(budget_s * 1000))
+        self._version_lock = threading.Lock()
+        self._version: tuple[int, float] | None = None  # (index version, when it was read)
 
     def search(self, params: SearchParams) -> SearchResponse:
-        body = search_body(params, decode_cursor(params))
-        return search_response(params, self._search(body))
+        after = self._cursors.decode(params)
+        version = self._index_version() if after is None else 2  # cursor pages count nothing
+        body = search_body(params, after, version, self._budget_ms)
+        return search_response(params, self._search(body), self._cursors)
 
     def article(self, article_id: str) -> EnrichedArticle:
         return EnrichedArticle.model_validate(self._stored(article_id)["_source"])
@@ -75,10 +89,11 @@ class ElasticsearchArticleSearch:
         body = similar_body(
             stored["_index"], article_id, names[:SIMILAR_BY_TOP_ENTITIES], params.size
         )
+        body["timeout"] = f"{self._budget_ms}ms"
         return SimilarResponse(article_id=article_id, similar=similar_hits(self._search(body)))
 
     def entities(self, params: EntitiesParams) -> EntitiesResponse:
-        result = self._search(entities_body(params))
+        result = self._search(entities_body(params, self._index_version(), self._budget_ms))
         return EntitiesResponse(entities=top_entities(result, params.size))
 
     def sections(self) -> SectionsResponse:
@@ -111,7 +126,28 @@ class ElasticsearchArticleSearch:
                 index=self._alias, body=body, ignore_unavailable=ignore_unavailable or None
             )
         result: dict[str, Any] = response.body
+        if result.get("timed_out"):
+            raise SearchUnavailableError(OVER_BUDGET)
         return result
+
+    def _index_version(self) -> int:
+        """The lowest index version behind the alias (1 when unknown), read at most every
+        INDEX_VERSION_TTL_S."""
+        now = time.monotonic()
+        known = self._version
+        if known is not None and now - known[1] < INDEX_VERSION_TTL_S:
+            return known[0]
+        with self._version_lock:
+            if self._version is not None and now - self._version[1] < INDEX_VERSION_TTL_S:
+                return self._version[0]
+            with translated_failures():
+                mappings = self._client.indices.get_mapping(index=self._alias).body
+            versions = [
+                int(mapping.get("mappings", {}).get("_meta", {}).get("index_version", 1))
+                for mapping in mappings.values()
+            ]
+            self._version = (min(versions, default=1), now)
+            return self._version[0]
 
     def _stored(self, article_id: str) -> dict[str, Any]:
         if len(article_id.encode()) > MAX_ID_BYTES:

@@ -21,6 +21,10 @@ UNREACHABLE = "search is unavailable right now (Elasticsearch did not answer in 
 NOTHING_INDEXED = "there is no article index yet: nothing has been indexed"
 OVERLOADED = "search is overloaded right now"
 UNAVAILABLE = "search is unavailable right now"
+OVER_BUDGET = (
+    "search ran past its time budget and was stopped: narrow it (fewer alternatives, a filter) "
+    "or try again later"
+)
 
 
 @contextmanager

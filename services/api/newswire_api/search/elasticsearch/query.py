@@ -3,11 +3,17 @@
 Only what is built here reaches Elasticsearch: user text goes through `text_query` into a
 `simple_query_string` on the fields of the search model with safe flags, filters are `term`
 queries on keyword fields (`filters`), and every size is bounded, so no request can run a script,
-a regex or an unbounded aggregation.
+a regex or an unbounded aggregation. Every search carries the API's time budget (`timeout`).
+
+Entities are counted one of two ways, by index version (`_meta.index_version` of the mapping):
+from version 2 on, terms aggregations on `derived.names.<LABEL>`, keyword fields the indexer
+fills (`newswire.article_index`); on a version-1 index, a nested aggregation over `entities`,
+which costs most of a first page's time on a large index. Both count articles.
 """
 
 from typing import Any
 
+from newswire.article_index import DERIVED, INDEX_VERSION
 from newswire_api.search.elasticsearch.filters import entities_filters, search_filters
 from newswire_api.search.elasticsearch.text_query import SAFE_FLAGS, to_simple_query_string
 from newswire_api.search.model import (
@@ -31,6 +37,8 @@ BOOSTED_FIELDS = [
 HIGHLIGHT_MAX_ANALYZED_OFFSET = 1_000_000
 # Pages of ids when listing the articles of one file (the id sorts them and pages them).
 FILE_ARTICLES_PAGE = 1000
+# The names of the per-label entity aggregations (index version 2): `entities_PERSON`, ...
+ENTITY_AGGREGATION_PREFIX = "entities_"
 
 _SORTS: dict[SortOrder, list[dict[str, Any]]] = {
     # `id` breaks ties so that `search_after` never skips or repeats an article.
@@ -39,7 +47,12 @@ _SORTS: dict[SortOrder, list[dict[str, Any]]] = {
 }
 
 
-def search_body(params: SearchParams, search_after: list[Any] | None) -> dict[str, Any]:
+def search_body(
+    params: SearchParams,
+    search_after: list[Any] | None,
+    index_version: int = INDEX_VERSION,
+    budget_ms: int | None = None,
+) -> dict[str, Any]:
     """The `_search` body for one page of results, with facets on the first page."""
     sort = params.effective_sort()
     text_query = _text_query(params.q)
@@ -58,16 +71,23 @@ def search_body(params: SearchParams, search_after: list[Any] | None) -> dict[st
     if search_after is not None:
         body["search_after"] = search_after
     else:
-        body["aggs"] = _facet_aggregations(params)
+        body["aggs"] = _facet_aggregations(params, index_version)
+    if budget_ms is not None:
+        body["timeout"] = f"{budget_ms}ms"
     return body
 
 
-def entities_body(params: EntitiesParams) -> dict[str, Any]:
-    return {
+def entities_body(
+    params: EntitiesParams, index_version: int = INDEX_VERSION, budget_ms: int | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "size": 0,
         "query": {"bool": {"filter": entities_filters(params)}},
-        "aggs": {"entities": _entity_aggregation(params.counted_labels(), params.size)},
+        "aggs": entity_aggregations(params.counted_labels(), params.size, index_version),
     }
+    if budget_ms is not None:
+        body["timeout"] = f"{budget_ms}ms"
+    return body
 
 
 def sections_body() -> dict[str, Any]:
@@ -158,10 +178,10 @@ def _highlight() -> dict[str, Any]:
     }
 
 
-def _facet_aggregations(params: SearchParams) -> dict[str, Any]:
+def _facet_aggregations(params: SearchParams, index_version: int) -> dict[str, Any]:
     return {
         "sections": {"terms": {"field": "section", "size": FACET_SIZE}},
-        "entities": _entity_aggregation(FACET_LABELS, FACET_SIZE),
+        **entity_aggregations(FACET_LABELS, FACET_SIZE, index_version),
         "timeline": {
             "date_histogram": {
                 "field": "publication_date",
@@ -173,15 +193,26 @@ def _facet_aggregations(params: SearchParams) -> dict[str, Any]:
     }
 
 
-def _entity_aggregation(labels: list[str], size: int) -> dict[str, Any]:
-    """Top entity names per label. The enricher merges an entity's mentions into one entry per
-    article, so a name's nested document count is the number of articles mentioning it."""
-    return {
-        "nested": {"path": "entities"},
-        "aggs": {
-            "labels": {
-                "terms": {"field": "entities.label", "size": len(labels), "include": labels},
-                "aggs": {"names": {"terms": {"field": "entities.name", "size": size}}},
+def entity_aggregations(labels: list[str], size: int, index_version: int) -> dict[str, Any]:
+    """The top `size` entity names of each label, counted in articles: one terms aggregation
+    per label on `derived.names.<LABEL>` (ENTITY_AGGREGATION_PREFIX + label), or on a
+    version-1 index the nested aggregation `entities` (the enricher merges an entity's mentions
+    into one entry per article, so a name's nested document count is its number of articles)."""
+    if index_version >= 2:
+        return {
+            f"{ENTITY_AGGREGATION_PREFIX}{label}": {
+                "terms": {"field": f"{DERIVED}.names.{label}", "size": size}
             }
-        },
+            for label in labels
+        }
+    return {
+        "entities": {
+            "nested": {"path": "entities"},
+            "aggs": {
+                "labels": {
+                    "terms": {"field": "entities.label", "size": len(labels), "include": labels},
+                    "aggs": {"names": {"terms": {"field": "entities.name", "size": size}}},
+                }
+            },
+        }
     }

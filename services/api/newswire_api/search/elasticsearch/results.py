@@ -13,11 +13,21 @@ from newswire_api.responses import (
     SearchResponse,
     TimelineBucket,
 )
-from newswire_api.search.model import RankedHit, facets, most_mentioned, one_page, search_hit
-from newswire_api.search_request import SearchParams
+from newswire_api.search.elasticsearch.query import ENTITY_AGGREGATION_PREFIX
+from newswire_api.search.model import (
+    RankedHit,
+    facets,
+    most_mentioned,
+    one_page,
+    search_hit,
+    without_control_characters,
+)
+from newswire_api.search_request import CursorCodec, SearchParams
 
 
-def search_response(params: SearchParams, result: Mapping[str, Any]) -> SearchResponse:
+def search_response(
+    params: SearchParams, result: Mapping[str, Any], cursors: CursorCodec
+) -> SearchResponse:
     """The response to a body of `query.search_body`."""
     with_score = params.effective_sort() == "relevance"
     ranked = [RankedHit(_hit(hit, with_score), hit["sort"]) for hit in result["hits"]["hits"]]
@@ -29,6 +39,7 @@ def search_response(params: SearchParams, result: Mapping[str, Any]) -> SearchRe
         total=total["value"],
         total_is_exact=total["relation"] == "eq",
         facets=_facets(aggregations) if aggregations is not None else None,
+        cursors=cursors,
     )
 
 
@@ -39,7 +50,7 @@ def similar_hits(result: Mapping[str, Any]) -> list[SearchHit]:
 
 def top_entities(result: Mapping[str, Any], size: int) -> list[EntityCount]:
     """The answer to `query.entities_body`."""
-    return most_mentioned(_entity_counts(result["aggregations"]["entities"]))[:size]
+    return most_mentioned(_entity_counts(result["aggregations"]))[:size]
 
 
 def section_counts(result: Mapping[str, Any]) -> list[Count]:
@@ -59,21 +70,35 @@ def _hit(hit: Mapping[str, Any], with_score: bool) -> SearchHit:
         highlights=Highlights(
             title=_first(highlight.get("title")),
             standfirst=_first(highlight.get("standfirst")),
-            body=highlight.get("body", []),
+            body=[without_control_characters(f) for f in highlight.get("body", [])],
         ),
     )
 
 
 def _first(fragments: list[str] | None) -> str | None:
-    return fragments[0] if fragments else None
+    return without_control_characters(fragments[0]) if fragments else None
 
 
-def _entity_counts(aggregation: Mapping[str, Any]) -> list[EntityCount]:
-    """The entities of an aggregation built by `query._entity_aggregation`, label by label."""
+def _entity_counts(aggregations: Mapping[str, Any]) -> list[EntityCount]:
+    """The entities counted by `query.entity_aggregations`, label by label, on either index
+    version."""
+    if "entities" in aggregations:
+        return [
+            EntityCount(name=name["key"], label=label["key"], count=name["doc_count"])
+            for label in aggregations["entities"]["labels"]["buckets"]
+            for name in label["names"]["buckets"]
+        ]
     return [
-        EntityCount(name=name["key"], label=label["key"], count=name["doc_count"])
-        for label in aggregation["labels"]["buckets"]
-        for name in label["names"]["buckets"]
+        EntityCount.model_validate(
+            {
+                "name": bucket["key"],
+                "label": key.removeprefix(ENTITY_AGGREGATION_PREFIX),
+                "count": bucket["doc_count"],
+            }
+        )
+        for key, aggregation in aggregations.items()
+        if key.startswith(ENTITY_AGGREGATION_PREFIX)
+        for bucket in aggregation["buckets"]
     ]
 
 
@@ -84,7 +109,7 @@ def _counts(aggregation: Mapping[str, Any]) -> list[Count]:
 def _facets(aggregations: Mapping[str, Any]) -> Facets:
     return facets(
         sections=_counts(aggregations["sections"]),
-        entities=_entity_counts(aggregations["entities"]),
+        entities=_entity_counts(aggregations),
         timeline=[
             TimelineBucket(start=bucket["key_as_string"], count=bucket["doc_count"])
             for bucket in aggregations["timeline"]["buckets"]

@@ -2,10 +2,14 @@
 Elasticsearch gives, from FTS5.
 
 Each method runs the SQL of `query` (filters from `filters`, text from `text_query`) on this
-thread's connection and maps the rows with `results`. Queries are cut off after the API's search
-timeout; SQLite's failures become the port's `SearchUnavailableError` here.
+thread's connection and maps the rows with `results`. A search with words is matched and scored
+once, into a temporary table its page, total and facets then read (`query.Matches.materialize`).
+Every request has the API's time budget: SQLite's progress handler interrupts whatever runs past
+it, answered 503. SQLite's failures become the port's `SearchUnavailableError` here, with
+messages that name no file.
 """
 
+import logging
 import sqlite3
 import threading
 import time
@@ -38,13 +42,19 @@ from newswire_api.search.model import (
     one_page,
 )
 from newswire_api.search_request import (
+    CursorCodec,
     EntitiesParams,
     SearchParams,
     SimilarParams,
-    decode_cursor,
 )
 
+log = logging.getLogger(__name__)
+
 UNAVAILABLE = "search is unavailable right now"
+OVER_BUDGET = (
+    "search ran past its time budget and was stopped: narrow it (fewer alternatives, a filter) "
+    "or try again later"
+)
 
 
 class _NothingIndexedError(SearchUnavailableError):
@@ -52,17 +62,23 @@ class _NothingIndexedError(SearchUnavailableError):
 
 
 class EmbeddedArticleSearch:
-    def __init__(self, path: Path, timeout_s: float) -> None:
+    def __init__(
+        self, path: Path, timeout_s: float, cursors: CursorCodec, budget_s: float | None = None
+    ) -> None:
         self._path = path
         self._timeout_s = timeout_s
+        self._budget_s = budget_s if budget_s is not None else timeout_s
+        self._cursors = cursors
         self._local = threading.local()
 
     def search(self, params: SearchParams) -> SearchResponse:
-        after = decode_cursor(params)
+        after = self._cursors.decode(params)
         text = TextQuery(params.q)
         matches = query.Matches(text, search_conditions(params))
         relevance = params.effective_sort() == "relevance"
         with self._connection() as connection:
+            if text.match is not None:
+                matches.materialize(connection)
             rows = query.page(connection, matches, params, after)
             rowids = [row.rowid for row in rows]
             sources = query.sources(connection, rowids)
@@ -76,7 +92,9 @@ class EmbeddedArticleSearch:
             )
             for r in rows
         ]
-        return one_page(params, ranked, total, total_is_exact, first_page_facets)
+        return one_page(
+            params, ranked, total, total_is_exact, first_page_facets, cursors=self._cursors
+        )
 
     def article(self, article_id: str) -> EnrichedArticle:
         with self._connection() as connection:
@@ -135,28 +153,44 @@ class EmbeddedArticleSearch:
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        """This thread's connection, with queries cut off after the API's search timeout."""
+        """This thread's connection, in a read transaction (every query of a request sees the
+        same snapshot, whatever the indexer commits meanwhile), cut off past the time budget."""
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._open()
             self._local.connection = connection
-        deadline = time.monotonic() + self._timeout_s
+        deadline = time.monotonic() + self._budget_s
         connection.set_progress_handler(_past(deadline), 10_000)
         try:
-            yield connection
+            connection.execute("BEGIN")
+            try:
+                yield connection
+            finally:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")  # read only: nothing to keep
         except sqlite3.OperationalError as error:
-            message = f"{UNAVAILABLE}: the embedded index did not answer: {error}"
-            raise SearchUnavailableError(message) from error
+            if str(error) == "interrupted":
+                raise SearchUnavailableError(OVER_BUDGET) from error
+            log.warning("the embedded index %s did not answer: %s", self._path, error)
+            raise SearchUnavailableError(f"{UNAVAILABLE}: the index did not answer") from error
         finally:
             connection.set_progress_handler(None, 0)
 
     def _open(self) -> sqlite3.Connection:
+        # The file's path is for the log, never for the client (it tells how the host is laid out).
         if not self._path.is_file():
-            raise _nothing_indexed(f"{self._path} is absent")
+            raise _nothing_indexed("the index file does not exist yet")
         connection = connect(self._path, busy_timeout_s=self._timeout_s)
+        connection.execute("PRAGMA temp_store = MEMORY")
         if not is_initialised(connection):
+            (version,) = connection.execute("PRAGMA user_version").fetchone()
             connection.close()
-            raise _nothing_indexed(f"{self._path} is empty")
+            if version:
+                raise SearchUnavailableError(
+                    f"{UNAVAILABLE}: the index has schema {version}; the indexer brings it up to "
+                    "date when it starts"
+                )
+            raise _nothing_indexed("the index file is empty")
         return connection
 
 

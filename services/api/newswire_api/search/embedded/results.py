@@ -6,7 +6,7 @@ from typing import Any
 
 from newswire_api.responses import Count, EntityCount, Highlights, SearchHit, TimelineBucket
 from newswire_api.search.embedded.query import MARK_END, MARK_START
-from newswire_api.search.model import SUMMARY_FIELDS, search_hit
+from newswire_api.search.model import SUMMARY_FIELDS, search_hit, without_control_characters
 
 Marked = tuple[str | None, str | None, str | None]
 
@@ -42,5 +42,5 @@ def _marked(text: str | None) -> str | None:
     None when nothing in it matched."""
     if text is None or MARK_START not in text:
         return None
-    escaped = html.escape(text.replace("\n", " "), quote=True)
+    escaped = html.escape(without_control_characters(text.replace("\n", " ")), quote=True)
     return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")

@@ -104,7 +104,7 @@ def test_a_date_range_filters_on_the_publication_day_inclusively() -> None:
 
 
 def test_facets_come_with_the_first_page_only() -> None:
-    first = search_body(_params(q="iraq"), search_after=None)
+    first = search_body(_params(q="iraq"), search_after=None, index_version=1)
     assert set(first["aggs"]) == {"sections", "entities", "timeline"}
     assert first["aggs"]["timeline"]["date_histogram"]["calendar_interval"] == "month"
     later = search_body(_params(q="iraq"), search_after=[1.5, "abc"])
@@ -112,15 +112,45 @@ def test_facets_come_with_the_first_page_only() -> None:
     assert later["search_after"] == [1.5, "abc"]
 
 
+def test_from_index_version_2_entity_facets_are_terms_on_keyword_fields_not_nested() -> None:
+    first = search_body(_params(q="iraq"), search_after=None)
+    assert set(first["aggs"]) == {
+        "sections",
+        "timeline",
+        "entities_GPE",
+        "entities_LOC",
+        "entities_ORG",
+        "entities_PERSON",
+    }
+    assert first["aggs"]["entities_PERSON"] == {
+        "terms": {"field": "derived.names.PERSON", "size": 10}
+    }
+    assert "nested" not in json.dumps(first["aggs"])
+
+
+def test_every_search_carries_the_time_budget() -> None:
+    assert search_body(_params(q="iraq"), None, budget_ms=2000)["timeout"] == "2000ms"
+    assert entities_body(EntitiesParams(), budget_ms=1500)["timeout"] == "1500ms"
+
+
 def test_top_entities_count_every_label_unless_told_otherwise() -> None:
-    everything = entities_body(EntitiesParams())
+    everything = entities_body(EntitiesParams(), index_version=1)
     labels = everything["aggs"]["entities"]["aggs"]["labels"]["terms"]["include"]
     assert labels == ["EVENT", "GPE", "LOC", "NORP", "ORG", "PERSON"]
-    people = entities_body(EntitiesParams(label=["PERSON"], section=["World"], size=5))
+    people = entities_body(
+        EntitiesParams(label=["PERSON"], section=["World"], size=5), index_version=1
+    )
     assert people["aggs"]["entities"]["aggs"]["labels"]["terms"]["include"] == ["PERSON"]
     names = people["aggs"]["entities"]["aggs"]["labels"]["aggs"]["names"]["terms"]
     assert names["size"] == 5
     assert people["query"]["bool"]["filter"][0]["term"]["section"]["value"] == "World"
+    flat = entities_body(EntitiesParams(label=["PERSON"], size=5))
+    assert flat["aggs"] == {
+        "entities_PERSON": {"terms": {"field": "derived.names.PERSON", "size": 5}}
+    }
+    assert set(entities_body(EntitiesParams())["aggs"]) == {
+        f"entities_{label}" for label in ["EVENT", "GPE", "LOC", "NORP", "ORG", "PERSON"]
+    }
 
 
 def test_similar_articles_exclude_the_article_itself_and_use_its_entities() -> None:

@@ -7,13 +7,18 @@ import pytest
 
 from benchmarks.corpus import enriched_bbc_articles
 from newswire.embedded.search_index import TEXT_COLUMNS, open_for_writing
+from newswire.embedded.sqlite import connect
 from newswire.enriched import EnrichedArticle
+from newswire_api.ports import SearchUnavailableError
 from newswire_api.search.embedded import EmbeddedArticleSearch
 from newswire_api.search.embedded.query import BM25
 from newswire_api.search.model import SEARCHED_FIELDS
-from newswire_api.search_request import SearchParams
+from newswire_api.search_request import CursorCodec, SearchParams
 from newswire_indexer.batch import PendingDocument
 from newswire_indexer.embedded_writer import EmbeddedDocumentWriter
+from tests.support.search_corpus import reference_sample
+
+CURSORS = CursorCodec(b"a test's cursor secret")
 
 
 @pytest.fixture
@@ -42,7 +47,7 @@ def test_a_replayed_article_replaces_itself(
     changed = articles[0].model_copy(update={"title": "Zanzibar replaces the old title"})
     _write(path, [_document(changed, 99), _document(changed, 100)])
 
-    search = EmbeddedArticleSearch(path, timeout_s=5)
+    search = EmbeddedArticleSearch(path, timeout_s=5, cursors=CURSORS)
     assert search.search(SearchParams(size=100)).total == len(articles)
     found = search.search(SearchParams(q="zanzibar"))
     assert [hit.id for hit in found.hits] == [changed.id]
@@ -89,7 +94,9 @@ def test_nothing_a_person_types_is_fts5_syntax(
 ) -> None:
     path = tmp_path / "index.sqlite3"
     _write(path, [_document(a, i) for i, a in enumerate(articles)])
-    response = EmbeddedArticleSearch(path, timeout_s=5).search(SearchParams(q=query))
+    response = EmbeddedArticleSearch(path, timeout_s=5, cursors=CURSORS).search(
+        SearchParams(q=query)
+    )
     assert response.total <= len(articles)
     assert response.facets is not None
 
@@ -99,7 +106,7 @@ def test_stop_words_alone_match_nothing_and_are_ignored_beside_other_words(
 ) -> None:
     path = tmp_path / "index.sqlite3"
     _write(path, [_document(a, i) for i, a in enumerate(articles)])
-    search = EmbeddedArticleSearch(path, timeout_s=5)
+    search = EmbeddedArticleSearch(path, timeout_s=5, cursors=CURSORS)
     assert search.search(SearchParams(q="the of and")).total == 0
     word = articles[0].title.split()[0]
     assert (
@@ -113,7 +120,7 @@ def test_control_characters_in_a_query_are_spaces(
 ) -> None:
     path = tmp_path / "index.sqlite3"
     _write(path, [_document(a, i) for i, a in enumerate(articles)])
-    search = EmbeddedArticleSearch(path, timeout_s=5)
+    search = EmbeddedArticleSearch(path, timeout_s=5, cursors=CURSORS)
     word = articles[0].title.split()[-1]
     assert search.search(SearchParams(q=f"\x17\x04{word}\x00)")).total >= 1
 
@@ -136,15 +143,61 @@ def test_the_articles_of_a_file_are_found_by_its_sha256(
 ) -> None:
     path = tmp_path / "index.sqlite3"
     _write(path, [_document(a, i) for i, a in enumerate(articles)])
-    search = EmbeddedArticleSearch(path, timeout_s=5)
+    search = EmbeddedArticleSearch(path, timeout_s=5, cursors=CURSORS)
     assert search.article_ids_from_file(articles[3].provenance.sha256) == [articles[3].id]
     assert search.article_ids_from_file("0" * 64) == []
 
 
 def test_before_anything_is_indexed_no_file_has_articles(tmp_path: Path) -> None:
-    absent = EmbeddedArticleSearch(tmp_path / "absent.sqlite3", timeout_s=5)
+    absent = EmbeddedArticleSearch(tmp_path / "absent.sqlite3", timeout_s=5, cursors=CURSORS)
     assert absent.article_ids_from_file("0" * 64) == []
     (tmp_path / "empty.sqlite3").write_bytes(b"")
-    empty = EmbeddedArticleSearch(tmp_path / "empty.sqlite3", timeout_s=5)
+    empty = EmbeddedArticleSearch(tmp_path / "empty.sqlite3", timeout_s=5, cursors=CURSORS)
     assert empty.article_ids_from_file("0" * 64) == []
     assert not empty.is_ready()
+
+
+def test_an_index_of_schema_2_is_brought_up_to_date_with_the_same_facets(
+    tmp_path: Path, articles: list[EnrichedArticle], shared_dir: Path
+) -> None:
+    path = tmp_path / "index.sqlite3"
+    sample = reference_sample(shared_dir)
+    _write(path, [_document(a, i) for i, a in enumerate([*articles, sample])])
+    search = EmbeddedArticleSearch(path, timeout_s=5, cursors=CURSORS)
+    expected = search.search(SearchParams()).facets
+    narrowed = search.search(SearchParams(q="iraq")).facets
+    search.close()
+    connection = connect(path)  # what schema 2 had: no entity ids
+    connection.execute("DROP TABLE entity_names")
+    connection.execute("DROP TABLE article_entity_ids")
+    connection.execute("PRAGMA user_version = 2")
+    connection.close()
+    refused = EmbeddedArticleSearch(path, timeout_s=5, cursors=CURSORS)
+    with pytest.raises(SearchUnavailableError, match="the indexer brings it up to date"):
+        refused.search(SearchParams())
+
+    open_for_writing(path).close()  # the indexer starting
+
+    search = EmbeddedArticleSearch(path, timeout_s=5, cursors=CURSORS)
+    assert search.search(SearchParams()).facets == expected
+    assert search.search(SearchParams(q="iraq")).facets == narrowed
+    assert expected is not None
+    assert expected.people
+
+
+def test_entity_counts_follow_replaced_articles(
+    tmp_path: Path, articles: list[EnrichedArticle], shared_dir: Path
+) -> None:
+    path = tmp_path / "index.sqlite3"
+    sample = reference_sample(shared_dir)
+    _write(path, [_document(a, i) for i, a in enumerate([*articles, sample])])
+    _write(path, [_document(sample, 99)])  # a replay: counted once
+    search = EmbeddedArticleSearch(path, timeout_s=5, cursors=CURSORS)
+    facets = search.search(SearchParams()).facets
+    assert facets is not None
+    assert {e.count for e in facets.people} == {1}
+    without_entities = sample.model_copy(update={"entities": []})
+    _write(path, [_document(without_entities, 100)])
+    facets = search.search(SearchParams()).facets
+    assert facets is not None
+    assert facets.people == []
