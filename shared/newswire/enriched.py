@@ -14,9 +14,28 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 ENRICHED_ARTICLE_SCHEMA_VERSION: Literal[1] = 1
 
-ArticleFormat = Literal["header-text", "plain-text", "markdown", "json", "json-lines", "html"]
+ArticleFormat = Literal[
+    "header-text",
+    "plain-text",
+    "markdown",
+    "json",
+    "json-lines",
+    "html",
+    "newsml-g2",
+    "nitf",
+    "newsml-1",
+    "ninjs",
+    "news-please",
+    "rss",
+    "atom",
+    "json-feed",
+    "email",
+    "docx",
+    "pdf",
+]
 EntityLabel = Literal["PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT"]
 TextField = Literal["title", "standfirst", "image_caption", "body"]
+PubStatus = Literal["usable", "withheld", "canceled"]
 
 
 class _ContractModel(BaseModel):
@@ -49,6 +68,27 @@ class Entity(_ContractModel):
     )
     count: int = Field(ge=1, description="Number of mentions in title, standfirst, caption, body.")
     first_mention: TextSpan = Field(description="Where the first mention is.")
+
+
+class Concept(_ContractModel):
+    """A term of a controlled vocabulary (or a free one): its code, its name, or both."""
+
+    code: str | None = Field(
+        default=None,
+        description="Scheme alias and code, e.g. `medtop:20000523` (IPTC Media Topic), "
+        "`subj:04000000` (IPTC Subject Code), or the concept's URI when its scheme has no alias.",
+    )
+    name: str | None = Field(default=None, description="Its name as the document gives it.")
+
+
+class Place(_ContractModel):
+    """Where a story was filed (NewsML-G2 `located`, the dateline's place)."""
+
+    name: str | None = Field(default=None, description="The place, e.g. `Berlin`.")
+    code: str | None = Field(default=None, description="Its code, e.g. `geo:345678`.")
+    country: str | None = Field(
+        default=None, description="The country it is in, by name (or code when only that is given)."
+    )
 
 
 class Provenance(_ContractModel):
@@ -114,6 +154,58 @@ class EnrichedArticle(_ContractModel):
         default_factory=list, description="Named entities, most mentioned first."
     )
     provenance: Provenance
+    # What wire formats, feeds and structured pages carry besides the story itself: story
+    # identity and versions, status, embargo, rights and classification.
+    guid: str | None = Field(
+        default=None,
+        description="The source's own identifier of the story, the same for all its versions.",
+    )
+    version: int | None = Field(
+        default=None, ge=0, description="Version number of the story the source gives."
+    )
+    provider: str | None = Field(
+        default=None, description="Who supplied the article: agency, publisher, feed or site."
+    )
+    updated_at: AwareDatetime | None = Field(
+        default=None, description="When this version was made or last modified, with a time zone."
+    )
+    content_created: AwareDatetime | None = Field(
+        default=None, description="When the content itself was created, if the source says."
+    )
+    embargoed: bool = Field(
+        default=False,
+        description="The source forbids publication before `embargoed_until`, or until further "
+        "notice when that is null.",
+    )
+    embargoed_until: AwareDatetime | None = Field(
+        default=None, description="End of the embargo, when `embargoed` names one."
+    )
+    pub_status: PubStatus | None = Field(
+        default=None, description="Publishing status the source gives (IPTC `pubStatus`)."
+    )
+    signals: list[str] = Field(
+        default_factory=list,
+        description="Processing signals of this version, e.g. `update`, `correction`.",
+    )
+    urgency: int | None = Field(
+        default=None, ge=1, le=9, description="Editorial urgency, 1 (highest) to 9 (lowest)."
+    )
+    slugline: str | None = Field(default=None, description="The desk's short label of the story.")
+    dateline: str | None = Field(
+        default=None, description="The dateline as written, e.g. `MOSCOW, Monday (Reuters)`."
+    )
+    located: Place | None = Field(default=None, description="Where the story was filed.")
+    subjects: list[Concept] = Field(
+        default_factory=list, description="Subject classification, e.g. IPTC Media Topics."
+    )
+    genres: list[Concept] = Field(
+        default_factory=list, description="Journalistic genre, e.g. `Interview`, `Analysis`."
+    )
+    copyright: str | None = Field(default=None, description="Copyright notice or holder.")
+    usage_terms: str | None = Field(default=None, description="Rights and usage terms as stated.")
+    editorial_note: str | None = Field(
+        default=None, description="Note to editors that comes with the story (not for readers)."
+    )
 
 
 def enriched_article_json_schema() -> str:

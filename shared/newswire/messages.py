@@ -1,7 +1,8 @@
 """Messages that travel between Newswire's services on the event log, and the dead letters of each
 stage.
 
-`RawArticle` is what ingest puts on `articles.raw`: one file, exactly as dropped, decoded to text.
+`RawArticle` is what ingest puts on `articles.raw`: one file, exactly as dropped, decoded to text;
+or, for the binary documents Newswire reads (Word .docx, PDF), its bytes in base64.
 `DeadLetter` is what any stage puts on `articles.dlq` when an input cannot be processed: the
 reason a person needs to fix the input, and the original bytes so nothing is lost.
 
@@ -20,9 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from newswire import __version__
 from newswire.event_log import Record
-from newswire.text_files import DEFAULT_FALLBACK_ENCODING, decode_text, media_type
+from newswire.text_files import (
+    DEFAULT_FALLBACK_ENCODING,
+    article_document_type,
+    decode_text,
+    media_type,
+)
 
 RAW_ARTICLE_SCHEMA_VERSION: Literal[1] = 1
+BINARY_ENCODING = "binary"  # the `encoding` of a raw article that carries bytes, not text
 DEAD_LETTER_SCHEMA_VERSION: Literal[1] = 1
 
 Stage = Literal["ingest", "enrich", "indexer"]
@@ -47,10 +54,20 @@ class RawArticle(BaseModel):
     )
     size_bytes: int = Field(ge=0)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    media_type: str = Field(description="Detected media type, e.g. `text/plain`, `text/html`.")
-    encoding: str = Field(description="Text encoding the bytes were decoded from, e.g. `utf-8`.")
+    media_type: str = Field(
+        description="Detected media type, e.g. `text/plain`, `text/html`, `application/pdf`."
+    )
+    encoding: str = Field(
+        description="Text encoding the bytes were decoded from, e.g. `utf-8`; `binary` when "
+        "`content_base64` carries the bytes instead."
+    )
     received_at: datetime = Field(description="When ingest read the complete file (UTC).")
-    content: str = Field(description="The file's text, decoded to Unicode.")
+    content: str = Field(description="The file's text, decoded to Unicode; empty for binaries.")
+    content_base64: str | None = Field(
+        default=None,
+        description="For binary documents Newswire reads (Word .docx, PDF; `media_type` says "
+        "which): the file's bytes, base64-encoded. Absent for text files.",
+    )
 
     @classmethod
     def from_bytes(
@@ -61,10 +78,25 @@ class RawArticle(BaseModel):
         fallback_encoding: str = DEFAULT_FALLBACK_ENCODING,
     ) -> "RawArticle":
         """The article a file's bytes make, dropped at `relative_path` (`/`-separated) in the
-        inbox. Raises `newswire.text_files.NotTextError` when the bytes are not text."""
-        decoded = decode_text(data, fallback_encoding)
+        inbox: its text, or its bytes for a Word or PDF document. Raises
+        `newswire.text_files.NotTextError` when the bytes are neither text nor such a document."""
         digest = hashlib.sha256(data).hexdigest()
         file_name = PurePosixPath(relative_path).name
+        document_type = article_document_type(data)
+        if document_type is not None:
+            return cls(
+                id=digest,
+                file_name=file_name,
+                relative_path=relative_path,
+                size_bytes=len(data),
+                sha256=digest,
+                media_type=document_type,
+                encoding=BINARY_ENCODING,
+                received_at=received_at,
+                content="",
+                content_base64=base64.b64encode(data).decode("ascii"),
+            )
+        decoded = decode_text(data, fallback_encoding)
         return cls(
             id=digest,
             file_name=file_name,
@@ -76,6 +108,12 @@ class RawArticle(BaseModel):
             received_at=received_at,
             content=decoded.text,
         )
+
+    def binary_content(self) -> bytes | None:
+        """The bytes of a binary document, or None for a text article."""
+        if self.content_base64 is None:
+            return None
+        return base64.b64decode(self.content_base64, validate=True)
 
 
 class DeadLetter(BaseModel):

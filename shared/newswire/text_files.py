@@ -4,8 +4,13 @@ text. Pure functions of bytes and names; reading the files is the caller's busin
 The encoding rule is a browser's for unlabelled pages, for the same reason: news files in the wild
 are UTF-8 or a legacy Western code page.
 1. A byte-order mark names the encoding (UTF-8, UTF-16 or UTF-32) and is not part of the text.
-2. Otherwise the bytes are UTF-8 if they are valid UTF-8.
-3. Otherwise they are read in the fallback encoding (windows-1252 unless configured).
+2. Otherwise the bytes are UTF-8 if they are valid UTF-8 (also when an XML declaration says
+   otherwise: valid UTF-8 that is not ASCII is practically never another encoding, and
+   mislabelled files are common).
+3. Otherwise an XML declaration's `encoding` names it (agency XML such as AFP's NewsML 1.2 comes
+   in ISO-8859-1 and says so). The declaration stays in the text, which then names an encoding it
+   is no longer in: XML readers must ignore it (Newswire's enrich does).
+4. Otherwise they are read in the fallback encoding (windows-1252 unless configured).
 Nothing is ever replaced by U+FFFD: a byte the chosen encoding cannot map, or a NUL character (the
 mark of binary files), makes the whole input "not text". A statistical detector was tried and
 rejected: charset-normalizer reads the BBC corpus's one Latin-1 file (a single 0xA3, "£") as
@@ -14,6 +19,8 @@ Japanese cp932.
 Before any of that, the content says whether the bytes are a known binary document (a PDF, a Word
 or OpenDocument file, an image, an archive…): those are refused as `unsupported_format`, naming
 the type found, rather than as text in a wrong encoding (most of a PDF is valid windows-1252).
+Two of them are articles all the same, read from their bytes rather than as text: Word (.docx)
+and PDF press releases (`article_document_type` tells them).
 Signatures come from `filetype`; only those no text can start with count before decoding. The
 short ones ("BM" of a bitmap, "ID3" of an MP3, "MZ" of a Windows program) are also the first
 letters of real headlines, so they only name the type of bytes that are not text anyway.
@@ -63,6 +70,13 @@ _UNMISTAKABLE_KINDS = frozenset(
 )
 # How much of the start `filetype` looks at.
 _SIGNATURE_BYTES = 8192
+# The binary documents that are articles: Newswire reads them from their bytes.
+_ARTICLE_DOCUMENT_KINDS = frozenset({"pdf", "docx"})
+# `<?xml version="1.0" encoding="ISO-8859-1"?>`, read in ASCII (every encoding such a file can be
+# in without a byte-order mark writes it in ASCII bytes).
+_XML_DECLARED_ENCODING = re.compile(
+    rb"""[\t\n\r ]*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z][A-Za-z0-9._\-]*)["']"""
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,15 @@ class NotTextError(ValueError):
     def __init__(self, error_type: str, reason: str) -> None:
         super().__init__(reason)
         self.error_type = error_type
+
+
+def article_document_type(data: bytes) -> str | None:
+    """The media type of a binary document Newswire reads as an article (a Word .docx or a PDF,
+    told by its content), or None for anything else."""
+    kind = filetype.guess(data[:_SIGNATURE_BYTES]) if data else None
+    if kind is not None and kind.extension in _ARTICLE_DOCUMENT_KINDS:
+        return str(kind.mime)
+    return None
 
 
 def decode_text(data: bytes, fallback_encoding: str = DEFAULT_FALLBACK_ENCODING) -> DecodedText:
@@ -104,7 +127,8 @@ def _unsupported(kind: "filetype.Type") -> NotTextError:
     return NotTextError(
         "unsupported_format",
         f"it is a {kind.extension.upper()} file ({kind.mime}), not a text article: Newswire "
-        "reads text, Markdown, HTML and JSON; save or export the article as one of those",
+        "reads text, Markdown, HTML, JSON, news XML (NewsML, NITF, RSS, Atom), e-mail, Word "
+        "(.docx) and PDF; save or export the article as one of those",
     )
 
 
@@ -115,10 +139,35 @@ def _decode(data: bytes, fallback_encoding: str) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
+        declared = _xml_declared_encoding(data)
+        if declared == "iso8859-1":
+            # As browsers do (the WHATWG Encoding standard), ISO-8859-1 is read as its superset
+            # windows-1252: agency files so labelled hold its quotes and dashes in 0x80-0x9f.
+            try:
+                return data.decode("cp1252"), "cp1252"
+            except UnicodeDecodeError:
+                return data.decode("iso8859-1"), "iso8859-1"
+        if declared is not None:
+            return _decode_from(data, 0, declared, "named by its XML declaration"), declared
         encoding = codecs.lookup(fallback_encoding).name
         return _decode_from(
             data, 0, encoding, "the fallback for files that are not UTF-8"
         ), encoding
+
+
+def _xml_declared_encoding(data: bytes) -> str | None:
+    """The codec an XML declaration names, when Python knows one by that name and it is not a
+    Unicode one (bytes that reach here are not UTF-8, and UTF-16/32 need a byte-order mark)."""
+    declared = _XML_DECLARED_ENCODING.match(data[:_SIGNATURE_BYTES])
+    if declared is None:
+        return None
+    try:
+        codec = codecs.lookup(declared.group(1).decode("ascii")).name
+    except LookupError:
+        return None
+    if codec.startswith("utf"):
+        return None
+    return codec
 
 
 def _decode_from(data: bytes, start: int, encoding: str, why_this_encoding: str) -> str:

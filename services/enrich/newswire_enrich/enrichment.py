@@ -6,6 +6,7 @@ where the time goes. Nothing here knows about Kafka; the service and `newswire p
 
 import logging
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,8 @@ from newswire_enrich.pipeline import EntitySpan
 from newswire_enrich.sections import section_from_inbox_path
 
 log = logging.getLogger(__name__)
+
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")  # ISO 639-1, as the contract's `language` is
 
 
 class EntityRecogniser(Protocol):
@@ -111,9 +114,10 @@ class ArticleEnricher:
         return enrichments
 
     def _parse(self, raw: RawArticle, enrichment: Enrichment) -> list[_Draft]:
-        article_format = detect_format(raw.file_name, raw.media_type, raw.content)
+        data = raw.binary_content()
+        article_format = detect_format(raw.file_name, raw.media_type, raw.content, data)
         drafts = []
-        for item in parse_document(article_format, raw.content):
+        for item in parse_document(article_format, raw.content, data):
             if isinstance(item, RejectedItem):
                 enrichment.rejections.append(Rejection.of(item.error, item))
                 continue
@@ -153,7 +157,7 @@ class ArticleEnricher:
             reading_time_minutes=reading_time,
             reading_time_source=reading_time_source,
             word_count=word_count,
-            language=detect_language(" ".join((article.title, *article.body))),
+            language=_language(article),
             image_caption=article.image_caption,
             image_credit=article.image_credit,
             related_titles=list(article.related_titles),
@@ -172,6 +176,24 @@ class ArticleEnricher:
                 spacy_version=self.pipeline.spacy_version,
                 enriched_at=enriched_at,
             ),
+            guid=article.guid,
+            version=article.version,
+            provider=article.provider,
+            updated_at=article.updated_at,
+            content_created=article.content_created,
+            embargoed=article.embargo is not None,
+            embargoed_until=article.embargo.until if article.embargo else None,
+            pub_status=article.pub_status,
+            signals=list(article.signals),
+            urgency=article.urgency,
+            slugline=article.slugline,
+            dateline=article.dateline,
+            located=article.located,
+            subjects=list(article.subjects),
+            genres=list(article.genres),
+            copyright=article.copyright,
+            usage_terms=article.usage_terms,
+            editorial_note=article.editorial_note,
         )
 
     def _reading_time(
@@ -180,6 +202,15 @@ class ArticleEnricher:
         if article.reading_time_minutes is not None:
             return article.reading_time_minutes, "document"
         return math.ceil(word_count / self.words_per_minute), "word_count"
+
+
+def _language(article: ParsedArticle) -> str | None:
+    """The language the document declares (wire formats, feeds, news-please: their primary
+    subtag, `en-GB` → `en`), else the one detected in title and body."""
+    declared = (article.language or "").replace("_", "-").split("-")[0].strip().lower()
+    if _LANGUAGE_CODE.match(declared):
+        return declared
+    return detect_language(" ".join((article.title, *article.body)))
 
 
 def _section(

@@ -19,7 +19,8 @@ class FileRejectedError(Exception):
 def raw_article(
     data: bytes, relative_path: str, received_at: datetime, fallback_encoding: str
 ) -> RawArticle:
-    """The file's article; an empty file, or one that is not text, is refused."""
+    """The file's article: its text, or the bytes of a Word (.docx) or PDF document, which enrich
+    reads; an empty file, or one that is neither, is refused."""
     if not data:
         raise FileRejectedError("empty", "the file is empty")
     try:

@@ -1,14 +1,31 @@
 """Enrichment of a batch: metadata rules, ids, batching of NER and rejections."""
 
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from newswire.enriched import Concept, EnrichedArticle, Place
 from newswire_enrich import parsers
 from newswire_enrich.article import ParsedItem
 from newswire_enrich.enrichment import ArticleEnricher, Enrichment
 from newswire_enrich.errors import UnparseableArticleError
-from tests.support.enrichers import CapitalisedWordsRecogniser, fake_enricher, raw_article
+from tests.conftest import REPO_ROOT
+from tests.support.enrichers import (
+    CapitalisedWordsRecogniser,
+    binary_raw_article,
+    docx_document,
+    fake_enricher,
+    pdf_document,
+    raw_article,
+)
+
+FIXTURES = REPO_ROOT / "tests" / "fixtures" / "formats"
+# The fields v1 gained for wire formats, feeds and structured pages.
+ADDED_FIELDS = list(EnrichedArticle.model_fields)[
+    list(EnrichedArticle.model_fields).index("provenance") + 1 :
+]
 
 
 def enrich_one(content: str, relative_path: str = "article.txt") -> Enrichment:
@@ -108,3 +125,99 @@ def test_rejections_carry_the_parser_reason() -> None:
     (rejection,) = enrich_one('{"body": "no title"}', "a.json").rejections
     assert rejection.error_type == UnparseableArticleError.error_type
     assert rejection.reason.startswith("no title")
+
+
+def test_wire_metadata_reaches_the_enriched_article(shared_dir: Path) -> None:
+    path = shared_dir / "samples/formats/newsml-g2-LISTING_1_A_NewsML-G2_News_Item.xml"
+    (article,) = enrich_one(path.read_text(), "wire/fed").articles
+
+    assert article.provenance.format == "newsml-g2"
+    assert (article.guid, article.version, article.provider) == (
+        "urn:newsml:acmenews.com:20161018:US-FINANCE-FED",
+        11,
+        "REUTERS",
+    )
+    assert article.embargoed is True
+    assert article.embargoed_until == datetime(2018, 10, 23, 12, 0, tzinfo=UTC)
+    assert (article.pub_status, article.signals, article.slugline) == (
+        "usable",
+        ["update"],
+        "US-Finance-Fed",
+    )
+    assert article.updated_at == datetime(2018, 10, 21, 21, 25, 32, tzinfo=UTC)
+    assert article.content_created == datetime(2016, 10, 18, 16, 12, tzinfo=UTC)
+    assert article.located == Place(name="Berlin", code="geo:345678", country="Germany")
+    assert [s.code for s in article.subjects] == ["medtop:04000000", "medtop:20000523"]
+    assert article.genres == [Concept(code="genre:interview", name="Interview")]
+    assert article.usage_terms == "Not for use outside the United States"
+    assert article.language == "en"  # the item's xml:lang en-GB, its primary subtag
+    assert article.section == "Wire"  # the NewsML item names no section: the inbox folder's
+
+
+def test_an_embargo_until_further_notice_has_no_end() -> None:
+    content = (FIXTURES / "newsml-g2-news-message.xml").read_text()
+    _, markets = enrich_one(content, "message.xml").articles
+
+    assert (markets.embargoed, markets.embargoed_until, markets.pub_status) == (
+        True,
+        None,
+        "withheld",
+    )
+
+
+def test_formats_without_wire_metadata_leave_the_new_fields_empty() -> None:
+    (article,) = enrich_one("Title\n\nBody.").articles
+    fields = article.model_dump()
+    assert [name for name in ADDED_FIELDS if fields[name] not in (None, [], False)] == []
+
+
+def test_a_word_and_a_pdf_release_are_enriched_from_their_bytes() -> None:
+    created = datetime(2024, 9, 11, 7, 0, tzinfo=UTC)
+    word = binary_raw_article(
+        docx_document("Acme opens a factory", ["It employs 240 people."], "Marie Curval", created),
+        "releases/acme.docx",
+    )
+    pdf = binary_raw_article(
+        pdf_document(["Harbour reopens", "", "Ships move again."], {"Author": "Port Office"}),
+        "releases/harbour.pdf",
+    )
+
+    (from_word,), (from_pdf,) = (e.articles for e in fake_enricher().enrich([word, pdf]))
+
+    assert (from_word.title, from_word.body, from_word.authors) == (
+        "Acme opens a factory",
+        ["It employs 240 people."],
+        ["Marie Curval"],
+    )
+    assert from_word.provenance.format == "docx"
+    assert from_word.id == word.id  # one article per file: the file's sha256
+    assert (from_pdf.title, from_pdf.body, from_pdf.provenance.format) == (
+        "Harbour reopens",
+        ["Ships move again."],
+        "pdf",
+    )
+
+
+def test_a_broken_pdf_is_rejected_with_what_to_do() -> None:
+    broken = binary_raw_article(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "x.pdf")
+    (enrichment,) = fake_enricher().enrich([broken])
+    (rejection,) = enrichment.rejections
+    assert rejection.error_type == "unparseable_article"
+    assert rejection.reason.startswith("it is a PDF file that cannot be read")
+    assert "export the release as text" in rejection.reason
+
+
+def test_each_feed_item_is_an_article_and_a_bad_item_is_rejected_alone() -> None:
+    content = (FIXTURES / "rss-2.0-content-encoded.xml").read_text()
+    enrichment = enrich_one(content, "feeds/gazette.xml")
+
+    assert [a.title for a in enrichment.articles] == [
+        "Ferry timetable changes for the winter",
+        "Lifeboat crew rescues two sailors",
+    ]
+    assert {a.provider for a in enrichment.articles} == {"Harbour Gazette"}
+    assert [a.provenance.item for a in enrichment.articles] == [1, 2]
+    (rejection,) = enrichment.rejections
+    assert (rejection.item, rejection.reason) == (3, "the item has no title")
+    assert rejection.original is not None
+    assert rejection.original.startswith("<item")

@@ -2,6 +2,8 @@
 
 import base64
 import hashlib
+import io
+import zipfile
 from datetime import UTC, datetime
 
 import pytest
@@ -29,6 +31,7 @@ def test_a_text_file_becomes_a_raw_article_identified_by_the_sha256_of_its_bytes
         "encoding": "utf-8",
         "received_at": RECEIVED_AT,
         "content": data.decode(),
+        "content_base64": None,
     }
 
 
@@ -53,6 +56,19 @@ def test_a_file_that_is_not_text_is_rejected_with_its_kind(data: bytes, error_ty
         raw_article(data, "x.txt", RECEIVED_AT, "cp1252")
 
     assert rejected.value.error_type == error_type
+
+
+def test_word_and_pdf_documents_are_published_as_binary_raw_articles() -> None:
+    document = io.BytesIO()
+    with zipfile.ZipFile(document, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    word, pdf = document.getvalue(), b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+
+    for data, path in ((word, "releases/acme.docx"), (pdf, "releases/acme.pdf")):
+        article = raw_article(data, path, RECEIVED_AT, "cp1252")
+        assert (article.encoding, article.binary_content()) == ("binary", data)
+    assert raw_article(pdf, "x.pdf", RECEIVED_AT, "cp1252").media_type == "application/pdf"
 
 
 def test_a_dead_letter_says_why_and_keeps_the_original_bytes() -> None:

@@ -39,12 +39,41 @@ def test_bytes_that_are_not_utf8_are_read_in_the_fallback_encoding() -> None:
 
 @pytest.mark.parametrize(
     ("data", "error_type"),
-    [(b"text\x00", "binary"), (b"\x81", "undecodable"), (b"%PDF-1.7\n", "unsupported_format")],
+    [
+        (b"text\x00", "binary"),
+        (b"\x81", "undecodable"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "unsupported_format"),
+    ],
 )
 def test_bytes_that_are_not_text_make_no_raw_article(data: bytes, error_type: str) -> None:
     with pytest.raises(NotTextError) as refused:
         RawArticle.from_bytes(data, "x.txt", RECEIVED_AT)
     assert refused.value.error_type == error_type
+
+
+def test_a_pdf_or_word_document_is_a_raw_article_carrying_its_bytes() -> None:
+    data = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
+
+    article = RawArticle.from_bytes(data, "releases/acme.pdf", RECEIVED_AT)
+
+    assert (article.media_type, article.encoding, article.content) == (
+        "application/pdf",
+        "binary",
+        "",
+    )
+    assert article.content_base64 == base64.b64encode(data).decode()
+    assert article.binary_content() == data
+    assert article.id == hashlib.sha256(data).hexdigest()
+    assert RawArticle.model_validate_json(article.model_dump_json()) == article
+
+
+def test_a_text_article_has_no_binary_content_and_reads_as_before() -> None:
+    article = RawArticle.from_bytes(b"Title\n\nBody.", "a.txt", RECEIVED_AT)
+
+    assert (article.content_base64, article.binary_content()) == (None, None)
+    earlier = json.loads(article.model_dump_json())
+    del earlier["content_base64"]  # a message from before the field existed
+    assert RawArticle.model_validate(earlier) == article
 
 
 def _json(letter: DeadLetter) -> dict[str, object]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newswire.text_files import NotTextError, decode_text, media_type
+from newswire.text_files import NotTextError, article_document_type, decode_text, media_type
 
 
 def test_utf8_is_read_as_utf8() -> None:
@@ -115,3 +115,45 @@ def test_the_media_type_comes_from_the_extension_else_from_the_text(
     file_name: str, text: str, expected: str
 ) -> None:
     assert media_type(file_name, text) == expected
+
+
+def test_an_xml_declaration_names_the_encoding_of_bytes_that_are_not_utf8() -> None:
+    declared = '<?xml version="1.0" encoding="ISO-8859-15"?><t>Prix : 5 €</t>'
+
+    decoded = decode_text(declared.encode("iso8859-15"))
+
+    assert (decoded.text, decoded.encoding) == (declared, "iso8859-15")
+
+
+def test_latin1_declared_is_read_as_windows_1252_like_browsers_do() -> None:
+    declared = '<?xml version="1.0" encoding="ISO-8859-1"?><t>\u201cD\u00e9j\u00e0\u201d</t>'
+
+    decoded = decode_text(declared.encode("cp1252"))
+
+    assert (decoded.text, decoded.encoding) == (declared, "cp1252")
+
+
+def test_valid_utf8_stays_utf8_whatever_its_declaration_says() -> None:
+    mislabelled = '<?xml version="1.0" encoding="ISO-8859-1"?><t>Déjà</t>'
+
+    assert decode_text(mislabelled.encode()).encoding == "utf-8"
+
+
+def test_an_unknown_declared_encoding_falls_back_as_before() -> None:
+    decoded = decode_text(b'<?xml version="1.0" encoding="klingon"?><t>caf\xe9</t>')
+
+    assert (decoded.encoding, decoded.text.endswith("café</t>")) == ("cp1252", True)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "application/pdf"),
+        (_docx(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", None),
+        (b"Plain words.", None),
+        (b"", None),
+    ],
+)
+def test_word_and_pdf_documents_are_the_binary_articles(data: bytes, expected: str | None) -> None:
+    assert article_document_type(data) == expected

@@ -1,26 +1,47 @@
 """JSON article objects, arrays of them, and JSON Lines (one article object per line).
 
-In a several-article file each article's id is the sha256 of its canonical JSON (sorted keys,
-compact, UTF-8), so the same article has the same id in whatever feed file it arrives; a broken
-item is rejected on its own and the others go through.
+Each object is read by what it is: a ninjs news object, a news-please record, or an article under
+the field names newsrooms use. In a several-article file each article's id is the sha256 of its
+canonical JSON (sorted keys, compact, UTF-8), so the same article has the same id in whatever feed
+file it arrives; a broken item is rejected on its own and the others go through.
 """
 
 import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
 
-from newswire_enrich.article import ParsedItem, RejectedItem, SourceItem
+from newswire_enrich.article import ParsedArticle, ParsedItem, RejectedItem, SourceItem
 from newswire_enrich.errors import ArticleRejectedError, UnparseableArticleError
 from newswire_enrich.parsers.fields import article_from_fields
+from newswire_enrich.parsers.news_please import is_news_please, news_please_article
+from newswire_enrich.parsers.ninjs import is_ninjs, ninjs_article
+
+
+def article_from_object(fields: Mapping[str, object]) -> ParsedArticle:
+    """The article a JSON object describes, read as ninjs, news-please or common field names."""
+    if is_ninjs(fields):
+        return ninjs_article(fields)
+    if is_news_please(fields):
+        return news_please_article(fields)
+    return article_from_fields(fields)
+
+
+def load_json(content: str) -> object:
+    try:
+        return json.loads(content)
+    except json.JSONDecodeError as error:
+        raise UnparseableArticleError(_invalid_json(error)) from error
+
+
+def canonical_json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def parse_json(content: str) -> list[ParsedItem]:
-    try:
-        document = json.loads(content)
-    except json.JSONDecodeError as error:
-        raise UnparseableArticleError(_invalid_json(error)) from error
+    document = load_json(content)
     if isinstance(document, dict):
-        return [article_from_fields(document)]
+        return [article_from_object(document)]
     if isinstance(document, list):
         if not document:
             raise UnparseableArticleError("the JSON array holds no articles")
@@ -48,12 +69,12 @@ def parse_json_lines(content: str) -> list[ParsedItem]:
 
 
 def _item(value: object, number: int) -> ParsedItem:
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = canonical_json(value)
     if not isinstance(value, dict):
         error = UnparseableArticleError(f"item {number} is not a JSON object")
         return RejectedItem(number, canonical, error)
     try:
-        article = article_from_fields(value)
+        article = article_from_object(value)
     except ArticleRejectedError as error:
         return RejectedItem(number, canonical, error)
     fingerprint = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
