@@ -118,6 +118,18 @@ class SearchParams(DateRange):
         max_length=MAX_FILTER_VALUES,
         description="Only articles by any of these authors (case-insensitive).",
     )
+    provider: list[FilterValue] = Field(
+        default_factory=list,
+        max_length=MAX_FILTER_VALUES,
+        description="Only articles from any of these providers (the agency or feed, as "
+        "`provider` names it; case-insensitive).",
+    )
+    subject: list[FilterValue] = Field(
+        default_factory=list,
+        max_length=MAX_FILTER_VALUES,
+        description="Only articles with any of these subjects, by code (`medtop:11000000`) or "
+        "name (`politics`), case-insensitive.",
+    )
     sort: SortOrder | None = Field(
         default=None,
         description="`relevance` (best match first) or `date` (newest first, undated last). "

@@ -70,6 +70,13 @@ CREATE TABLE IF NOT EXISTS article_authors (
 );
 CREATE INDEX IF NOT EXISTS authors_by_key ON article_authors (author_key, article);
 CREATE INDEX IF NOT EXISTS authors_by_article ON article_authors (article);
+CREATE TABLE IF NOT EXISTS article_keys (
+    article INTEGER NOT NULL,
+    field TEXT NOT NULL,
+    key TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS keys_by_key ON article_keys (field, key, article);
+CREATE INDEX IF NOT EXISTS keys_by_article ON article_keys (article);
 CREATE TABLE IF NOT EXISTS article_entities (
     article INTEGER NOT NULL,
     label TEXT NOT NULL,
@@ -134,6 +141,9 @@ def open_for_writing(path: Path) -> sqlite3.Connection:
     elif version != SCHEMA_VERSION:
         connection.close()
         raise SchemaVersionError(f"{path} has index schema {version}, not {SCHEMA_VERSION}")
+    else:
+        # Tables added within schema 3 (`article_keys`): created empty where missing.
+        connection.executescript(SCHEMA)
     return connection
 
 
@@ -197,6 +207,10 @@ def upsert_articles(
             [(rowid, author.casefold()) for author in dict.fromkeys(article.authors)],
         )
         connection.executemany(
+            "INSERT INTO article_keys VALUES (?, ?, ?)",
+            [(rowid, field, key) for field, key in _keys(article)],
+        )
+        connection.executemany(
             "INSERT INTO article_entities VALUES (?, ?, ?)",
             [(rowid, entity.label, entity.name) for entity in article.entities],
         )
@@ -211,6 +225,15 @@ def upsert_articles(
         )
         written += 1
     return written
+
+
+def _keys(article: EnrichedArticle) -> set[tuple[str, str]]:
+    """The keyword values filters match without case: the provider; each subject by code and
+    by name."""
+    keys = {("provider", article.provider.casefold())} if article.provider else set()
+    for concept in article.subjects:
+        keys |= {("subject", value.casefold()) for value in (concept.code, concept.name) if value}
+    return keys
 
 
 def _add_entity_mentions(
@@ -262,7 +285,13 @@ def _delete(connection: sqlite3.Connection, article_id: str) -> None:
         "WHERE id IN (SELECT entity FROM article_entity_ids WHERE article = ?)",
         (rowid,),
     )
-    for table in ("article_authors", "article_entities", "entity_forms", "article_entity_ids"):
+    for table in (
+        "article_authors",
+        "article_keys",
+        "article_entities",
+        "entity_forms",
+        "article_entity_ids",
+    ):
         connection.execute(f"DELETE FROM {table} WHERE article = ?", (rowid,))
     connection.execute("DELETE FROM article_content WHERE rowid = ?", (rowid,))
     connection.execute("DELETE FROM articles WHERE rowid = ?", (rowid,))

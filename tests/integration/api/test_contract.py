@@ -16,7 +16,7 @@ from elasticsearch.helpers import scan
 
 from benchmarks.corpus import enriched_bbc_articles
 from newswire.embedded.sqlite import connect
-from newswire.enriched import EnrichedArticle
+from newswire.enriched import Concept, EnrichedArticle
 from newswire.settings import Settings
 from newswire_api.app import create_app
 from newswire_api.search import open_article_search
@@ -293,6 +293,30 @@ def test_date_sort_is_newest_first_undated_last_and_authors_filter(
             {"start": "2024-01-01", "count": 1},
             {"start": "2024-03-01", "count": 1},
         ]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_provider_and_subject_filters_match_wire_metadata_without_case(
+    index_holding: IndexHolding, shared_dir: Path, backend: Backend
+) -> None:
+    first, second, third = list(enriched_bbc_articles(shared_dir, limit=3))
+    politics = Concept(code="medtop:11000000", name="politics")
+    wired = [
+        first.model_copy(update={"provider": "Reuters", "subjects": [politics]}),
+        second.model_copy(
+            update={"provider": "AFP", "subjects": [Concept(code="medtop:15000000", name="sport")]}
+        ),
+        third,
+    ]
+    app = create_app(index_holding(backend, wired))
+    with serving(app) as base_url, httpx.Client(base_url=base_url) as client:
+        assert _ids(_search(client, provider="reuters")) == [first.id]
+        assert sorted(_ids(_search(client, provider=["Reuters", "afp"]))) == sorted(
+            [first.id, second.id]
+        )
+        assert _ids(_search(client, subject="MEDTOP:11000000")) == [first.id]
+        assert _ids(_search(client, subject="Sport")) == [second.id]
+        assert _ids(_search(client, subject="politics", provider="AFP")) == []
 
 
 # --- The articles of a dropped file (for `newswire status`; no endpoint) ------------------------

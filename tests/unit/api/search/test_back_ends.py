@@ -21,6 +21,8 @@ FILTER_EXAMPLES: dict[str, Any] = {
     "entity": ["GPE:Iraq"],
     "language": ["en"],
     "author": ["Ann Lee"],
+    "provider": ["Reuters"],
+    "subject": ["medtop:11000000"],
     "from_date": date(2024, 9, 1),
     "to_date": date(2024, 9, 30),
 }

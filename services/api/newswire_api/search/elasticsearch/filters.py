@@ -18,6 +18,7 @@ from newswire_api.search_request import (
 )
 
 Query = dict[str, Any]
+SUBJECT_FIELDS = ("subjects.code", "subjects.name")
 
 
 def section(params: SearchParams | EntitiesParams) -> list[Query]:
@@ -30,6 +31,18 @@ def language(params: SearchParams) -> list[Query]:
 
 def author(params: SearchParams) -> list[Query]:
     return _any_of("authors", params.author)
+
+
+def provider(params: SearchParams) -> list[Query]:
+    return _any_of("provider", params.provider)
+
+
+def subject(params: SearchParams) -> list[Query]:
+    """By code or by name: `subjects` is an object array whose codes and names are keywords."""
+    if not params.subject:
+        return []
+    terms = [_term(field, value) for value in params.subject for field in SUBJECT_FIELDS]
+    return [{"bool": {"should": terms}}]
 
 
 def entity(params: SearchParams) -> list[Query]:
@@ -54,6 +67,8 @@ SEARCH_FILTERS: tuple[Callable[[SearchParams], list[Query]], ...] = (
     section,
     language,
     author,
+    provider,
+    subject,
     entity,
     published,
 )

@@ -34,6 +34,15 @@ def author(params: SearchParams) -> list[Condition]:
     ]
 
 
+def provider(params: SearchParams) -> list[Condition]:
+    return _keyed("provider", params.provider)
+
+
+def subject(params: SearchParams) -> list[Condition]:
+    """By code or by name: the index keeps both as `subject` keys."""
+    return _keyed("subject", params.subject)
+
+
 def entity(params: SearchParams) -> list[Condition]:
     """Every entity must be mentioned, by name or surface form (and by label if given)."""
     conditions = []
@@ -64,6 +73,8 @@ SEARCH_FILTERS: tuple[Callable[[SearchParams], list[Condition]], ...] = (
     language,
     published,
     author,
+    provider,
+    subject,
     entity,
 )
 ENTITIES_FILTERS: tuple[Callable[[EntitiesParams], list[Condition]], ...] = (section, published)
@@ -75,6 +86,19 @@ def search_conditions(params: SearchParams) -> list[Condition]:
 
 def entities_conditions(params: EntitiesParams) -> list[Condition]:
     return [condition for conditions_of in ENTITIES_FILTERS for condition in conditions_of(params)]
+
+
+def _keyed(field: str, values: Sequence[str]) -> list[Condition]:
+    """Articles with any of `values` as a key of `field` in the index's `article_keys`."""
+    if not values:
+        return []
+    return [
+        Condition(
+            "a.rowid IN (SELECT article FROM article_keys WHERE field = ? AND key IN "
+            f"({marks(values)}))",
+            [field, *(value.casefold() for value in values)],
+        )
+    ]
 
 
 def _any_of(column: str, values: Sequence[str]) -> list[Condition]:
