@@ -65,6 +65,7 @@ class Result:
     workers: int
     articles_per_s: float
     peak_rss_mib: list[float]
+    model: str = ""
 
 
 def bbc_raw_articles(shared_dir: Path, limit: int | None) -> list[RawArticle]:
@@ -153,7 +154,13 @@ def run_in_processes(
 
 
 def run_service(
-    settings: Settings, raws: list[RawArticle], workers: int, batch: int, ner_batch: int
+    settings: Settings,
+    raws: list[RawArticle],
+    workers: int,
+    batch: int,
+    ner_batch: int,
+    *,
+    model: str,
 ) -> Result:
     run = uuid.uuid4().hex[:8]
     topics = {
@@ -177,6 +184,7 @@ def run_service(
         "NEWSWIRE_ENRICH_GROUP_ID": group,
         "NEWSWIRE_ENRICH_BATCH_SIZE": str(batch),
         "NEWSWIRE_ENRICH_NER_BATCH_SIZE": str(ner_batch),
+        "NEWSWIRE_ENRICH_SPACY_MODEL": model,
         "NEWSWIRE_TOPIC_PARTITIONS": str(SERVICE_PARTITIONS),
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
         "NEWSWIRE_LOG_LEVEL": "WARNING",
@@ -250,7 +258,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="first N articles only")
     parser.add_argument("--batch", type=int, default=Settings().enrich_batch_size)
     parser.add_argument("--ner-batch", type=int, default=Settings().enrich_ner_batch_size)
-    parser.add_argument("--model", default=Settings().enrich_spacy_model)
+    parser.add_argument(
+        "--model",
+        nargs="+",
+        default=[Settings().enrich_spacy_model],
+        help="one or more models, measured one after the other in this run (side by side)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
@@ -260,31 +273,49 @@ def main() -> None:
         f"BBC corpus: {len(raws)} articles, "
         f"{sum(map(len, texts)) / 1e6:.1f} M characters to NER; poll batch {args.batch}, "
         f"nlp.pipe batch {args.ner_batch}; "
-        f"{os.cpu_count()} CPUs; model {args.model} (NER only)",
+        f"{os.cpu_count()} CPUs; models {', '.join(args.model)} (NER only)",
         flush=True,
     )
     results: list[tuple[Result, float]] = []
-    for workers in args.workers:
-        options = {
-            "model": args.model,
-            "batch_size": args.batch,
-            "ner_batch": args.ner_batch,
-            "workers": workers,
-        }
-        floor = run_in_processes("floor: bare nlp.pipe", _floor_worker, texts, **options)
-        enrich = run_in_processes("enrich (no Kafka)", _enrich_worker, raws, **options)
-        service = run_service(Settings(), raws, workers, args.batch, args.ner_batch)
-        for result in (floor, enrich, service):
-            ratio = result.articles_per_s / floor.articles_per_s
-            results.append((result, ratio))
-            rss = ", ".join(f"{mib:.0f}" for mib in result.peak_rss_mib)
-            print(
-                f"{result.workers} worker(s)  {result.name:<22} {result.articles_per_s:7.1f} "
-                f"articles/s  {ratio:5.2f}x floor  peak RSS per worker {rss} MiB",
-                flush=True,
+    for model in args.model:
+        for workers in args.workers:
+            options = {
+                "model": model,
+                "batch_size": args.batch,
+                "ner_batch": args.ner_batch,
+                "workers": workers,
+            }
+            floor = run_in_processes("floor: bare nlp.pipe", _floor_worker, texts, **options)
+            enrich = run_in_processes("enrich (no Kafka)", _enrich_worker, raws, **options)
+            service = run_service(
+                Settings(), raws, workers, args.batch, args.ner_batch, model=model
             )
+            for result in (floor, enrich, service):
+                result.model = model
+                ratio = result.articles_per_s / floor.articles_per_s
+                results.append((result, ratio))
+                rss = ", ".join(f"{mib:.0f}" for mib in result.peak_rss_mib)
+                print(
+                    f"{model}  {result.workers} worker(s)  {result.name:<22} "
+                    f"{result.articles_per_s:7.1f} articles/s  {ratio:5.2f}x floor  "
+                    f"peak RSS per worker {rss} MiB",
+                    flush=True,
+                )
+    print_model_ratios(args.model, [result for result, _ in results])
     if args.json:
         write_json(args.json, len(raws), args, results)
+
+
+def print_model_ratios(models: list[str], results: list[Result]) -> None:
+    """Each later model's articles/s over the first model's, contender by contender."""
+    first = {(r.name, r.workers): r.articles_per_s for r in results if r.model == models[0]}
+    for model in models[1:]:
+        for result in (r for r in results if r.model == model):
+            base = first[result.name, result.workers]
+            print(
+                f"{model} / {models[0]}  {result.workers} worker(s)  {result.name:<22} "
+                f"{result.articles_per_s / base:5.2f}x"
+            )
 
 
 def write_json(
@@ -294,7 +325,7 @@ def write_json(
         "articles": articles,
         "batch": args.batch,
         "ner_batch": args.ner_batch,
-        "model": args.model,
+        "models": args.model,
         "cpus": os.cpu_count(),
         "load_average": os.getloadavg()[0],
         "results": [asdict(result) | {"to_floor": ratio} for result, ratio in results],

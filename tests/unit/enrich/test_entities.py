@@ -94,3 +94,36 @@ def test_entities_are_ordered_by_count_then_first_mention() -> None:
         mentions(("GPE", "Iraq"), ("GPE", "Iran"), ("GPE", "Iran"), ("NORP", "Iraqi"))
     )
     assert [entity.name for entity in entities] == ["Iran", "Iraq", "Iraqi"]
+
+
+def test_an_honorific_is_not_part_of_a_name_and_the_surname_joins_the_person() -> None:
+    entities = merge_aliases(
+        mentions(
+            ("PERSON", "Tony Blair"), ("PERSON", "Mr Blair"), ("PERSON", "Prime Minister Blair")
+        )
+    )
+
+    assert [(e.name, e.count) for e in entities] == [("Tony Blair", 3)]
+    assert set(entities[0].surface_forms) == {"Tony Blair", "Blair"}
+
+
+def test_a_person_named_only_by_title_and_surname_is_named_by_the_surname() -> None:
+    (entity,) = merge_aliases(mentions(("PERSON", "Dr. Cragg")))
+
+    assert entity.name == "Cragg"
+    assert entity.first_mention.start == len("Dr. ")
+
+
+@pytest.mark.parametrize(
+    ("forms", "name"),
+    [
+        (["US"], "United States"),
+        (["U.S.", "America"], "United States"),
+        (["Britain", "UK"], "United Kingdom"),
+        (["EU"], "European Union"),
+    ],
+)
+def test_countries_and_bodies_have_one_name_across_articles(forms: list[str], name: str) -> None:
+    (entity,) = merge_aliases(mentions(*(("GPE", form) for form in forms)))
+
+    assert entity.name == name

