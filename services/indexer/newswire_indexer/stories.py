@@ -84,23 +84,54 @@ def fold(story_id: str, held: Story | None, messages: Sequence[Incoming]) -> Fol
     return Folded(story, superseded)
 
 
-def contents_to_relist(held: Story | None, story: Story) -> set[str]:
-    """The contents whose listing may change when `held` becomes `story`."""
-    if held == story:
-        return set()
-    return {claim for claim in (held.claim if held else None, story.claim) if claim}
+@dataclass(frozen=True)
+class FoldedBatch:
+    """A batch's stories, before (`held`, as the index holds them) and after its messages."""
+
+    held: dict[str, Story]
+    stories: dict[str, Story]
+    superseded_by_story: dict[str, int]
+
+    @property
+    def superseded(self) -> int:
+        return sum(self.superseded_by_story.values())
+
+    @property
+    def changed(self) -> list[Story]:
+        return [story for id_, story in self.stories.items() if self.held.get(id_) != story]
+
+    def contents(self, changed_only: bool) -> set[str]:
+        """The contents whose listing may change: what the batch's stories claimed before and
+        claim now. `changed_only=False` includes unchanged stories, for a back-end whose writes
+        are not one transaction (a replay after a crash must redo the listings)."""
+        contents: set[str] = set()
+        for story_id, story in self.stories.items():
+            held = self.held.get(story_id)
+            if changed_only and held == story:
+                continue
+            contents.update(c for c in (held.claim if held else None, story.claim) if c)
+        return contents
 
 
-def first_ranked(stories: Iterable[Story]) -> Story | None:
-    """The story a content is listed under, among the stories claiming it."""
-    return min(stories, key=lambda story: story.rank, default=None)
+def fold_batch(groups: Mapping[str, Sequence[Incoming]], held: Mapping[str, Story]) -> FoldedBatch:
+    """Every story of a batch (`groups`, from `by_story`) once its messages are read."""
+    stories: dict[str, Story] = {}
+    superseded: dict[str, int] = {}
+    for story_id, messages in groups.items():
+        folded = fold(story_id, held.get(story_id), messages)
+        stories[story_id] = folded.story
+        superseded[story_id] = folded.superseded
+    return FoldedBatch({i: s for i, s in held.items() if i in groups}, stories, superseded)
 
 
-def stories_listing(
+def claiming(
     content_sha256: str, stories: Mapping[str, Story], others: Iterable[Story]
-) -> Story | None:
-    """The story `content_sha256` is listed under: first ranked among the `stories` of this
-    batch that claim it and the `others` (stories outside the batch claiming it)."""
-    claiming = [story for story in stories.values() if story.claim == content_sha256]
-    outside = [story for story in others if story.id not in stories]
-    return first_ranked([*claiming, *outside])
+) -> list[Story]:
+    """The stories claiming `content_sha256`, in rank order (the first lists it): those of this
+    batch (`stories`, as folded) that claim it, and the `others` (stories outside the batch,
+    as the index holds them) that still do."""
+    inside = [story for story in stories.values() if story.claim == content_sha256]
+    outside = [
+        story for story in others if story.id not in stories and story.claim == content_sha256
+    ]
+    return sorted([*inside, *outside], key=lambda story: story.rank)
