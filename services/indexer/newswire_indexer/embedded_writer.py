@@ -10,8 +10,8 @@ replica, so "database is locked" is transient: retried with backoff, without lim
 from Elasticsearch.
 
 An index of an older schema keeps its articles in `legacy_articles`
-(`newswire.embedded.search_index`); each batch also folds a chunk of them into their stories, as
-if they arrived again, until none is left.
+(`newswire.embedded.search_index`); the writer folds them into their stories when it opens, as if
+they arrived again, a chunk per transaction, before it takes any message.
 """
 
 import logging
@@ -47,6 +47,8 @@ class EmbeddedDocumentWriter:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._connection = open_for_writing(path)
+        while self._fold_legacy_articles():
+            pass
 
     def write(
         self, documents: Sequence[PendingDocument], wait: Callable[[float], None]
@@ -67,21 +69,32 @@ class EmbeddedDocumentWriter:
 
     def _write(self, incoming: list[Incoming]) -> int:
         """Fold and write in one transaction; returns how many versions were superseded."""
+        if not incoming:
+            return 0
         self._connection.execute("BEGIN IMMEDIATE")
         try:
-            superseded = self._fold(self._with_legacy_articles(incoming))
+            superseded = self._fold(incoming)
         except BaseException:
             self._connection.execute("ROLLBACK")
             raise
         self._connection.execute("COMMIT")
         return superseded
 
-    def _with_legacy_articles(self, incoming: list[Incoming]) -> list[Incoming]:
-        """Articles of an older schema first (they came before anything consumed now)."""
-        legacy = legacy_articles(self._connection, LEGACY_ARTICLES_PER_BATCH)
-        if not legacy:
-            return incoming
-        forget_legacy_articles(self._connection, [rowid for rowid, _ in legacy])
+    def _fold_legacy_articles(self) -> bool:
+        """Fold a chunk of an older schema's articles into stories; False once none is left."""
+        self._connection.execute("BEGIN IMMEDIATE")
+        try:
+            legacy = legacy_articles(self._connection, LEGACY_ARTICLES_PER_BATCH)
+            if legacy:
+                forget_legacy_articles(self._connection, [rowid for rowid, _ in legacy])
+                self._fold(self._legacy_versions(legacy))
+        except BaseException:
+            self._connection.execute("ROLLBACK")
+            raise
+        self._connection.execute("COMMIT")
+        return bool(legacy)
+
+    def _legacy_versions(self, legacy: list[tuple[int, str]]) -> list[Incoming]:
         articles = []
         for _, source in legacy:
             try:
@@ -91,8 +104,8 @@ class EmbeddedDocumentWriter:
                 continue
             document = PendingDocument(article.id, source.encode(), "legacy", 0, 0)
             articles.append(Incoming(document, article))
-        log.info("folded %d articles of the older index into stories", len(articles))
-        return [*articles, *incoming]
+        log.info("folding %d articles of the older index into stories", len(articles))
+        return articles
 
     def _fold(self, incoming: list[Incoming]) -> int:
         if not incoming:

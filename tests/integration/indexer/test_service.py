@@ -170,7 +170,7 @@ def test_documents_the_mapping_rejects_go_to_the_dlq_and_their_neighbours_are_in
     assert sorted(by_key, key=str) == sorted(["wrong-type", "not-json", None], key=str)
     assert by_key["wrong-type"].error_type == "document_parsing_exception"
     assert "word_count" in by_key["wrong-type"].reason
-    assert by_key[None].error_type == "missing_key_or_value"
+    assert by_key[None].error_type == "missing_key"
     assert all(letter.stage == "indexer" and letter.original_base64 for letter in letters)
     assert (
         sum(

