@@ -143,7 +143,8 @@ class BulkWriter:
         if not contents:
             return
         listings = {
-            doc["_id"]: doc["_source"] for doc in self._mget(sorted(map(content_document_id, contents)))
+            doc["_id"]: doc["_source"]
+            for doc in self._mget(sorted(map(content_document_id, contents)))
             if doc.get("found")
         }
         others_ids = {
@@ -221,8 +222,10 @@ class BulkWriter:
             result = next(iter(item.values()))
             status = int(result["status"])
             transient += status in TRANSIENT_STATUSES
-            error = result.get("error", {})
-            reason = error.get("reason", json.dumps(error)) if isinstance(error, dict) else error
+            failure = result.get("error", {})
+            reason = (
+                failure.get("reason", json.dumps(failure)) if isinstance(failure, dict) else failure
+            )
             results[str(result["_id"])] = (status, str(reason))
         if transient:
             raise TransientBulkError(f"{transient} writes were refused for now")

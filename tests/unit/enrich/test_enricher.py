@@ -25,8 +25,9 @@ FIXTURES = REPO_ROOT / "tests" / "fixtures" / "formats"
 # The fields v1 gained for wire formats, feeds and structured pages.
 # The wire metadata added within v1 (the story fields of v2 are always set).
 ADDED_FIELDS = list(EnrichedArticle.model_fields)[
-    list(EnrichedArticle.model_fields).index("provenance") + 1 :
-    list(EnrichedArticle.model_fields).index("story_key")
+    list(EnrichedArticle.model_fields).index("provenance") + 1 : list(
+        EnrichedArticle.model_fields
+    ).index("story_key")
 ]
 
 
@@ -52,7 +53,10 @@ def test_a_single_article_file_keeps_the_raw_id_as_content_and_a_feed_gets_one_s
     (one,), (many,) = fake_enricher().enrich([single]), fake_enricher().enrich([feed])
     assert one.articles[0].content_sha256 == single.id
     assert one.articles[0].story_key == f"inbox:{single.relative_path}"
-    assert [article.story_key for article in many.articles] == ["inbox:f.jsonl#1", "inbox:f.jsonl#2"]
+    assert [article.story_key for article in many.articles] == [
+        "inbox:f.jsonl#1",
+        "inbox:f.jsonl#2",
+    ]
     assert len({article.content_sha256 for article in many.articles} | {feed.id}) == 3
     assert [a.provenance.item for a in many.articles] == [1, 2]
 

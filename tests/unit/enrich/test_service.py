@@ -48,7 +48,7 @@ class FakeProducer:
     failing_topic: str | None = None
     sent: list[Send] = field(default_factory=list)
 
-    def send(self, topic: str, key: bytes | None, value: bytes) -> Send:
+    def send(self, topic: str, key: bytes | None, value: bytes | None) -> Send:
         self.sent.append(Send(topic, key, value, self.events, fails=topic == self.failing_topic))
         return self.sent[-1]
 

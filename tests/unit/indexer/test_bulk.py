@@ -45,8 +45,13 @@ class ScriptedElasticsearch:
             if document_id in self.documents:
                 source, seq_no = self.documents[document_id]
                 docs.append(
-                    {"_id": document_id, "found": True, "_source": source, "_seq_no": seq_no,
-                     "_primary_term": 1}
+                    {
+                        "_id": document_id,
+                        "found": True,
+                        "_source": source,
+                        "_seq_no": seq_no,
+                        "_primary_term": 1,
+                    }
                 )
             else:
                 docs.append({"_id": document_id, "found": False})
@@ -54,15 +59,16 @@ class ScriptedElasticsearch:
 
     def bulk(self, operations: list[Any]) -> dict[str, Any]:
         actions = list(zip(operations[::2], operations[1::2], strict=False))
-        reply: Exception | dict[str, int] = {}
+        reply: dict[str, int] = {}
         if any("story" in source for _, source in actions):
             for document_id, source in self.rival_writes:
                 self._put(document_id, source)
             self.rival_writes = []
             self.story_writes.append([next(iter(a.values()))["_id"] for a, _ in actions])
-            reply = self.replies.pop(0)
-            if isinstance(reply, Exception):
-                raise reply
+            scripted = self.replies.pop(0)
+            if isinstance(scripted, Exception):
+                raise scripted
+            reply = scripted
         items = []
         for action, source in actions:
             op, meta = next(iter(action.items()))

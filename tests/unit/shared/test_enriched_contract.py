@@ -43,9 +43,11 @@ def test_a_v1_message_is_read_as_the_version_of_its_story_it_is() -> None:
     (enrichment,) = fake_enricher().enrich([raw_article("T\n\nB.")])
     article = enrichment.articles[0]
     legacy = EnrichedArticleV1.of(article)
-    assert json.loads(SCHEMA_V1.read_text(encoding="utf-8"))["properties"]["schema_version"][
-        "const"
-    ] == legacy.schema_version == 1
+    assert (
+        json.loads(SCHEMA_V1.read_text(encoding="utf-8"))["properties"]["schema_version"]["const"]
+        == legacy.schema_version
+        == 1
+    )
     assert legacy.id == article.content_sha256
 
     upgraded = EnrichedArticle.model_validate_json(legacy.model_dump_json())

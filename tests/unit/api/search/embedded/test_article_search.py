@@ -52,7 +52,8 @@ def test_a_replayed_article_replaces_itself(
     found = search.search(SearchParams(q="zanzibar"))
     assert [hit.id for hit in found.hits] == [changed.id]
     assert search.search(SearchParams(q=f'"{articles[0].title}"')).total == 0
-    assert search.article(changed.id).title == "Zanzibar replaces the old title"
+    current = search.story(changed.id).current
+    assert current is not None and current.title == "Zanzibar replaces the old title"
 
 
 def test_a_document_that_is_not_an_article_is_rejected_and_its_neighbours_written(
@@ -138,22 +139,23 @@ def test_bm25_weighs_the_fts5_columns_in_their_order_with_the_model_boosts(
     assert BM25 == "bm25(articles_text, 3.0, 2.0, 1.0, 1.0, 0.5)"
 
 
-def test_the_articles_of_a_file_are_found_by_its_sha256(
+def test_the_stories_of_a_file_are_found_by_its_sha256(
     tmp_path: Path, articles: list[EnrichedArticle]
 ) -> None:
     path = tmp_path / "index.sqlite3"
     _write(path, [_document(a, i) for i, a in enumerate(articles)])
     search = EmbeddedArticleSearch(path, timeout_s=5, cursors=CURSORS)
-    assert search.article_ids_from_file(articles[3].provenance.sha256) == [articles[3].id]
-    assert search.article_ids_from_file("0" * 64) == []
+    found = search.stories_from_file(articles[3].provenance.sha256)
+    assert [story.id for story in found] == [articles[3].id]
+    assert search.stories_from_file("0" * 64) == []
 
 
 def test_before_anything_is_indexed_no_file_has_articles(tmp_path: Path) -> None:
     absent = EmbeddedArticleSearch(tmp_path / "absent.sqlite3", timeout_s=5, cursors=CURSORS)
-    assert absent.article_ids_from_file("0" * 64) == []
+    assert absent.stories_from_file("0" * 64) == []
     (tmp_path / "empty.sqlite3").write_bytes(b"")
     empty = EmbeddedArticleSearch(tmp_path / "empty.sqlite3", timeout_s=5, cursors=CURSORS)
-    assert empty.article_ids_from_file("0" * 64) == []
+    assert empty.stories_from_file("0" * 64) == []
     assert not empty.is_ready()
 
 
