@@ -37,7 +37,14 @@ from newswire.enriched import Story
 from newswire.retries import FailedAttempt, retrying_with_backoff
 from newswire_indexer.batch import PendingDocument
 from newswire_indexer.ports import BulkOutcome, Rejection
-from newswire_indexer.stories import Incoming, by_story, claiming, fold_batch, read
+from newswire_indexer.stories import (
+    FoldedBatch,
+    Incoming,
+    by_story,
+    claiming,
+    fold_batch,
+    read,
+)
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +103,36 @@ class BulkWriter:
         return BulkOutcome(
             indexed=len(incoming) - refused, rejected=rejected, superseded=superseded
         )
+
+    def merge_stories(self, stories: Sequence[Story], wait: Callable[[float], None]) -> None:
+        """Write stories copied from another index, each merged with the story of the same id
+        already here (`Story.merged`), compare-and-set like `write` (the reindex)."""
+        pending = {story.id: story for story in stories}
+        retrying = retrying_with_backoff(
+            TransientBulkError,
+            multiplier=0.2,
+            max_backoff_s=self._max_backoff_s,
+            on_retry=self._log_retry,
+            sleep=wait,
+        )
+        for attempt in retrying:
+            with attempt:
+                while pending:
+                    held = self._read_stories(pending)
+                    known = {i: h.story for i, h in held.items() if h.story}
+                    merged = {
+                        i: known[i].merged(story) if i in known else story
+                        for i, story in pending.items()
+                    }
+                    batch = FoldedBatch(known, merged, {})
+                    self._relist(batch.contents(changed_only=False), batch.stories)
+                    outcome = self._save(batch.changed, held)
+                    for story_id, (status, reason) in outcome.items():
+                        if status >= 300 and status != CONFLICT:
+                            raise RuntimeError(f"story {story_id} refused: {reason}")
+                    pending = {
+                        i: s for i, s in pending.items() if outcome.get(i, (200, ""))[0] == CONFLICT
+                    }
 
     def close(self) -> None:
         self._client.close()

@@ -77,9 +77,13 @@ def _reindex(args: argparse.Namespace) -> int:
     settings = Settings()
     if args.from_embedded is not None:
         return _copy_embedded(settings, args.from_embedded)
+    from newswire_indexer.migrate import copy_documents  # noqa: PLC0415 (only when asked)
+
     client = create_client(settings)
     try:
-        count = ArticleIndex(client, settings.index_alias, settings.index_name).reindex(args.to)
+        count = ArticleIndex(client, settings.index_alias, settings.index_name).reindex(
+            args.to, copy_documents(client, settings.indexer_max_backoff_s)
+        )
     except ValueError as error:
         print(f"error: {error}")
         return 1

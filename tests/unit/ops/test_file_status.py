@@ -205,7 +205,7 @@ class _UnreachableLog:
 def test_unreachable_back_ends_are_reported_not_raised(settings: Settings) -> None:
     sha256 = _put(settings.ingest_processed_dir, "a.txt", b"A\n\nB.")
 
-    def index_down(sha: str) -> list[str]:
+    def index_down(sha: str) -> list[Story]:
         raise ConnectionError("connection refused")
 
     status = file_status(settings, "a.txt", cast(EventLog, _UnreachableLog()), index_down)
