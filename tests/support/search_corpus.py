@@ -13,6 +13,7 @@ from typing import Literal
 
 import uvicorn
 from elasticsearch import Elasticsearch
+from elasticsearch.helpers import scan
 from fastapi import FastAPI
 
 from benchmarks.corpus import bbc_files, enriched_bbc_articles
@@ -26,6 +27,9 @@ from newswire_indexer.bulk import BulkWriter
 from newswire_indexer.embedded_writer import EmbeddedDocumentWriter
 
 REFERENCE_SAMPLE = "samples/trtworld-2024-09-11-pezeshkian-iraq.txt"
+# The searchable documents of an Elasticsearch index of version 3 (one per listed story; the
+# story documents beside them are not searched).
+LISTINGS = {"exists": {"field": "listing.visible_from"}}
 Backend = Literal["elasticsearch", "embedded"]
 BACKENDS: tuple[Backend, ...] = ("elasticsearch", "embedded")
 
@@ -57,6 +61,15 @@ def index_articles(
         outcome = writer.write(documents[start : start + 500], wait=time.sleep)
         assert not outcome.rejected, outcome.rejected
     client.indices.refresh(index=alias)
+
+
+def listed_stories(client: Elasticsearch, alias: str) -> list[str]:
+    """The ids of the stories listed in the index behind `alias` (refreshed first)."""
+    client.indices.refresh(index=alias)
+    return [
+        hit["_source"]["id"]
+        for hit in scan(client, index=alias, query={"query": LISTINGS}, _source=["id"])
+    ]
 
 
 def index_embedded(data_dir: Path, articles: Iterable[EnrichedArticle]) -> Settings:
