@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 from tests.support.enrichers import docx_document, pdf_document
-from tests.support.pipeline import RunningPipeline, eventually, get_json, sha256_of
+from tests.support.pipeline import RunningPipeline, eventually, get_json, sha256_of, story_id_of
 
 pytestmark = pytest.mark.integration
 
@@ -293,12 +293,13 @@ def test_refused_inputs_reach_failed_with_a_reason_to_act_on(pipeline: RunningPi
     assert "the item has no title" in found_reasons[rss_item_without_title]["reason"]
 
 
-def test_a_word_document_is_published_with_its_file_as_the_article_id(
+def test_a_word_document_is_published_with_its_file_as_the_content_id(
     pipeline: RunningPipeline,
 ) -> None:
     article = stored(pipeline, "Acme Robotics opens a warehouse robot plant")
     processed = pipeline.folder / "processed" / "releases" / "acme-release.docx"
 
     assert eventually(processed.is_file, timeout_s=WAIT_S)
-    assert article["id"] == sha256_of(processed)
+    assert article["content_sha256"] == sha256_of(processed)
+    assert article["id"] == story_id_of("releases/acme-release.docx")
     assert article["authors"] == ["Marie Curval"]

@@ -31,9 +31,9 @@ from elasticsearch import Elasticsearch
 
 from newswire.adapters.elasticsearch import create_client
 from newswire.article_index import LISTING, ArticleIndex, Copier, story_of
-from newswire.enriched import EnrichedArticle, Story
 from newswire.backends import open_event_log
 from newswire.checkpoint import Checkpoint
+from newswire.enriched import EnrichedArticle, Story
 from newswire.settings import Settings
 from newswire_indexer.batch import PendingDocument
 from newswire_indexer.bulk import BulkWriter

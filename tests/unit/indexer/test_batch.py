@@ -79,5 +79,6 @@ def test_a_message_without_a_key_is_no_document(key: bytes | None) -> None:
 
 def test_a_message_with_a_key_and_no_value_is_a_tombstone_for_its_story() -> None:
     document = PendingDocument.from_record(LogRecord("enriched", 0, 7, b"s1", None))
-    assert document is not None and document.is_tombstone
+    assert document is not None
+    assert document.is_tombstone
     assert (document.article_id, document.size_bytes) == ("s1", 2)

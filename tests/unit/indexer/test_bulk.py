@@ -74,9 +74,9 @@ class ScriptedElasticsearch:
             op, meta = next(iter(action.items()))
             document_id = meta["_id"]
             status = reply.get(document_id, 201)
-            if status < 300 and "if_seq_no" in meta:
-                if self.documents[document_id][1] != meta["if_seq_no"]:
-                    status = 409
+            conflict = "if_seq_no" in meta and self.documents[document_id][1] != meta["if_seq_no"]
+            if status < 300 and conflict:
+                status = 409
             if status < 300:
                 self._put(document_id, source)
             item: dict[str, Any] = {"_id": document_id, "status": status}

@@ -53,7 +53,8 @@ def test_a_replayed_article_replaces_itself(
     assert [hit.id for hit in found.hits] == [changed.id]
     assert search.search(SearchParams(q=f'"{articles[0].title}"')).total == 0
     current = search.story(changed.id).current
-    assert current is not None and current.title == "Zanzibar replaces the old title"
+    assert current is not None
+    assert current.title == "Zanzibar replaces the old title"
 
 
 def test_a_document_that_is_not_an_article_is_rejected_and_its_neighbours_written(
