@@ -24,6 +24,7 @@ inferred from the processed folder alone, and said so.
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -91,7 +92,7 @@ def file_status(
     failed = settings.ingest_failed_dir / relative
     if failed.is_file() or failed.is_symlink():
         return FileStatus(relative, "failed", _ingest_reason(failed))
-    processed = settings.ingest_processed_dir / relative
+    processed = _latest_drop(settings.ingest_processed_dir / relative)
     if not processed.is_file():
         return FileStatus(
             relative,
@@ -114,6 +115,20 @@ def file_status(
     except EventLogError as error:
         state, detail = "published", f"article {sha256}; the event log could not be read: {error}"
     return FileStatus(relative, state, detail + unreadable_index)
+
+
+def _latest_drop(processed: Path) -> Path:
+    """The file last dropped under this name: ingest keeps a name dropped again as
+    `name (2).ext`, `name (3).ext`… in the processed folder (a correction re-dropped under its
+    name is the story's next version)."""
+    numbered = re.compile(rf"{re.escape(processed.stem)} \(\d+\){re.escape(processed.suffix)}")
+    try:
+        drops = [p for p in processed.parent.iterdir() if numbered.fullmatch(p.name)]
+    except OSError:
+        return processed
+    if processed.is_file():
+        drops.append(processed)
+    return max(drops, key=lambda p: p.stat().st_mtime_ns, default=processed)
 
 
 def story_report(story: Story, file_sha256: str, now: datetime) -> str:

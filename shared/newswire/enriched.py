@@ -539,7 +539,7 @@ class Story(_ContractModel):
         if self.status != "killed":
             return None
         current = self.current
-        if self.deleted or current is None:
+        if current is None or current.pub_status != "canceled":
             return "withdrawn: a tombstone for this story was published on articles.enriched"
         source = current.provider or "its source"
         version = f", version {current.version}" if current.version is not None else ""
