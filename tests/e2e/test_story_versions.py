@@ -69,6 +69,10 @@ def hits(pipeline: RunningPipeline, words: str) -> list[dict[str, Any]]:
     return found
 
 
+def titles(pipeline: RunningPipeline, words: str) -> list[str]:
+    return [hit["title"] for hit in hits(pipeline, words)]
+
+
 def drop_file(pipeline: RunningPipeline, relative: str, content: str) -> None:
     """Write a file in the inbox complete at once (written beside it, then renamed)."""
     target = pipeline.inbox / relative
@@ -105,10 +109,9 @@ def test_an_agency_story_in_three_versions_then_a_kill(pipeline: RunningPipeline
         headline = f"Quokka ferry strike, version {version}"
         body = f"The quokka ferry crews walked out. Update number {version}."
         drop_file(pipeline, f"agency/ferry-v{version}.json", ninjs(uri, version, headline, body))
-        assert eventually(
-            lambda h=headline: [hit["title"] for hit in hits(pipeline, words)] == [h],
-            timeout_s=WAIT_S,
-        ), pipeline.log()[-3000:]
+        assert eventually(lambda: titles(pipeline, words) == [headline], timeout_s=WAIT_S), (
+            pipeline.log()[-3000:]
+        )
 
     (hit,) = hits(pipeline, words)
     assert hit["id"] == article_id
