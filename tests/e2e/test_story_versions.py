@@ -9,6 +9,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -69,8 +70,8 @@ def hits(pipeline: RunningPipeline, words: str) -> list[dict[str, Any]]:
     return found
 
 
-def titles(pipeline: RunningPipeline, words: str) -> list[str]:
-    return [hit["title"] for hit in hits(pipeline, words)]
+def shows(pipeline: RunningPipeline, words: str, titles: list[str]) -> bool:
+    return [hit["title"] for hit in hits(pipeline, words)] == titles
 
 
 def drop_file(pipeline: RunningPipeline, relative: str, content: str) -> None:
@@ -109,7 +110,7 @@ def test_an_agency_story_in_three_versions_then_a_kill(pipeline: RunningPipeline
         headline = f"Quokka ferry strike, version {version}"
         body = f"The quokka ferry crews walked out. Update number {version}."
         drop_file(pipeline, f"agency/ferry-v{version}.json", ninjs(uri, version, headline, body))
-        assert eventually(lambda: titles(pipeline, words) == [headline], timeout_s=WAIT_S), (
+        assert eventually(partial(shows, pipeline, words, [headline]), timeout_s=WAIT_S), (
             pipeline.log()[-3000:]
         )
 
