@@ -122,6 +122,7 @@ def run_service(
     batches: list[list[Record]],
     failing_topic: str | None = None,
     metrics: EnrichMetrics | None = None,
+    enriched_v1_topic: str | None = None,
 ) -> tuple[FakeConsumer, FakeProducer, list[str]]:
     events: list[str] = []
     stop = threading.Event()
@@ -136,6 +137,7 @@ def run_service(
         batch_size=10,
         poll_timeout_s=0.01,
         metrics=metrics,
+        enriched_v1_topic=enriched_v1_topic,
     )
     service.run(stop)
     return consumer, producer, events
@@ -157,6 +159,19 @@ def test_a_kill_is_published_then_followed_by_a_tombstone_for_its_story() -> Non
     assert (article.story_key, article.pub_status) == ("guid:urn:agency:story-1", "canceled")
     assert (version.tombstone, tombstone.tombstone) == (False, True)
     assert version.key == tombstone.key == article.id.encode()
+
+
+def test_with_the_legacy_topic_set_each_article_also_goes_there_as_v1_keyed_by_content() -> None:
+    _, producer, _ = run_service(
+        [[article_record(0, "Title\n\nBody.")]], enriched_v1_topic="enriched.v1"
+    )
+    (current,) = producer.on("enriched")
+    (legacy,) = producer.on("enriched.v1")
+    article = EnrichedArticle.model_validate_json(current.value)
+    message = json.loads(legacy.value)
+    assert message["schema_version"] == 1
+    assert legacy.key == message["id"].encode() == article.content_sha256.encode()
+    assert "story_key" not in message
 
 
 def test_enriched_articles_are_produced_keyed_by_article_id() -> None:
