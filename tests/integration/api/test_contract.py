@@ -468,6 +468,8 @@ def test_withheld_and_embargoed_stories_are_not_found_until_visible(
         assert client.get(f"/articles/{withheld.id}").status_code == 404
         assert client.get(f"/articles/{embargoed.id}").status_code == 404
         assert client.get(f"/articles/{embargoed.id}/versions").status_code == 404
+        listing = f"/articles/content:{embargoed.content_sha256}"  # no way around the embargo
+        assert client.get(listing).status_code == 404
         time.sleep(max(0.0, (now + timedelta(seconds=4.2) - datetime.now(UTC)).total_seconds()))
         assert sorted(_ids(_search(client, q="zanzibar"))) == sorted([lifted.id, embargoed.id])
         assert client.get(f"/articles/{embargoed.id}").status_code == 200

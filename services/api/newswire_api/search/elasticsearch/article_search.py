@@ -14,7 +14,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
-from newswire.article_index import story_of
+from newswire.article_index import LISTING, story_of
 from newswire.enriched import EnrichedArticle, Story
 from newswire.settings import Settings
 from newswire_api.ports import ArticleNotFoundError, SearchUnavailableError
@@ -82,12 +82,14 @@ class ElasticsearchArticleSearch:
         return search_response(params, self._search(body), self._cursors)
 
     def story(self, article_id: str) -> Story:
-        stored = self._stored(article_id)
-        story = story_of(stored["_source"])
+        source = self._stored(article_id)["_source"]
+        story = story_of(source)
         if story is not None:
             return story
+        if LISTING in source:  # a listing's own `_id` is no story id (nor a way past an embargo)
+            raise ArticleNotFoundError(article_id)
         # An index older than version 3 holds articles, not stories: one version each.
-        article = EnrichedArticle.model_validate(stored["_source"])
+        article = EnrichedArticle.model_validate(source)
         return Story(id=article_id).with_version(article)
 
     def similar(self, article_id: str, params: SimilarParams) -> SimilarResponse:
