@@ -265,14 +265,18 @@ def test_a_feed_of_25_items_is_25_articles(pipeline: RunningPipeline) -> None:
     assert eventually(lambda: parts() == 25, timeout_s=WAIT_S), parts()
 
 
-def test_a_news_message_is_one_article_per_text_item(pipeline: RunningPipeline) -> None:
-    withheld = stored(pipeline, "Sterling falls after the rate cut")
+def test_a_news_message_is_one_article_per_text_item_and_its_withheld_item_is_hidden(
+    pipeline: RunningPipeline,
+) -> None:
+    # The withheld item (`stat:withheld`, embargoed until further notice) is a story of its own,
+    # indexed but shown nowhere until a usable version of it comes.
+    def withheld_is_known() -> bool:
+        return "withheld" in pipeline.status("wire/newsml-g2-news-message.xml")
 
-    assert (withheld["pub_status"], withheld["embargoed"], withheld["embargoed_until"]) == (
-        "withheld",
-        True,
-        None,
+    assert eventually(withheld_is_known, timeout_s=WAIT_S), pipeline.status(
+        "wire/newsml-g2-news-message.xml"
     )
+    assert found(pipeline, "Sterling falls after the rate cut") == []
     assert found(pipeline, "Bank of England building") == []  # the picture item is no article
 
 
