@@ -176,18 +176,20 @@ class BulkWriter:
         return held
 
     def _relist(self, contents: set[str], stories: dict[str, Story]) -> None:
-        """Write the listing of each content: the first ranked story claiming it, or none."""
+        """Write the listing of each content: the first ranked story claiming it, or none.
+        Compare-and-set too: another writer relisting the same content meanwhile (exact
+        duplicates on two partitions) makes this attempt start again from its reads."""
         if not contents:
             return
         listings = {
-            doc["_id"]: doc["_source"]
+            doc["_id"]: doc
             for doc in self._mget(sorted(map(content_document_id, contents)))
             if doc.get("found")
         }
         others_ids = {
             story_id
-            for source in listings.values()
-            for _, story_id in claimants_of(source)
+            for doc in listings.values()
+            for _, story_id in claimants_of(doc["_source"])
             if story_id not in stories
         }
         others = [h.story for h in self._read_stories(others_ids).values() if h.story]
@@ -195,13 +197,20 @@ class BulkWriter:
         for content in sorted(contents):
             ranked = claiming(content, stories, others)
             document_id = content_document_id(content)
+            known = listings.get(document_id)
+            target: dict[str, Any] = {"_index": self._index, "_id": document_id}
+            if known is not None:
+                target |= {"if_seq_no": known["_seq_no"], "if_primary_term": known["_primary_term"]}
             if ranked:
                 claimants = [story.rank for story in ranked]
-                operations.append({"index": {"_index": self._index, "_id": document_id}})
+                operations.append({"index" if known is not None else "create": target})
                 operations.append(listing_document(ranked[0], claimants))
-            elif document_id in listings:
-                operations.append({"delete": {"_index": self._index, "_id": document_id}})
-        for status, reason in self._bulk(operations).values():
+            elif known is not None:
+                operations.append({"delete": target})
+        results = self._bulk(operations)
+        if any(status == CONFLICT for status, _ in results.values()):
+            raise TransientBulkError("a listing changed meanwhile; reading it again")
+        for status, reason in results.values():
             if status >= 300 and status != 404:
                 # A listing refused for good: its story cannot be shown; the story is kept.
                 log.error("listing refused by the index (%d): %s", status, reason)
