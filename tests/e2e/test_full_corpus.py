@@ -54,7 +54,8 @@ def test_every_distinct_article_is_searchable_once(
     )
     ids = pipeline.ids()
     files = {f"{path.parent.name}/{path.name}": path for path in corpus}
-    assert listed_once_per_content(ids, {**files, f"world/{SAMPLE}": shared_dir / SAMPLE}) == []
+    sample = shared_dir / SAMPLE
+    assert listed_once_per_content(ids, {**files, f"world/{sample.name}": sample}) == []
     sections = pipeline.sections()
     for section, count in distinct_articles_per_folder(shared_dir).items():
         assert sections[section] == count, section
