@@ -42,6 +42,7 @@ total and the same ids in the same order through both paths.
 import argparse
 import asyncio
 import concurrent.futures
+import hashlib
 import itertools
 import json
 import os
@@ -52,27 +53,30 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from elasticsearch.helpers import streaming_bulk
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.corpus import bbc_files  # noqa: E402
 from newswire.adapters.elasticsearch import create_client  # noqa: E402
-from newswire.article_index import ArticleIndex, index_document  # noqa: E402
-from newswire.embedded.search_index import open_for_writing, upsert_articles  # noqa: E402
-from newswire.enriched import EnrichedArticle  # noqa: E402
+from newswire.article_index import ArticleIndex  # noqa: E402
+from newswire.embedded.sqlite import connect  # noqa: E402
+from newswire.enriched import EnrichedArticle, story_id  # noqa: E402
 from newswire.settings import Settings  # noqa: E402
 from newswire_api.ports import SearchUnavailableError  # noqa: E402
 from newswire_api.search.elasticsearch.query import search_body  # noqa: E402
 from newswire_api.search.embedded import EmbeddedArticleSearch  # noqa: E402
 from newswire_api.search_request import CursorCodec, SearchParams  # noqa: E402
+from newswire_indexer.batch import PendingDocument  # noqa: E402
+from newswire_indexer.bulk import BulkWriter  # noqa: E402
+from newswire_indexer.embedded_writer import EmbeddedDocumentWriter  # noqa: E402
 
 AUTHORS = [
     f"{first} {last}"
@@ -145,64 +149,74 @@ def enriched_bbc(cache: Path) -> list[EnrichedArticle]:
     return [EnrichedArticle.model_validate_json(line) for line in cache.read_text().splitlines()]
 
 
-def documents(articles: list[EnrichedArticle], count: int) -> Any:
+def copies(articles: list[EnrichedArticle], count: int) -> Iterator[EnrichedArticle]:
+    """`count` distinct stories (each copy of an article its own story and content)."""
     for n in range(count):
         article = articles[n % len(articles)]
         copy = n // len(articles)
-        yield {
-            "_id": f"{article.id}-{copy}",
-            "_source": index_document(
-                article.model_copy(
-                    update={
-                        "id": f"{article.id}-{copy}",
-                        "publication_date": FIRST_DAY + timedelta(days=(n * 7919) % DAYS),
-                        "authors": [AUTHORS[n % len(AUTHORS)]],
-                    }
-                ).model_dump(mode="json")
-            ),
-        }
+        key = f"{article.story_key}#copy-{copy}"
+        yield article.model_copy(
+            update={
+                "id": story_id(key),
+                "story_key": key,
+                "content_sha256": hashlib.sha256(
+                    f"{article.content_sha256}-{copy}".encode()
+                ).hexdigest(),
+                "publication_date": FIRST_DAY + timedelta(days=(n * 7919) % DAYS),
+                "authors": [AUTHORS[n % len(AUTHORS)]],
+            }
+        )
+
+
+def batches(articles: list[EnrichedArticle], count: int) -> Iterator[list[PendingDocument]]:
+    """The copies as the indexer consumes them, 1000 at a time."""
+    batch: list[PendingDocument] = []
+    for offset, article in enumerate(copies(articles, count)):
+        batch.append(
+            PendingDocument(article.id, article.model_dump_json().encode(), "bench", 0, offset)
+        )
+        if len(batch) == 1000:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def load(
     settings: Settings, alias: str, index: str, articles: list[EnrichedArticle], count: int
 ) -> None:
+    """Load through the indexer's own writer (story documents and listings)."""
     client = create_client(settings)
     ArticleIndex(client, alias, index).ensure()
     client.indices.put_settings(index=index, settings={"refresh_interval": "-1"})
     started = time.monotonic()
-    for ok, item in streaming_bulk(
-        client, documents(articles, count), index=index, chunk_size=500, max_chunk_bytes=5_000_000
-    ):
-        if not ok:
-            raise RuntimeError(f"document refused: {item}")
+    writer = BulkWriter(client, alias, max_backoff_s=5.0)
+    for batch in batches(articles, count):
+        outcome = writer.write(batch, wait=time.sleep)
+        if outcome.rejected:
+            raise RuntimeError(f"documents refused: {outcome.rejected[:3]}")
     client.indices.put_settings(index=index, settings={"refresh_interval": "1s"})
     client.indices.refresh(index=index)
     client.options(request_timeout=900).indices.forcemerge(index=index, max_num_segments=1)
-    indexed = int(client.count(index=index)["count"])
+    listed = int(
+        client.count(index=index, query={"exists": {"field": "listing.visible_from"}})["count"]
+    )
     client.close()
-    if indexed != count:
-        raise RuntimeError(f"{indexed} documents indexed, expected {count}")
-    print(f"loaded {count} documents in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    if listed != count:
+        raise RuntimeError(f"{listed} stories listed, expected {count}")
+    print(f"loaded {count} stories in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
 
 def load_embedded(path: Path, articles: list[EnrichedArticle], count: int) -> None:
     started = time.monotonic()
-    connection = open_for_writing(path)
-    batch: list[tuple[EnrichedArticle, str]] = []
-    for document in documents(articles, count):
-        article = EnrichedArticle.model_validate(document["_source"])
-        batch.append((article, json.dumps(document["_source"])))
-        if len(batch) == 1000:
-            connection.execute("BEGIN IMMEDIATE")
-            upsert_articles(connection, batch)
-            connection.execute("COMMIT")
-            batch = []
-    connection.execute("BEGIN IMMEDIATE")
-    upsert_articles(connection, batch)
-    connection.execute("COMMIT")
+    writer = EmbeddedDocumentWriter(path)
+    for batch in batches(articles, count):
+        writer.write(batch, wait=time.sleep)
+    writer.close()
+    connection = connect(path)
     connection.execute("INSERT INTO articles_text (articles_text) VALUES ('optimize')")
     connection.close()
-    print(f"loaded {count} documents in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    print(f"loaded {count} stories in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
 
 def measure_embedded_directly(path: Path, requests: list[Request], clients: int, total: int) -> Run:

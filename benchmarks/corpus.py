@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newswire.enriched import EnrichedArticle, Provenance
+from newswire.enriched import EnrichedArticle, Provenance, story_id, story_key
 
 # The read-only material beside the repository (samples, corpora): NEWSWIRE_SHARED_DIR, else
 # `../shared`, as for the tests.
@@ -38,8 +38,12 @@ def enriched_from_bbc_file(path: Path) -> EnrichedArticle:
     body = [paragraph.strip() for paragraph in rest.split("\n\n") if paragraph.strip()]
     words = sum(len(paragraph.split()) for paragraph in body)
     digest = hashlib.sha256(raw).hexdigest()
+    source_file = f"{path.parent.name}/{path.name}"
+    key = story_key(guid=None, url=None, source_file=source_file, item=None)
     return EnrichedArticle(
-        id=digest,
+        id=story_id(key),
+        story_key=key,
+        content_sha256=digest,
         title=title.strip(),
         summary=body[0] if body else None,
         body=body,
@@ -51,13 +55,14 @@ def enriched_from_bbc_file(path: Path) -> EnrichedArticle:
         language="en",
         provenance=Provenance(
             raw_article_id=digest,
-            source_file=f"{path.parent.name}/{path.name}",
+            source_file=source_file,
             sha256=digest,
             format="plain-text",
             parser_version="test",
             ner_model="none",
             spacy_version="none",
             enriched_at=datetime(2026, 1, 1, tzinfo=UTC),
+            received_at=datetime(2026, 1, 1, tzinfo=UTC),
         ),
     )
 
@@ -67,9 +72,9 @@ def enriched_bbc_articles(shared_dir: Path, limit: int | None = None) -> Iterato
     seen: set[str] = set()
     for path in bbc_files(shared_dir):
         article = enriched_from_bbc_file(path)
-        if article.id in seen:
+        if article.content_sha256 in seen:
             continue
-        seen.add(article.id)
+        seen.add(article.content_sha256)
         yield article
         if limit is not None and len(seen) >= limit:
             return

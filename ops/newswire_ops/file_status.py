@@ -12,7 +12,9 @@ Each stage leaves a trace this reads back, so nothing extra is recorded on the h
 - `enriched`: the enrich group's committed offset on that message's partition is past it, and
   enrich commits only after its results were acknowledged: its articles are on the enriched
   topic (not yet in the index).
-- `indexed`: the search index holds articles whose `provenance.sha256` is the file's.
+- `indexed`: the search index holds stories with a version from the file (its sha256); for each,
+  the story's key, its current version, and whether the file's version is that one (`current`),
+  an older one (`superseded`), or the story is `killed`, `withheld` or `embargoed until …`.
 What cannot be told: when ingest deletes published files (`NEWSWIRE_INGEST_AFTER_PUBLISH=delete`)
 a published file cannot be told from a file never dropped, as its bytes, and with them its id,
 are gone (`unknown`); and once the raw message has left the log (retention), `published` is
@@ -22,19 +24,22 @@ inferred from the processed folder alone, and said so.
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from newswire.enriched import Story, StoryVersion
 from newswire.event_log import EventLog, EventLogError
 from newswire.messages import DeadLetter
 from newswire.settings import Settings
 from newswire_api.search import open_article_search
 
 State = Literal["waiting", "failed", "published", "enriched", "indexed", "unknown"]
-ArticleLookup = Callable[[str], list[str]]
-"""The ids of the indexed articles made from the file with this sha256."""
+ArticleLookup = Callable[[str], list[Story]]
+"""The indexed stories with a version made from the file with this sha256."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ def file_status(
     failed = settings.ingest_failed_dir / relative
     if failed.is_file() or failed.is_symlink():
         return FileStatus(relative, "failed", _ingest_reason(failed))
-    processed = settings.ingest_processed_dir / relative
+    processed = _latest_drop(settings.ingest_processed_dir / relative)
     if not processed.is_file():
         return FileStatus(
             relative,
@@ -98,16 +103,61 @@ def file_status(
     sha256 = hashlib.sha256(processed.read_bytes()).hexdigest()
     unreadable_index = ""
     try:
-        ids = indexed_articles(sha256)
+        stories = indexed_articles(sha256)
     except Exception as error:  # any back-end's failure: report it, then read the log
-        ids, unreadable_index = [], f"; the search index could not be read: {error}"
-    if ids:
-        return FileStatus(relative, "indexed", f"as {', '.join(ids)}", ids)
+        stories, unreadable_index = [], f"; the search index could not be read: {error}"
+    if stories:
+        now = datetime.now(UTC)
+        detail = "; ".join(story_report(story, sha256, now) for story in stories)
+        return FileStatus(relative, "indexed", detail, [story.id for story in stories])
     try:
         state, detail = _state_on_the_log(settings, event_log, sha256)
     except EventLogError as error:
         state, detail = "published", f"article {sha256}; the event log could not be read: {error}"
     return FileStatus(relative, state, detail + unreadable_index)
+
+
+def _latest_drop(processed: Path) -> Path:
+    """The file last dropped under this name: ingest keeps a name dropped again as
+    `name (2).ext`, `name (3).ext`… in the processed folder (a correction re-dropped under its
+    name is the story's next version)."""
+    numbered = re.compile(rf"{re.escape(processed.stem)} \(\d+\){re.escape(processed.suffix)}")
+    try:
+        drops = [p for p in processed.parent.iterdir() if numbered.fullmatch(p.name)]
+    except OSError:
+        return processed
+    if processed.is_file():
+        drops.append(processed)
+    return max(drops, key=lambda p: p.stat().st_mtime_ns, default=processed)
+
+
+def story_report(story: Story, file_sha256: str, now: datetime) -> str:
+    """One story a file is a version of: its key and id, its current version, and what the
+    file's version is to it."""
+    current = story.current
+    head = f"story {story.story_key} (id {story.id})"
+    if current is None:
+        return f"{head}: killed ({story.kill_reason})"
+    shown = _version_name(StoryVersion.of(current))
+    mine = story.version_of_file(file_sha256)
+    if story.status == "killed":
+        return f"{head}: killed ({story.kill_reason})"
+    if mine is None or mine.content_sha256 != current.content_sha256:
+        where = f"{_version_name(mine)} " if mine is not None else ""
+        return f"{head}: this file's version {where}is superseded by {shown}"
+    if story.status == "withheld":
+        return f"{head}: this file's version is the current one ({shown}), withheld"
+    if story.status == "embargoed" and not story.is_visible(now):
+        until = current.embargoed_until
+        return f"{head}: this file's version is the current one ({shown}), embargoed until " + (
+            until.isoformat() if until else "further notice"
+        )
+    return f"{head}: this file's version is the current one ({shown})"
+
+
+def _version_name(version: StoryVersion) -> str:
+    number = f"version {version.version}" if version.version is not None else "version"
+    return f"{number} of {version.time.isoformat()}"
 
 
 def _state_on_the_log(settings: Settings, event_log: EventLog, sha256: str) -> tuple[State, str]:
@@ -139,5 +189,5 @@ def _ingest_reason(failed: Path) -> str:
 
 
 def open_article_lookup(settings: Settings) -> ArticleLookup:
-    """The search index `settings` choose, asked which articles came from a file."""
-    return open_article_search(settings).article_ids_from_file
+    """The search index `settings` choose, asked which stories have a version from a file."""
+    return open_article_search(settings).stories_from_file

@@ -1,38 +1,53 @@
-"""The Elasticsearch index of enriched articles: a versioned index behind an alias.
+"""The Elasticsearch index of stories: a versioned index behind an alias, and its documents.
 
 Readers and the indexer only ever name the alias (`articles`); the physical index is versioned
-(`articles-v2`), so a mapping change is a reindex into a new index and an atomic alias switch,
-not downtime. The mapping of the current version lives in `mappings/articles-v2.json` beside
-this module (`articles-v1.json` is kept to describe indices made before).
+(`articles-v3`), so a mapping change is a reindex into a new index and an atomic alias switch,
+not downtime. The mapping of the current version lives in `mappings/articles-v3.json` beside
+this module (`articles-v1.json` and `articles-v2.json` describe indices made before).
 
-A document is the enriched article's JSON plus fields derived from it for the index alone
-(`index_document`): `derived.names.<LABEL>`, the names of its entities by label, which the
-search API's facets count with plain terms aggregations. The mapping keeps `derived` out of
-`_source`, so what is stored and returned is exactly the `articles.enriched` message; the
-indexer adds the fields on every write and `reindex` recomputes them on every copy.
+Index version 3 (issue 16) holds two kinds of documents:
+- a **story document** per story, `_id` the story id: `{"story": <newswire.enriched.Story>}`,
+  its current version, its history and whether a tombstone killed it. Not searched; read by id,
+  and by the files its versions came in (`story.versions.file_sha256`).
+- a **listing** per content, `_id` `content:<content_sha256>`: the current version of the story
+  it is listed under, as `articles.enriched` carries it, plus `listing` (from when it may be
+  shown, when the story was last updated, the stories claiming this content in rank order) and
+  fields derived for the index alone (`index_document`: `derived.names.<LABEL>`, the names of its
+  entities by label, which the facets count; kept out of `_source`). Every search requires
+  `listing.visible_from` to have passed, which story documents never match.
+The indexer (`newswire_indexer.bulk`) decides what each holds, with compare-and-set writes.
 """
 
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from importlib.resources import files
 from typing import Any, get_args
 
 from elasticsearch import BadRequestError, Elasticsearch
-from elasticsearch.helpers import bulk, scan
+from elasticsearch.helpers import scan
 
-from newswire.enriched import EntityLabel
+from newswire.enriched import EntityLabel, Story
 
 log = logging.getLogger(__name__)
 
 MAPPINGS = files("newswire") / "mappings"
-DEFAULT_MAPPING = "articles-v2.json"
-# `_meta.index_version` of the current mapping: readers check it before using derived fields.
-INDEX_VERSION = 2
+DEFAULT_MAPPING = "articles-v3.json"
+# `_meta.index_version` of the current mapping: readers check it before using its fields.
+INDEX_VERSION = 3
 DERIVED = "derived"
+LISTING = "listing"
+STORY = "story"
+CONTENT_ID_PREFIX = "content:"
 ENTITY_LABELS: tuple[str, ...] = get_args(EntityLabel)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+Claimant = tuple[datetime, str]
+"""A story claiming a content, by rank (`Story.rank`): first seen, then id."""
+Copier = Callable[[str, Iterator[Mapping[str, Any]]], int]
+"""Writes the `_source`s of an older index into the named index; returns how many it took."""
 
 
 def index_definition(mapping_file: str = DEFAULT_MAPPING) -> dict[str, Any]:
@@ -61,24 +76,46 @@ def index_document(source: Mapping[str, Any]) -> dict[str, Any]:
     return {**source, DERIVED: derived_fields(entities if isinstance(entities, list) else [])}
 
 
-def index_document_bytes(source: bytes) -> bytes:
-    """`index_document` for JSON as consumed, on one line (bulk's NDJSON). The consumed bytes are
-    kept and the derived fields appended to the object; JSON that is not an article's object is
-    returned on one line as it is, for Elasticsearch to refuse (a dead letter)."""
-    try:
-        parsed = json.loads(source)
-    except ValueError:
-        return source.replace(b"\r", b" ").replace(b"\n", b" ")
-    if not isinstance(parsed, dict):
-        return json.dumps(parsed, ensure_ascii=False, separators=(",", ":")).encode()
-    stripped = source.strip()
-    if DERIVED in parsed or not parsed or b"\n" in stripped or b"\r" in stripped:
-        document = index_document(parsed)
-        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-    entities = parsed.get("entities")
-    derived = derived_fields(entities if isinstance(entities, list) else [])
-    suffix = json.dumps({DERIVED: derived}, ensure_ascii=False, separators=(",", ":")).encode()
-    return stripped[:-1] + b"," + suffix[1:]
+def content_document_id(content_sha256: str) -> str:
+    return f"{CONTENT_ID_PREFIX}{content_sha256}"
+
+
+def story_document(story: Story) -> dict[str, Any]:
+    return {STORY: story.model_dump(mode="json")}
+
+
+def story_of(source: Mapping[str, Any]) -> Story | None:
+    """The story a document holds; None for a listing or an article of an older index."""
+    story = source.get(STORY)
+    return Story.model_validate(story) if isinstance(story, Mapping) else None
+
+
+def listing_document(story: Story, claimants: Sequence[Claimant]) -> dict[str, Any]:
+    """The listing of the story's current version (the story must claim it: `Story.claim`)."""
+    article, visible_from = story.current, story.visible_from
+    if article is None or visible_from is None:
+        raise ValueError(f"story {story.id} lists nothing (it is {story.status})")
+    updated = story.last_updated
+    return {
+        **index_document(article.model_dump(mode="json")),
+        LISTING: {
+            "visible_from": round(visible_from.timestamp() * 1000),
+            "updated": updated.isoformat() if updated else None,
+            "versions": len(story.versions),
+            "version_order": article.version_order,
+            "claimants": [
+                {"first_seen": first_seen.isoformat(), "id": story_id}
+                for first_seen, story_id in claimants
+            ],
+        },
+    }
+
+
+def claimants_of(source: Mapping[str, Any]) -> list[Claimant]:
+    """The stories claiming a listing's content, in rank order."""
+    listing = source.get(LISTING)
+    entries = listing.get("claimants", []) if isinstance(listing, Mapping) else []
+    return sorted((datetime.fromisoformat(e["first_seen"]), str(e["id"])) for e in entries)
 
 
 class ArticleIndex:
@@ -98,7 +135,7 @@ class ArticleIndex:
         """Create the index and point the alias at it, unless the alias exists. Safe to race.
 
         An alias that exists is left where it is, even at an older index version: moving it is
-        `reindex`'s job (the indexer's writes still reach it, and readers work on either)."""
+        `reindex`'s job."""
         if self.client.indices.exists_alias(name=self.alias):
             self._warn_if_outdated()
             return
@@ -114,13 +151,16 @@ class ArticleIndex:
             return []
         return sorted(self.client.indices.get_alias(name=self.alias).body)
 
-    def reindex(self, target: str) -> int:
-        """Copy every article into a new index `target` (the current mapping, derived fields
-        computed anew), then switch the alias to it atomically.
+    def reindex(self, target: str, copy: Copier) -> int:
+        """Copy every story into a new index `target` (the current mapping), then switch the
+        alias to it atomically.
 
-        Writes that arrive during the copy go to the old index until the switch; a second pass
-        after the switch copies those (create-only, so newer writes to `target` win). The old
-        index is left in place for the operator to delete. Returns the documents in `target`.
+        `copy` writes the documents of the old index into `target` the way the indexer writes
+        messages (`newswire_indexer.migrate.copy_documents`): articles of an older index version
+        are read as versions of their stories, stories are merged, listings made anew. Writes
+        that arrive during the copy go to the old index until the switch; a second pass after
+        the switch copies them too (it changes nothing that is already there). The old index is
+        left in place for the operator to delete. Returns the documents in `target`.
         """
         sources = self.indices_behind_alias()
         if not sources:
@@ -128,16 +168,20 @@ class ArticleIndex:
         if target in sources:
             raise ValueError(f"{target!r} is already behind alias {self.alias!r}")
         self._create_index(target, DEFAULT_MAPPING)
-        copied = self._copy(sources, target, op_type="index")
+        copied = copy(target, self._sources(sources))
         actions: list[dict[str, Any]] = [
             {"remove": {"index": source, "alias": self.alias}} for source in sources
         ]
         actions.append({"add": {"index": target, "alias": self.alias, "is_write_index": True}})
         self.client.indices.update_aliases(actions=actions)
-        caught_up = self._copy(sources, target, op_type="create")
+        caught_up = copy(target, self._sources(sources))
         self.client.indices.refresh(index=target)
-        log.info("reindexed %d documents (+%d caught up) into %s", copied, caught_up, target)
+        log.info("reindexed %d documents (%d read again) into %s", copied, caught_up, target)
         return int(self.client.count(index=target)["count"])
+
+    def _sources(self, indices: list[str]) -> Iterator[Mapping[str, Any]]:
+        for hit in scan(self.client, index=",".join(indices), query={"sort": ["_doc"]}):
+            yield hit["_source"]
 
     def _create_index(self, name: str, mapping_file: str) -> None:
         if self.client.indices.exists(index=name):
@@ -154,25 +198,10 @@ class ArticleIndex:
             version = mapping.get("mappings", {}).get("_meta", {}).get("index_version", 1)
             if version < INDEX_VERSION:
                 log.warning(
-                    "alias %s points at %s (index version %s): run `newswire reindex --to "
-                    "<alias>-v%d` to move it to version %d (faster facets)",
+                    "alias %s points at %s (index version %s), which holds articles by content, "
+                    "not stories: stop the pipeline and run `newswire reindex --to <alias>-v%d`",
                     self.alias,
                     index,
                     version,
                     INDEX_VERSION,
-                    INDEX_VERSION,
                 )
-
-    def _copy(self, sources: list[str], target: str, op_type: str) -> int:
-        actions = (
-            {
-                "_op_type": op_type,
-                "_index": target,
-                "_id": hit["_id"],
-                "_source": index_document(hit["_source"]),
-            }
-            for hit in scan(self.client, index=",".join(sources), query={"sort": ["_doc"]})
-        )
-        # On the catch-up pass, 409 "already exists" is the expected answer for most documents.
-        copied, _ = bulk(self.client, actions, raise_on_error=op_type == "index", stats_only=True)
-        return copied

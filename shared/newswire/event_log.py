@@ -50,9 +50,11 @@ class Record(Protocol):
 
 
 class EventProducer(Protocol):
-    def send(self, topic: str, key: bytes | None, value: bytes) -> "Future[None]":
+    def send(self, topic: str, key: bytes | None, value: bytes | None) -> "Future[None]":
         """Queue a message; the future completes once the log acknowledged it durably, or fails
-        with the reason (MessageTooLargeError when it can never be taken). Returns at once."""
+        with the reason (MessageTooLargeError when it can never be taken). Returns at once.
+        A message with a key and no value (None) is a tombstone: it deletes the key for the
+        readers of a compacted topic, and is delivered to consumers as such."""
         ...
 
     def flush(self) -> None:
@@ -107,7 +109,8 @@ class EventLog(Protocol):
         ...
 
     def ensure_topics(self, names: Iterable[str]) -> None:
-        """Create the topics that do not exist yet; existing ones are left as they are."""
+        """Create the topics that do not exist yet, each configured for its use (see the
+        adapters); existing ones are left as they are."""
         ...
 
     def producer(self, client_id: str) -> EventProducer: ...

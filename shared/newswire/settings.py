@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     enriched_topic: str = Field(
         default="articles.enriched", description="Topic of enriched articles (public contract)."
     )
+    enriched_v1_topic: str | None = Field(
+        default=None,
+        description="When set, enrich also publishes every article as a schema-version-1 message "
+        "(keyed by its content's sha256, no tombstones) on this topic, for consumers that have "
+        "not moved to version 2 yet.",
+    )
     dlq_topic: str = Field(default="articles.dlq", description="Dead-letter topic.")
     topic_partitions: int = Field(
         default=3,
@@ -181,7 +187,7 @@ class Settings(BaseSettings):
     # --- indexer -----------------------------------------------------------------------------
     index_alias: str = Field(default="articles", description="Alias that readers search.")
     index_name: str = Field(
-        default="articles-v2",
+        default="articles-v3",
         description="Versioned index the indexer creates behind the alias when the alias does "
         "not exist yet (an existing alias is moved by `newswire reindex --to`).",
     )

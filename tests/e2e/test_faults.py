@@ -1,11 +1,14 @@
 """Faults during a run of the whole corpus through `newswire up`: a service killed with SIGKILL
 at a random moment, Elasticsearch stopped for 60 s, the Kafka broker restarted. After each, the
-index holds exactly the corpus's distinct articles: none missing, none doubled.
+index holds exactly the corpus's distinct articles: none missing, none doubled; and agency
+stories sent in three versions (in any order), some then killed, show their latest version or
+nothing.
 
 The moment is random on purpose (the seed is printed, and NEWSWIRE_FAULT_SEED replays one).
 The servers that are stopped are private ones started for the test, so nothing else notices.
 """
 
+import json
 import os
 import random
 import time
@@ -16,11 +19,19 @@ from pathlib import Path
 import pytest
 
 from benchmarks.corpus import bbc_files
+from newswire.enriched import story_id
 from newswire.settings import DevServicesSettings
 from newswire_ops.dev_services.elasticsearch_node import ElasticsearchNode
 from newswire_ops.dev_services.kafka_server import KafkaServer
 from newswire_ops.dev_services.server import free_port
-from tests.support.pipeline import RunningPipeline, eventually, sha256_of, stack_env
+from tests.support.pipeline import (
+    RunningPipeline,
+    eventually,
+    get_json,
+    listed_once_per_content,
+    sha256_of,
+    stack_env,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +60,34 @@ def private_kafka(tmp_path: Path) -> Iterator[KafkaServer]:
     server.down()
 
 
+AGENCY_STORIES = 5
+KILLED = 2  # the first stories are killed after their third version
+
+
+def _agency_stories(folder: Path) -> dict[str, str]:
+    """ninjs files for AGENCY_STORIES stories, three versions each and a kill for the first
+    KILLED; returns the live stories' ids and the title their latest version has."""
+    folder.mkdir(parents=True)
+    live: dict[str, str] = {}
+    for n in range(AGENCY_STORIES):
+        uri = f"urn:newsml:faults.example:{uuid.uuid4().hex[:8]}:{n}"
+        versions = [(v, f"Faulty wombat report {n} version {v}", "usable") for v in (1, 2, 3)]
+        if n < KILLED:
+            versions.append((4, f"Faulty wombat report {n} withdrawn", "canceled"))
+        for version, title, status in versions:
+            item = {
+                "uri": uri,
+                "version": str(version),
+                "headline": title,
+                "body_text": f"Wombat report {n}.",
+                "pubstatus": status,
+            }
+            (folder / f"story-{n}-v{version}.json").write_text(json.dumps(item))
+        if n >= KILLED:
+            live[story_id(f"guid:{uri}")] = versions[-1][1]
+    return live
+
+
 def _run_corpus_with(
     tmp_path: Path,
     shared_dir: Path,
@@ -57,19 +96,25 @@ def _run_corpus_with(
     fault: Callable[[RunningPipeline], None],
 ) -> None:
     corpus = bbc_files(shared_dir)
-    expected = {sha256_of(path) for path in corpus}
+    files = {f"{path.parent.name}/{path.name}": path for path in corpus}
+    expected = {sha256_of(path) for path in corpus}  # byte-identical files: listed once
+    agency = tmp_path / "agency"
+    live = _agency_stories(agency)
     env = stack_env(kafka, elasticsearch, f"test-fault-{uuid.uuid4().hex[:8]}")
     pipeline = RunningPipeline(tmp_path / "pipeline", "up", env)
     try:
         for section in sorted({path.parent.name for path in corpus}):
             pipeline.drop([p for p in corpus if p.parent.name == section], folder=section)
+        pipeline.drop(sorted(agency.iterdir(), key=lambda _: random.random()), folder="agency")
         fault(pipeline)
-        assert eventually(lambda: pipeline.total() == len(expected), 900, interval_s=2), (
-            f"{pipeline.total()} of {len(expected)} searchable\n{pipeline.log()[-3000:]}"
+        wanted = len(expected) + len(live)
+        assert eventually(lambda: pipeline.total() == wanted, 900, interval_s=2), (
+            f"{pipeline.total()} of {wanted} searchable\n{pipeline.log()[-3000:]}"
         )
         ids = pipeline.ids()
-        assert len(ids) == len(set(ids)), "an article is indexed twice"
-        assert set(ids) == expected
+        assert listed_once_per_content([i for i in ids if i not in live], files) == []
+        reports = get_json(pipeline.url("/articles/search?q=faulty+wombat&size=20"))["hits"]
+        assert {hit["id"]: hit["title"] for hit in reports} == live
         assert [p for p in pipeline.inbox.rglob("*") if p.is_file()] == []
         output = pipeline.stop()
         assert pipeline.process.returncode == 0, output[-2000:]

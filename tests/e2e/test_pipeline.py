@@ -12,7 +12,13 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.support.pipeline import RunningPipeline, eventually, get_json, sha256_of, stack_env
+from tests.support.pipeline import (
+    RunningPipeline,
+    eventually,
+    get_json,
+    stack_env,
+    story_id_of,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -90,7 +96,11 @@ def test_status_tells_where_each_dropped_file_is(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == f"world/{SAMPLE}: indexed: as {sha256_of(sample)}"
+    key = f"world/{SAMPLE}"
+    assert lines[0].startswith(
+        f"{key}: indexed: story inbox:{key} (id {story_id_of(key)}): "
+        "this file's version is the current one"
+    ), lines[0]
     assert lines[1].startswith("broken.bin: failed: [binary] "), lines[1]
     assert lines[2].startswith("bad.json: failed: enrich ["), lines[2]
     assert lines[3].startswith(f"{draft.name}: waiting: in "), lines[3]

@@ -35,9 +35,9 @@ def test_files_become_searchable_with_nothing_but_python(
     inbox = pipeline.folder / "inbox"
     (inbox / "world").mkdir(parents=True)
     (inbox / "business").mkdir(parents=True)
-    shutil.copy(shared_dir / "samples" / SAMPLE, inbox / "world" / SAMPLE)
+    shutil.copyfile(shared_dir / "samples" / SAMPLE, inbox / "world" / SAMPLE)
     for path in sorted((shared_dir / "corpora" / "bbc" / "business").glob("*.txt"))[:3]:
-        shutil.copy(path, inbox / "business" / path.name)
+        shutil.copyfile(path, inbox / "business" / path.name)
 
     assert eventually(lambda: pipeline.total() == 4, timeout_s=180), "not all 4 became searchable"
     found = get_json(pipeline.url("/articles/search?entity=Masoud%20Pezeshkian"))
@@ -53,7 +53,7 @@ def test_files_become_searchable_with_nothing_but_python(
     assert eventually((pipeline.folder / "failed" / "broken.txt").is_file, 60)
     status = pipeline.status(f"world/{SAMPLE}", "broken.txt")
     sample_id = found["hits"][0]["id"]
-    assert f"world/{SAMPLE}: indexed: as {sample_id}" in status
+    assert f"world/{SAMPLE}: indexed: story inbox:world/{SAMPLE} (id {sample_id})" in status
     assert "broken.txt: failed: [binary]" in status
     output = pipeline.stop()
     assert pipeline.process.returncode == 0, output[-2000:]
@@ -69,10 +69,10 @@ def test_a_service_killed_mid_stream_loses_and_doubles_nothing(
     inbox = pipeline.folder / "inbox" / "tech"
     inbox.mkdir(parents=True)
     # Wait for the first article before the kill, so the victim is mid-stream, not starting up.
-    shutil.copy(files[0], inbox / files[0].name)
+    shutil.copyfile(files[0], inbox / files[0].name)
     assert eventually(lambda: pipeline.total() == 1, timeout_s=180)
     for path in files[1:]:
-        shutil.copy(path, inbox / path.name)
+        shutil.copyfile(path, inbox / path.name)
     assert eventually(lambda: pipeline.total() >= 20, timeout_s=120)
     os.kill(pipeline.child_pid(victim), signal.SIGKILL)
 

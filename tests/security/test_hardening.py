@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry
 
 import newswire.service_process
 from benchmarks.corpus import enriched_bbc_articles
-from newswire.enriched import EnrichedArticle
+from newswire.enriched import EnrichedArticle, story_id
 from newswire.settings import Settings
 from newswire_api.app import create_app
 from newswire_api.query_syntax import MAX_NESTING, MAX_TERMS
@@ -47,14 +47,22 @@ def _digest(key: str) -> str:
     return f"sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
+# The sample with control characters: a story of its own (its own key and content).
+MARKED_KEY = "inbox:security/marked.txt"
+MARKED_ID = story_id(MARKED_KEY)
+
+
 @pytest.fixture(scope="module")
 def articles(shared_dir: Path) -> list[EnrichedArticle]:
     """300 BBC articles, the reference sample, and the sample again with the embedded index's
     old highlight markers (\\x02, \\x03) and other control characters in its text."""
     sample = reference_sample(shared_dir)
-    marked = sample.model_copy(
-        update={
-            "id": "f" * 64,
+    marked = EnrichedArticle.model_validate(
+        {
+            **sample.model_dump(),
+            "id": MARKED_ID,
+            "story_key": MARKED_KEY,
+            "content_sha256": "f" * 64,
             "title": "Zanzibar \x03 closing \x02 opening \x07 bell",
             "body": ["Zanzibar harbour \x02\x02 opens \x03 at dawn \x00.", *sample.body[1:]],
         }
@@ -369,7 +377,7 @@ def test_control_characters_in_an_article_cannot_open_or_close_a_highlight(
     api: httpx.Client,
 ) -> None:
     hits = _search(api, q="zanzibar").json()["hits"]
-    (hit,) = [hit for hit in hits if hit["id"] == "f" * 64]
+    (hit,) = [hit for hit in hits if hit["id"] == MARKED_ID]
     fragments = [hit["highlights"]["title"], *hit["highlights"]["body"]]
     assert fragments[0] is not None
     assert "<mark>Zanzibar</mark>" in fragments[0]

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from newswire.enriched import story_id, story_key
 from newswire.settings import BACKEND_VARIABLES
 from newswire_ops.dev_services.server import free_port
 
@@ -41,6 +42,35 @@ def eventually(condition: Callable[[], bool], timeout_s: float, interval_s: floa
 
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def story_id_of(relative_path: str) -> str:
+    """The story id of a one-article file that names no identifier of its own: its key is the
+    path it was dropped at, relative to the inbox."""
+    return story_id(story_key(guid=None, url=None, source_file=relative_path, item=None))
+
+
+def stories_by_content(files: Mapping[str, Path]) -> dict[str, set[str]]:
+    """For each distinct content among `files` (inbox-relative path: file), the ids of the
+    stories that may list it: byte-identical files are stories with the same content, listed
+    once, under whichever arrived first."""
+    groups: dict[str, set[str]] = {}
+    for relative, path in files.items():
+        groups.setdefault(sha256_of(path), set()).add(story_id_of(relative))
+    return groups
+
+
+def listed_once_per_content(ids: list[str], files: Mapping[str, Path]) -> list[str]:
+    """What is wrong with `ids` (the listed stories) for these files: empty when every distinct
+    content is listed exactly once, under one of its stories, and nothing else is listed."""
+    problems = [f"{story} is listed twice" for story in set(ids) if ids.count(story) > 1]
+    for content, stories in stories_by_content(files).items():
+        listed = stories & set(ids)
+        if len(listed) != 1:
+            problems.append(f"content {content} is listed {len(listed)} times")
+    known = set().union(*stories_by_content(files).values())
+    problems += [f"{story} is not a story of these files" for story in set(ids) - known]
+    return problems
 
 
 class RunningPipeline:

@@ -13,18 +13,23 @@ from typing import Literal
 
 import uvicorn
 from elasticsearch import Elasticsearch
-from elasticsearch.helpers import bulk
+from elasticsearch.helpers import scan
 from fastapi import FastAPI
 
 from benchmarks.corpus import bbc_files, enriched_bbc_articles
 from newswire.adapters.elasticsearch import create_client
-from newswire.article_index import ArticleIndex, index_document
-from newswire.embedded.search_index import open_for_writing, upsert_articles
+from newswire.article_index import ArticleIndex
 from newswire.enriched import EnrichedArticle
 from newswire.settings import Settings
 from newswire_enrich.app import parse_files
+from newswire_indexer.batch import PendingDocument
+from newswire_indexer.bulk import BulkWriter
+from newswire_indexer.embedded_writer import EmbeddedDocumentWriter
 
 REFERENCE_SAMPLE = "samples/trtworld-2024-09-11-pezeshkian-iraq.txt"
+# The searchable documents of an Elasticsearch index of version 3 (one per listed story; the
+# story documents beside them are not searched).
+LISTINGS = {"exists": {"field": "listing.visible_from"}}
 Backend = Literal["elasticsearch", "embedded"]
 BACKENDS: tuple[Backend, ...] = ("elasticsearch", "embedded")
 
@@ -36,30 +41,47 @@ def reference_sample(shared_dir: Path) -> EnrichedArticle:
     return article
 
 
+def as_documents(articles: Iterable[EnrichedArticle]) -> list[PendingDocument]:
+    """`articles` as the indexer consumes them from `articles.enriched`."""
+    return [
+        PendingDocument(a.id, a.model_dump_json().encode(), "articles.enriched", 0, offset)
+        for offset, a in enumerate(articles)
+    ]
+
+
 def index_articles(
     client: Elasticsearch, alias: str, index_name: str, articles: Iterable[EnrichedArticle]
 ) -> None:
-    """Create the index behind `alias` with the production mapping and load `articles` into it,
-    as the indexer writes them (with the index-only derived fields)."""
+    """Create the index behind `alias` with the production mapping and load `articles` into it
+    with the indexer's writer."""
     ArticleIndex(client, alias, index_name).ensure()
-    actions = (
-        {"_index": alias, "_id": a.id, "_source": index_document(a.model_dump(mode="json"))}
-        for a in articles
-    )
-    bulk(client, actions, chunk_size=500, refresh="wait_for")
+    writer = BulkWriter(client, alias, max_backoff_s=2.0)
+    documents = as_documents(articles)
+    for start in range(0, len(documents), 500):
+        outcome = writer.write(documents[start : start + 500], wait=time.sleep)
+        assert not outcome.rejected, outcome.rejected
+    client.indices.refresh(index=alias)
+
+
+def listed_stories(client: Elasticsearch, alias: str) -> list[str]:
+    """The ids of the stories listed in the index behind `alias` (refreshed first)."""
+    client.indices.refresh(index=alias)
+    return [
+        hit["_source"]["id"]
+        for hit in scan(client, index=alias, query={"query": LISTINGS}, _source=["id"])
+    ]
 
 
 def index_embedded(data_dir: Path, articles: Iterable[EnrichedArticle]) -> Settings:
-    """Write `articles` into the embedded index of `data_dir`, as the indexer would; the settings
-    of an API reading it."""
+    """Write `articles` into the embedded index of `data_dir` with the indexer's writer; the
+    settings of an API reading it."""
     settings = Settings(search_index="embedded", data_dir=data_dir)
-    connection = open_for_writing(settings.search_index_path)
+    writer = EmbeddedDocumentWriter(settings.search_index_path)
     try:
-        connection.execute("BEGIN IMMEDIATE")
-        upsert_articles(connection, ((a, a.model_dump_json()) for a in articles))
-        connection.execute("COMMIT")
+        outcome = writer.write(as_documents(articles), wait=time.sleep)
+        assert not outcome.rejected, outcome.rejected
     finally:
-        connection.close()
+        writer.close()
     return settings
 
 

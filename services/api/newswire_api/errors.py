@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from newswire_api.ports import (
+    ArticleGoneError,
     ArticleNotFoundError,
     SearchBusyError,
     SearchRefusedError,
@@ -75,6 +76,7 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid_parameters)  # type: ignore[arg-type]
     app.add_exception_handler(InvalidSearchError, _invalid_search)  # type: ignore[arg-type]
     app.add_exception_handler(ArticleNotFoundError, _not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(ArticleGoneError, _gone)  # type: ignore[arg-type]
     app.add_exception_handler(SearchRefusedError, _refused)
     app.add_exception_handler(SearchBusyError, _busy)
     app.add_exception_handler(SearchUnavailableError, _unavailable)
@@ -104,6 +106,10 @@ async def _invalid_search(request: Request, error: InvalidSearchError) -> JSONRe
 
 async def _not_found(request: Request, error: ArticleNotFoundError) -> JSONResponse:
     return problem(404, str(error), request=request)
+
+
+async def _gone(request: Request, error: ArticleGoneError) -> JSONResponse:
+    return problem(410, str(error), request=request)
 
 
 async def _unavailable(request: Request, error: Exception) -> JSONResponse:

@@ -3,13 +3,15 @@ it may answer with.
 
 `ElasticsearchArticleSearch` (search/elasticsearch/) queries Elasticsearch behind the articles
 alias; `EmbeddedArticleSearch` (search/embedded/) queries the SQLite FTS5 index of the embedded
-mode. Both answer with the same response models and fail with the errors below, whose messages
+mode. Every search, facet and similar list shows only stories visible at the time of the
+request (not killed, not withheld, embargo passed). Both answer with the same response models and
+fail with the errors below, whose messages
 are what the client reads, so the API, the page and their tests are identical on either back-end.
 """
 
 from typing import Protocol
 
-from newswire.enriched import EnrichedArticle
+from newswire.enriched import Story
 from newswire_api.responses import (
     EntitiesResponse,
     SearchResponse,
@@ -22,6 +24,13 @@ from newswire_api.search_request import EntitiesParams, SearchParams, SimilarPar
 class ArticleNotFoundError(LookupError):
     def __init__(self, article_id: str) -> None:
         super().__init__(f"no article has id {article_id!r}: ids come from search results")
+
+
+class ArticleGoneError(LookupError):
+    """The story was killed (withdrawn by its source, or a tombstone): 410 with the reason."""
+
+    def __init__(self, article_id: str, reason: str) -> None:
+        super().__init__(f"article {article_id!r} is gone: {reason}")
 
 
 class SearchUnavailableError(Exception):
@@ -45,18 +54,22 @@ class ArticleSearch(Protocol):
         """One page of results; facets on the first page only."""
         ...
 
-    def article(self, article_id: str) -> EnrichedArticle:
-        """Raises ArticleNotFoundError."""
+    def story(self, article_id: str) -> Story:
+        """The story with this id as the indexer holds it, whatever its status (the routes
+        decide what may be shown: `newswire_api.visibility`). Raises ArticleNotFoundError."""
         ...
 
-    def similar(self, article_id: str, params: SimilarParams) -> SimilarResponse: ...
+    def similar(self, article_id: str, params: SimilarParams) -> SimilarResponse:
+        """Visible articles related to the story's current version (the caller checked that
+        the story itself may be shown)."""
+        ...
 
     def entities(self, params: EntitiesParams) -> EntitiesResponse: ...
 
     def sections(self) -> SectionsResponse: ...
 
-    def article_ids_from_file(self, sha256: str) -> list[str]:
-        """The ids of the indexed articles made from the file with this sha256, sorted; [] when
+    def stories_from_file(self, sha256: str) -> list[Story]:
+        """The stories that have a version from the file with this sha256, by id; [] when
         nothing has been indexed yet. For tools (`newswire status`), not for searches."""
         ...
 

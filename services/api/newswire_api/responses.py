@@ -25,6 +25,11 @@ class ArticleSummary(BaseModel):
     authors: list[str] = Field(default_factory=list)
     url: str | None = None
     reading_time_minutes: int | None = None
+    updated: AwareDatetime | None = Field(
+        default=None,
+        description="When the story's current version was made, once it replaced an earlier "
+        "one (an update or a correction); null for a story with one version.",
+    )
 
 
 class Highlights(BaseModel):
@@ -106,3 +111,20 @@ class Problem(BaseModel):
         default=None,
         description="This request's id, as in the `X-Request-ID` header and the server's log.",
     )
+
+
+class StoryVersionSeen(BaseModel):
+    version: int | None = Field(description="The document's version number, if it gives one.")
+    time: AwareDatetime = Field(description="The version's time: its `updated_at`, else received.")
+    received_at: AwareDatetime
+    title: str
+    content_sha256: str
+    pub_status: str | None = None
+    signals: list[str] = Field(default_factory=list)
+
+
+class VersionsResponse(BaseModel):
+    article_id: str
+    story_key: str | None
+    current_content_sha256: str | None = Field(description="The version shown now.")
+    versions: list[StoryVersionSeen] = Field(description="Every version seen, newest first.")

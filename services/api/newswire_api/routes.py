@@ -24,8 +24,11 @@ from newswire_api.responses import (
     SearchResponse,
     SectionsResponse,
     SimilarResponse,
+    StoryVersionSeen,
+    VersionsResponse,
 )
 from newswire_api.search_request import EntitiesParams, SearchParams, SimilarParams
+from newswire_api.visibility import visible_article, visible_story
 
 PAGE_DIR = Path(__file__).parent / "page"
 
@@ -43,7 +46,17 @@ _UNAVAILABLE: Responses = {
 _UNAUTHORISED: Responses = {
     401: {"model": Problem, "description": "API keys are configured and none was sent."}
 }
-_NOT_FOUND: Responses = {404: {"model": Problem, "description": "No article has this id."}}
+_NOT_FOUND: Responses = {
+    404: {
+        "model": Problem,
+        "description": "No article has this id, or none that may be shown yet (withheld, "
+        "embargoed).",
+    },
+    410: {
+        "model": Problem,
+        "description": "The story was killed (withdrawn by its source); `detail` says why.",
+    },
+}
 
 
 def create_router(
@@ -65,9 +78,24 @@ def create_router(
 
     @router.get("/articles/{article_id}", tags=["articles"], responses=_NOT_FOUND)
     def get_article(article_id: str) -> EnrichedArticle:
-        """The full enriched article, as published on `articles.enriched`."""
+        """The current version of the story, as published on `articles.enriched`."""
         with slots.slot():
-            return search.article(article_id)
+            story = search.story(article_id)
+        return visible_article(story)
+
+    @router.get("/articles/{article_id}/versions", tags=["articles"], responses=_NOT_FOUND)
+    def story_versions(article_id: str) -> VersionsResponse:
+        """Every version of the story seen (updates, corrections), newest first."""
+        with slots.slot():
+            story = visible_story(search.story(article_id))
+        return VersionsResponse(
+            article_id=story.id,
+            story_key=story.story_key,
+            current_content_sha256=story.current.content_sha256 if story.current else None,
+            versions=[
+                StoryVersionSeen.model_validate(version.model_dump()) for version in story.versions
+            ],
+        )
 
     @router.get(
         "/articles/{article_id}/similar", tags=["articles"], responses=_NOT_FOUND | _INVALID
@@ -77,6 +105,7 @@ def create_router(
     ) -> SimilarResponse:
         """Articles sharing the most distinctive words of the title and body, or its entities."""
         with slots.slot():
+            visible_story(search.story(article_id))
             return search.similar(article_id, params)
 
     @router.get("/entities", tags=["facets"], responses=_INVALID)

@@ -34,7 +34,10 @@ def run_enrich(
     # The models load before the consumer joins the group, so no partition waits on them.
     enricher = create_enricher(settings)
     event_log = open_event_log(settings)
-    event_log.ensure_topics([settings.raw_topic, settings.enriched_topic, settings.dlq_topic])
+    topics = [settings.raw_topic, settings.enriched_topic, settings.dlq_topic]
+    if settings.enriched_v1_topic:
+        topics.append(settings.enriched_v1_topic)
+    event_log.ensure_topics(topics)
     consumer = event_log.consumer(
         settings.enrich_group_id, [settings.raw_topic], client_id="newswire-enrich"
     )
@@ -56,6 +59,7 @@ def run_enrich(
         batch_size=settings.enrich_batch_size,
         poll_timeout_s=settings.enrich_poll_timeout_s,
         metrics=metrics,
+        enriched_v1_topic=settings.enriched_v1_topic or None,
     )
     try:
         service.run(stop)

@@ -2,6 +2,10 @@
 
 A whole batch is parsed first, then its entities are recognised in one `nlp.pipe` call, which is
 where the time goes. Nothing here knows about Kafka; the service and `newswire parse` share it.
+
+Each article is a version of a story (`newswire.enriched.story_key`): the document's identifier,
+else its canonical URL, else the path it was dropped at (and its place in a several-article
+file), so a correction, an update, a kill or a re-dropped file is a new version of the same story.
 """
 
 import logging
@@ -9,11 +13,11 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 from newswire import __version__
-from newswire.enriched import ArticleFormat, EnrichedArticle, Provenance
+from newswire.enriched import ArticleFormat, EnrichedArticle, Provenance, story_id, story_key
 from newswire.messages import RawArticle, utc_now
 from newswire_enrich.analysed_text import AnalysedText
 from newswire_enrich.article import ParsedArticle, RejectedItem
@@ -144,8 +148,15 @@ class ArticleEnricher:
         section, section_source = _section(article, raw)
         reading_time, reading_time_source = self._reading_time(article, word_count)
         lead_sentence = self.pipeline.lead_sentence(article.body[0]) if article.body else None
+        item = article.item.number if article.item else None
+        key = story_key(article.guid, article.url, raw.relative_path, item)
+        received_at = raw.received_at
+        if received_at.tzinfo is None:  # ingest writes UTC; a hand-made message may not say so
+            received_at = received_at.replace(tzinfo=UTC)
         return EnrichedArticle(
-            id=article.item.sha256 if article.item else raw.id,
+            id=story_id(key),
+            story_key=key,
+            content_sha256=article.item.sha256 if article.item else raw.id,
             title=article.title,
             standfirst=article.standfirst,
             summary=article.standfirst or lead_sentence,
@@ -169,12 +180,13 @@ class ArticleEnricher:
                 raw_article_id=raw.id,
                 source_file=raw.relative_path,
                 sha256=raw.sha256,
-                item=article.item.number if article.item else None,
+                item=item,
                 format=draft.article_format,
                 parser_version=__version__,
                 ner_model=self.pipeline.model_id,
                 spacy_version=self.pipeline.spacy_version,
                 enriched_at=enriched_at,
+                received_at=received_at,
             ),
             guid=article.guid,
             version=article.version,

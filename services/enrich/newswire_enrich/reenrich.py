@@ -5,8 +5,10 @@ embedded log keeps everything), so re-enrichment is a replay: an enrich service 
 group of its own, new on every run, reads the raw topic from its first message and publishes to
 `articles.enriched` as the running service does. The services' own offsets are left alone, so it
 runs beside a live pipeline; the indexer takes the new messages like any others. Each article
-keeps its id and its newer enrichment replaces the older one in the index (its
-`provenance.enriched_at` is later), with the entities of the model now configured.
+comes out as the same version of the same story (same id, same content) enriched later: its
+`version_order` is greater (`provenance.enriched_at` breaks the tie), so it replaces the story's
+current version in the index, with the entities of the model now configured, unless a newer
+version of the story has arrived since; the story's list of versions does not grow.
 
 It stops once it has read everything the raw topic held when it caught up: files dropped meanwhile
 are enriched by the running service anyway.

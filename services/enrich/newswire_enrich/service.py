@@ -3,7 +3,12 @@
 Every message of a batch ends up acknowledged on `articles.enriched` or `articles.dlq` before its
 offset is committed (at-least-once, see `newswire.checkpoint`), on Kafka and on the embedded log
 alike. If a send fails the process stops without committing, and the batch is enriched again on
-restart; the article id as key makes that replay harmless.
+restart; the story id as key and the version order make that replay harmless.
+
+A kill (a version whose `pub_status` is `canceled`) is published, then followed by a tombstone
+for its story (the key, no value): readers of the compacted topic that know nothing of
+`pub_status` delete the story too. With `enriched_v1_topic` set, each article also goes there as
+a schema-version-1 message (keyed by its content), for consumers still on version 1.
 """
 
 import logging
@@ -15,6 +20,7 @@ from concurrent.futures import Future
 from pydantic import ValidationError
 
 from newswire.checkpoint import Checkpoint
+from newswire.enriched import EnrichedArticle, EnrichedArticleV1
 from newswire.event_log import EventConsumer, EventProducer, Record
 from newswire.messages import DeadLetter, RawArticle
 from newswire_enrich.enrichment import ArticleEnricher, Rejection
@@ -35,11 +41,13 @@ class EnrichService:
         batch_size: int,
         poll_timeout_s: float,
         metrics: EnrichMetrics | None = None,
+        enriched_v1_topic: str | None = None,
     ) -> None:
         self._consumer = consumer
         self._producer = producer
         self._enricher = enricher
         self._enriched_topic = enriched_topic
+        self._enriched_v1_topic = enriched_v1_topic
         self._dlq_topic = dlq_topic
         self._batch_size = batch_size
         self._poll_timeout_s = poll_timeout_s
@@ -71,9 +79,8 @@ class EnrichService:
         articles = 0
         for (record, _), enrichment in zip(raws, enrichments, strict=True):
             for article in enrichment.articles:
-                value = article.model_dump_json().encode()
-                key = article.id.encode()
-                checkpoint.wait_for(self._producer.send(self._enriched_topic, key, value))
+                for sent in self._publish(article):
+                    checkpoint.wait_for(sent)
             for rejection in enrichment.rejections:
                 checkpoint.wait_for(self._dead_letter(record, rejection))
             articles += len(enrichment.articles)
@@ -90,6 +97,24 @@ class EnrichService:
             dead_letters,
             time.monotonic() - started,
         )
+
+    def _publish(self, article: EnrichedArticle) -> list["Future[None]"]:
+        """Send one version of a story: the article, a tombstone after a kill, and the v1
+        message when the legacy topic is configured. In this order, on one partition (the key)."""
+        key = article.id.encode()
+        sent = [self._producer.send(self._enriched_topic, key, article.model_dump_json().encode())]
+        if article.pub_status == "canceled":
+            sent.append(self._producer.send(self._enriched_topic, key, None))
+        if self._enriched_v1_topic is not None:
+            legacy = EnrichedArticleV1.of(article)
+            sent.append(
+                self._producer.send(
+                    self._enriched_v1_topic,
+                    legacy.id.encode(),
+                    legacy.model_dump_json().encode(),
+                )
+            )
+        return sent
 
     def _dead_letter(self, record: Record, rejection: Rejection) -> "Future[None]":
         self.metrics.dead_letters.labels(error_type=rejection.error_type).inc()

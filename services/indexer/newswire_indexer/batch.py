@@ -20,22 +20,30 @@ class BatchPolicy:
 
 @dataclass(frozen=True)
 class PendingDocument:
-    """One consumed message on its way into the index."""
+    """One consumed message on its way into the index: a version of a story, or a tombstone."""
 
-    article_id: str
-    source: bytes  # the enriched article's JSON, exactly as consumed
+    article_id: str  # the key: the story's id
+    source: bytes | None  # the enriched article's JSON, exactly as consumed; None: a tombstone
     topic: str
     partition: int
     offset: int
 
     @classmethod
     def from_record(cls, record: Record) -> "PendingDocument | None":
-        """The consumed message as a document; None when it has no key (the article id, the
-        document's `_id`) or no value."""
-        if not record.key or record.value is None:
+        """The consumed message as a document; None when it has no key (the story id). A
+        message without a value is a tombstone: it deletes the story."""
+        if not record.key:
             return None
         article_id = record.key.decode("utf-8", "replace")
         return cls(article_id, record.value, record.topic, record.partition, record.offset)
+
+    @property
+    def is_tombstone(self) -> bool:
+        return self.source is None
+
+    @property
+    def size_bytes(self) -> int:
+        return len(self.source or b"") + len(self.article_id)
 
     # The message's key and value, so a document the index refuses is dead-lettered as a record.
     @property
@@ -43,7 +51,7 @@ class PendingDocument:
         return self.article_id.encode()
 
     @property
-    def value(self) -> bytes:
+    def value(self) -> bytes | None:
         return self.source
 
 
@@ -58,7 +66,7 @@ class Batch:
     def add(self, document: PendingDocument) -> None:
         self._open()
         self.documents.append(document)
-        self.size_bytes += len(document.source)
+        self.size_bytes += document.size_bytes
 
     def skip(self) -> None:
         """Count a message that is handled otherwise (dead-lettered): the batch is open, so it

@@ -1,4 +1,4 @@
-"""`newswire indexer` runs the indexer until SIGTERM/SIGINT; `newswire reindex --to articles-v2`
+"""`newswire indexer` runs the indexer until SIGTERM/SIGINT; `newswire reindex --to articles-v3`
 copies the Elasticsearch index behind the alias into a new one and switches the alias atomically;
 `newswire reindex --from-embedded` indexes the embedded log's articles into Elasticsearch.
 """
@@ -39,7 +39,7 @@ def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     target = reindex.add_mutually_exclusive_group(required=True)
-    target.add_argument("--to", metavar="INDEX", help="new index, e.g. articles-v2")
+    target.add_argument("--to", metavar="INDEX", help="new index, e.g. articles-v3")
     target.add_argument(
         "--from-embedded",
         type=Path,
@@ -77,9 +77,13 @@ def _reindex(args: argparse.Namespace) -> int:
     settings = Settings()
     if args.from_embedded is not None:
         return _copy_embedded(settings, args.from_embedded)
+    from newswire_indexer.migrate import copy_documents  # noqa: PLC0415 (only when asked)
+
     client = create_client(settings)
     try:
-        count = ArticleIndex(client, settings.index_alias, settings.index_name).reindex(args.to)
+        count = ArticleIndex(client, settings.index_alias, settings.index_name).reindex(
+            args.to, copy_documents(client, settings.indexer_max_backoff_s)
+        )
     except ValueError as error:
         print(f"error: {error}")
         return 1

@@ -23,7 +23,12 @@ class IndexerMetrics:
     def __post_init__(self) -> None:
         self.documents_indexed = Counter(
             DOCUMENTS_INDEXED,
-            "Documents written to the search index.",
+            "Messages taken into the search index (versions and tombstones).",
+            registry=self.registry,
+        )
+        self.superseded = Counter(
+            f"{PREFIX}_superseded_versions",
+            "Versions that arrived after a later version of their story (kept in its history).",
             registry=self.registry,
         )
         self.batches = Counter(f"{PREFIX}_batches", "Batches written.", registry=self.registry)

@@ -1,4 +1,13 @@
-"""Moving from the embedded mode to Elasticsearch: index every article of the embedded log.
+"""Moving stories between indices: from an older index version into a new one (`newswire reindex
+--to`, through `ArticleIndex.reindex`), and from the embedded mode to Elasticsearch.
+
+`copy_documents` copies the documents of an older index the way the indexer writes messages:
+an article of index version 1 or 2 (a schema-version-1 `EnrichedArticle`, keyed by content) is
+read as the version of its story it is; a story document of version 3 or later is merged with
+what the target holds (`Story.merged`); listings are not copied but made anew from the stories.
+Copying twice, or while the indexer writes the target, changes nothing that is there already.
+
+Index every article of the embedded log (`--from-embedded`):
 
 The embedded event log keeps every message of `articles.enriched`, so it is the source of truth
 to rebuild any index from, exactly as Kafka's topic is. `newswire reindex --from-embedded` reads
@@ -9,16 +18,22 @@ once written, like every consumer's (`newswire.checkpoint`), though the group, n
 is never read again.
 """
 
+import json
 import logging
 import time
 import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from elasticsearch import Elasticsearch
 
 from newswire.adapters.elasticsearch import create_client
-from newswire.article_index import ArticleIndex
+from newswire.article_index import LISTING, ArticleIndex, Copier, story_of
 from newswire.backends import open_event_log
 from newswire.checkpoint import Checkpoint
+from newswire.enriched import EnrichedArticle, Story
 from newswire.settings import Settings
 from newswire_indexer.batch import PendingDocument
 from newswire_indexer.bulk import BulkWriter
@@ -27,6 +42,43 @@ from newswire_indexer.ports import Rejection
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_S = 1.0
+COPY_BATCH = 500
+
+
+def copy_documents(client: Elasticsearch, max_backoff_s: float) -> Copier:
+    """How `ArticleIndex.reindex` writes an older index's documents into the new one."""
+
+    def copy(target: str, sources: Iterator[Mapping[str, Any]]) -> int:
+        writer = BulkWriter(client, target, max_backoff_s)
+        articles: list[PendingDocument] = []
+        stories: list[Story] = []
+        copied = 0
+        for source in sources:
+            if LISTING in source:
+                continue  # made anew from the stories
+            story = story_of(source)
+            if story is not None:
+                stories.append(story)
+            else:
+                article = EnrichedArticle.model_validate(source)
+                value = json.dumps(dict(source)).encode()
+                articles.append(PendingDocument(article.id, value, "reindex", 0, len(articles)))
+            if len(articles) + len(stories) >= COPY_BATCH:
+                copied += _write(writer, articles, stories)
+                articles, stories = [], []
+        return copied + _write(writer, articles, stories)
+
+    return copy
+
+
+def _write(writer: BulkWriter, articles: list[PendingDocument], stories: list[Story]) -> int:
+    outcome = writer.write(articles, wait=time.sleep)
+    if outcome.rejected:
+        raise RuntimeError(
+            f"the new index refused {len(outcome.rejected)} articles: {outcome.rejected[0].reason}"
+        )
+    writer.merge_stories(stories, wait=time.sleep)
+    return len(articles) + len(stories)
 
 
 @dataclass

@@ -1,8 +1,10 @@
 """What the indexer needs from a search index: write a batch, report what it refused.
 
 `BulkWriter` (bulk.py) writes to Elasticsearch with the bulk API; `EmbeddedDocumentWriter`
-(embedded_writer.py) writes to the SQLite FTS5 index of the embedded mode. Both overwrite by
-article id, so replays never duplicate, and both retry what is transient themselves.
+(embedded_writer.py) writes to the SQLite FTS5 index of the embedded mode. Both keep one story per
+key with the same rules (`newswire_indexer.stories`): a version replaces the story's current one
+only when it is at least as late (`version_order`), so replays and late older versions change
+nothing but the history; both retry what is transient themselves.
 """
 
 from collections.abc import Callable, Sequence
@@ -24,8 +26,9 @@ class Rejection:
 
 @dataclass(frozen=True)
 class BulkOutcome:
-    indexed: int
+    indexed: int  # messages taken (a late older version is taken into the history only)
     rejected: list[Rejection]
+    superseded: int = 0  # versions that arrived after a later version of their story
 
 
 class DocumentWriter(Protocol):

@@ -102,8 +102,8 @@ class Indexer:
         checkpoint.handled([record])
         document = PendingDocument.from_record(record)
         if document is None:
-            reason = "message has no key (article id) or no value"
-            self._dead_letter(record, "missing_key_or_value", reason, original=record.value or b"")
+            reason = "message has no key (story id)"
+            self._dead_letter(record, "missing_key", reason, original=record.value or b"")
             batch.skip()
             return
         batch.add(document)
@@ -124,16 +124,22 @@ class Indexer:
         in_flight, self._in_flight = self._in_flight, None
         outcome = self._await(in_flight.outcome)
         for rejection in outcome.rejected:
-            reason = f"Elasticsearch refused the document: {rejection.reason}"
+            reason = f"the search index refused the document: {rejection.reason}"
             self._dead_letter(rejection.document, rejection.error_type, reason)
         in_flight.checkpoint.commit()  # every dead letter acknowledged before the commit
         elapsed = time.monotonic() - in_flight.started
         self._metrics.documents_indexed.inc(outcome.indexed)
+        self._metrics.superseded.inc(outcome.superseded)
         self._metrics.batches.inc()
         self._metrics.batch_seconds.observe(elapsed)
         self._update_lag()
         log.info(
-            "indexed %d, dead-lettered %d in %.3fs", outcome.indexed, len(outcome.rejected), elapsed
+            "indexed %d (%d late versions kept in their story's history only), dead-lettered %d "
+            "in %.3fs",
+            outcome.indexed,
+            outcome.superseded,
+            len(outcome.rejected),
+            elapsed,
         )
 
     def _await(self, outcome: "Future[BulkOutcome]") -> BulkOutcome:

@@ -4,15 +4,22 @@ Producers wait for all in-sync replicas and are idempotent, so an acknowledged m
 and a retried send is not written twice. Consumers never auto-commit: a service commits an offset
 only after the next stage has durably taken the result (at-least-once, made explicit).
 Producers and the topics Newswire creates share one size limit, so what one sends the other takes.
+
+Topics are configured for their use when Newswire creates them (`topic_configs`): the raw topic
+keeps every message (`retention.ms=-1`: re-enrichment replays it all), the enriched topic is
+compacted by key (the latest message of each story; a tombstone deletes one), the dead-letter
+topic keeps the broker's default retention. Topics that exist already are left as they are, with
+a warning when they are configured otherwise.
 """
 
 import contextlib
+import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import (
     CommitFailedError,
@@ -35,6 +42,8 @@ from newswire.event_log import (
     Record,
 )
 from newswire.settings import Settings
+
+log = logging.getLogger(__name__)
 
 TOPIC_METADATA_TIMEOUT_S = 60.0
 # How long `find` waits for a partition's messages before deciding it has read them all.
@@ -77,14 +86,26 @@ def create_consumer(
     return consumer
 
 
+def topic_configs(settings: Settings, name: str) -> dict[str, str]:
+    """The configuration Newswire creates topic `name` with."""
+    configs = {"max.message.bytes": str(settings.kafka_max_message_bytes)}
+    if name == settings.raw_topic:
+        configs["retention.ms"] = "-1"  # every raw message, for re-enrichment
+    elif name == settings.enriched_topic:
+        configs["cleanup.policy"] = "compact"  # the latest message per story; tombstones delete
+    return configs
+
+
 def ensure_topics(settings: Settings, names: Iterable[str]) -> None:
-    """Create the topics that do not exist yet; existing ones are left as they are."""
+    """Create the topics that do not exist yet, configured for their use; existing ones are
+    left as they are (a warning says when their configuration differs)."""
     admin = KafkaAdminClient(
         bootstrap_servers=settings.kafka_bootstrap_servers, client_id="newswire-admin"
     )
     try:
-        missing = set(names) - set(admin.list_topics())
-        for name in sorted(missing):
+        wanted = set(names)
+        existing = set(admin.list_topics())
+        for name in sorted(wanted - existing):
             # Another replica may create it meanwhile.
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(
@@ -93,14 +114,55 @@ def ensure_topics(settings: Settings, names: Iterable[str]) -> None:
                             name,
                             settings.topic_partitions,
                             settings.topic_replication_factor,
-                            topic_configs={
-                                "max.message.bytes": str(settings.kafka_max_message_bytes)
-                            },
+                            topic_configs=topic_configs(settings, name),
                         )
                     ]
                 )
+        _warn_about_other_configs(settings, admin, sorted(wanted & existing))
     finally:
         admin.close()
+
+
+def _warn_about_other_configs(
+    settings: Settings, admin: KafkaAdminClient, names: list[str]
+) -> None:
+    """Name the existing topics whose retention or cleanup policy is not what Newswire would
+    create them with (a topic made by an older Newswire, or by hand)."""
+    checked = {"retention.ms", "cleanup.policy"}
+    resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+    if not resources:
+        return
+    try:
+        described = admin.describe_configs(resources, config_filter="all")
+    except KafkaError as error:  # only a warning: never a reason not to start
+        log.debug("topic configurations unknown: %r", error)
+        return
+    for name, configs in _by_topic(described).items():
+        wanted = {k: v for k, v in topic_configs(settings, name).items() if k in checked}
+        wanted.setdefault("cleanup.policy", "delete")
+        found = {key: configs.get(key) for key in wanted}
+        if found != wanted:
+            log.warning(
+                "topic %s exists with %s where Newswire creates it with %s: change it with "
+                "kafka-configs --alter if that was not on purpose",
+                name,
+                found,
+                wanted,
+            )
+
+
+def _by_topic(described: object) -> dict[str, dict[str, str]]:
+    """kafka-python's answer to describe_configs, as {topic: {key: value}}."""
+    topics: dict[str, dict[str, str]] = {}
+    if not isinstance(described, dict):
+        return topics
+    for resources in described.values():
+        for name, configs in (resources or {}).items():
+            topics[str(name)] = {
+                str(key): str(data.get("value") if isinstance(data, dict) else data)
+                for key, data in (configs or {}).items()
+            }
+    return topics
 
 
 def _in_our_terms(error: BaseException) -> BaseException:
@@ -121,7 +183,7 @@ class KafkaEventProducer:
     def __init__(self, producer: KafkaProducer) -> None:
         self._producer = producer
 
-    def send(self, topic: str, key: bytes | None, value: bytes) -> "Future[None]":
+    def send(self, topic: str, key: bytes | None, value: bytes | None) -> "Future[None]":
         delivery: Future[None] = Future()
         try:
             sent = self._producer.send(topic, key=key, value=value)

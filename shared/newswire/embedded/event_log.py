@@ -12,7 +12,9 @@ and versions, unlike Python's `hash`); messages without a key go round-robin. Se
 nobody created creates it with the default partition count, as Kafka's auto-create does.
 
 Nothing is ever deleted: the log is the history to rebuild any index from (`newswire reindex
---from-embedded`). There is no retention or compaction.
+--from-embedded`, and re-enrichment from `articles.raw`). There is no retention or compaction: a
+tombstone (a keyed message without a value) is kept and delivered like any message, so readers
+see what a compacted Kafka topic shows them before compaction runs.
 """
 
 import contextlib
@@ -46,7 +48,7 @@ CREATE TABLE IF NOT EXISTS records (
     partition INTEGER NOT NULL,
     offset INTEGER NOT NULL,
     key BLOB,
-    value BLOB NOT NULL,
+    value BLOB,
     appended_at REAL NOT NULL,
     PRIMARY KEY (topic, partition, offset)
 ) WITHOUT ROWID;
@@ -152,12 +154,31 @@ def _assignment(
     return {p for i, p in enumerate(partitions) if i % len(members) == rank}
 
 
+def _allow_tombstones(connection: sqlite3.Connection) -> None:
+    """Logs made before tombstones had `value NOT NULL`: copy their records into the table as
+    it is now (inside the caller's write transaction; once per file)."""
+    columns = connection.execute("PRAGMA table_info(records)").fetchall()
+    if not any(name == "value" and not_null for _, name, _, not_null, _, _ in columns):
+        return
+    connection.execute("ALTER TABLE records RENAME TO records_before_tombstones")
+    connection.execute("DROP INDEX IF EXISTS records_by_key")
+    for statement in SCHEMA.split(";"):
+        if "records" in statement and statement.strip():
+            connection.execute(statement)
+    connection.execute("INSERT INTO records SELECT * FROM records_before_tombstones")
+    connection.execute("DROP TABLE records_before_tombstones")
+
+
 @dataclass
 class _Pending:
     topic: str
     key: bytes | None
-    value: bytes
+    value: bytes | None  # None: a tombstone
     delivery: "Future[None]"
+
+    @property
+    def size(self) -> int:
+        return len(self.value or b"") + len(self.key or b"")
 
 
 class SqliteEventProducer:
@@ -174,9 +195,10 @@ class SqliteEventProducer:
         self._sender.daemon = True
         self._sender.start()
 
-    def send(self, topic: str, key: bytes | None, value: bytes) -> "Future[None]":
+    def send(self, topic: str, key: bytes | None, value: bytes | None) -> "Future[None]":
         delivery: Future[None] = Future()
-        size = len(value) + len(key or b"")
+        pending = _Pending(topic, key, value, delivery)
+        size = pending.size
         if size > self._log.max_message_bytes:
             delivery.set_exception(
                 MessageTooLargeError(
@@ -189,7 +211,7 @@ class SqliteEventProducer:
             return delivery
         with self._finished:
             self._unfinished += 1
-        self._queue.put(_Pending(topic, key, value, delivery))
+        self._queue.put(pending)
         return delivery
 
     def flush(self) -> None:
@@ -217,7 +239,7 @@ class SqliteEventProducer:
         first = self._queue.get()
         if first is None:
             return None
-        batch, size = [first], len(first.value)
+        batch, size = [first], first.size
         while len(batch) < MAX_BATCH_MESSAGES and size < MAX_BATCH_BYTES:
             try:
                 pending = self._queue.get_nowait()
@@ -227,7 +249,7 @@ class SqliteEventProducer:
                 self._queue.put(None)  # finish this batch first, then stop
                 break
             batch.append(pending)
-            size += len(pending.value)
+            size += pending.size
         return batch
 
     def _append(self, connection: sqlite3.Connection, batch: list[_Pending]) -> None:
@@ -424,6 +446,7 @@ class SqliteEventLog:
                     for statement in SCHEMA.split(";"):
                         if statement.strip():
                             connection.execute(statement)
+                    _allow_tombstones(connection)
             finally:
                 connection.close()
         except sqlite3.Error as error:

@@ -16,8 +16,18 @@ search API counts a first page's entity facets by grouping integers, and reads t
 every article straight from `entity_names.articles` (on 100k articles, grouping the names as text
 took seconds).
 
-Writes are upserts keyed by the article id inside one transaction per batch: a replayed message
-replaces the article, its text row and its entity rows, so nothing is ever doubled. Tokenizing is
+Schema 4 keeps stories (issue 16): `stories` holds each story's state as the indexer folded it
+(`newswire.enriched.Story`, JSON: its current version, history, tombstone), keyed by story id,
+with `claim`, the content it lists. The searchable rows (`articles` and its side tables) are
+**listings**, one per content (`content_sha256`, unique): the story ranked first among those
+claiming that content (exact duplicates are listed once), with its id as `id`, and
+`visible_from` (epoch milliseconds: 0, or the end of an embargo), which every read compares with
+the time of the request. Killed, withheld and indefinitely embargoed stories claim nothing, so
+they are not listed. The indexer decides all of it in one transaction per batch (see
+`newswire_indexer.embedded_writer`); this module only reads and writes the rows. An index of
+schema 2 or 3 (articles keyed by content, schema-version-1 JSON) is made schema 4 by keeping the
+old articles' JSON in `legacy_articles`, which the indexer then folds into stories as if they
+arrived again, a chunk per transaction. Tokenizing is
 FTS5's `unicode61` (lower-cases, splits on non-alphanumerics, keeps accents) like Elasticsearch's
 standard tokenizer; English stop words are left out of queries rather than the index (see the
 API's embedded back-end, `newswire_api.search.embedded`, which holds the SQL of the searches).
@@ -26,15 +36,16 @@ API's embedded back-end, `newswire_api.search.embedded`, which holds the SQL of 
 import logging
 import sqlite3
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from newswire.embedded.sqlite import connect
-from newswire.enriched import EnrichedArticle
+from newswire.enriched import EnrichedArticle, Story
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+LEGACY_SCHEMAS = {2, 3}
 # The columns of the FTS5 table `articles_text`, in order: readers weigh and highlight them by
 # position (the API's BM25 weights, `highlight(articles_text, 0, …)`).
 TEXT_COLUMNS = ("title", "standfirst", "body", "image_caption", "related_titles")
@@ -42,9 +53,18 @@ TEXT_COLUMNS = ("title", "standfirst", "body", "image_caption", "related_titles"
 PARAGRAPH_SEPARATOR = "\n\n"
 
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS stories (
+    id TEXT PRIMARY KEY,
+    claim TEXT,
+    story TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS stories_by_claim ON stories (claim) WHERE claim IS NOT NULL;
 CREATE TABLE IF NOT EXISTS articles (
     rowid INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
+    content_sha256 TEXT NOT NULL UNIQUE,
+    visible_from INTEGER NOT NULL,
+    updated TEXT,
     section TEXT,
     section_key TEXT,
     language_key TEXT,
@@ -55,6 +75,7 @@ CREATE INDEX IF NOT EXISTS articles_by_section ON articles (section_key);
 CREATE INDEX IF NOT EXISTS articles_by_language ON articles (language_key);
 CREATE INDEX IF NOT EXISTS articles_by_day ON articles (publication_date);
 CREATE INDEX IF NOT EXISTS articles_by_date ON articles (date_sort, id);
+CREATE INDEX IF NOT EXISTS articles_by_visibility ON articles (visible_from);
 CREATE TABLE IF NOT EXISTS article_content (
     rowid INTEGER PRIMARY KEY,
     title TEXT NOT NULL,
@@ -118,21 +139,24 @@ class SchemaVersionError(RuntimeError):
 
 
 def open_for_writing(path: Path) -> sqlite3.Connection:
-    """A connection to the index file, creating the file and its schema if needed, or bringing
-    an index of schema 2 up to date (its tables are kept; the entity ids are added)."""
+    """A connection to the index file, creating the file and its schema if needed. An index of
+    schema 2 or 3 becomes schema 4 with its articles' JSON kept in `legacy_articles`, for the
+    indexer to fold into stories (`legacy_articles`, `forget_legacy_articles`)."""
     connection = connect(path)
     version = connection.execute("PRAGMA user_version").fetchone()[0]
-    if version in {0, 2}:
+    if version == 0 or version in LEGACY_SCHEMAS:
         connection.execute("BEGIN IMMEDIATE")
         try:
             version = connection.execute("PRAGMA user_version").fetchone()[0]
-            if version in {0, 2}:
+            if version in LEGACY_SCHEMAS:
+                log.info(
+                    "search index %s: schema %d to %d (stories)", path, version, SCHEMA_VERSION
+                )
+                _keep_legacy_articles(connection)
+            if version == 0 or version in LEGACY_SCHEMAS:
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
                         connection.execute(statement)
-                if version == 2:
-                    log.info("adding entity ids to the search index %s (schema 2 to 3)", path)
-                    _add_entity_ids(connection)
                 connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             connection.execute("COMMIT")
         except BaseException:
@@ -141,25 +165,49 @@ def open_for_writing(path: Path) -> sqlite3.Connection:
     elif version != SCHEMA_VERSION:
         connection.close()
         raise SchemaVersionError(f"{path} has index schema {version}, not {SCHEMA_VERSION}")
-    else:
-        # Tables added within schema 3 (`article_keys`): created empty where missing.
-        connection.executescript(SCHEMA)
     return connection
 
 
-def _add_entity_ids(connection: sqlite3.Connection) -> None:
-    """Schema 2 to 3: the entity ids and counts of the articles already indexed."""
-    connection.execute(
-        "INSERT OR IGNORE INTO entity_names (label, name) SELECT label, name FROM article_entities"
-    )
-    connection.execute(
-        "INSERT OR IGNORE INTO article_entity_ids SELECT e.article, n.id FROM article_entities e "
-        "JOIN entity_names n ON n.label = e.label AND n.name = e.name"
-    )
-    connection.execute(
-        "UPDATE entity_names SET articles = c.n FROM (SELECT entity, count(*) AS n "
-        "FROM article_entity_ids GROUP BY entity) AS c WHERE c.entity = entity_names.id"
-    )
+_SCHEMA_3_TABLES = (
+    "articles_terms",
+    "articles_text",
+    "article_authors",
+    "article_keys",
+    "article_entities",
+    "entity_forms",
+    "entity_names",
+    "article_entity_ids",
+    "articles",
+)
+
+
+def _keep_legacy_articles(connection: sqlite3.Connection) -> None:
+    """Schema 2/3 → 4: the old articles' JSON is kept, every other table dropped."""
+    connection.execute("CREATE TABLE legacy_articles (rowid INTEGER PRIMARY KEY, source TEXT)")
+    connection.execute("INSERT INTO legacy_articles SELECT rowid, source FROM article_content")
+    for table in _SCHEMA_3_TABLES:
+        connection.execute(f"DROP TABLE IF EXISTS {table}")
+    connection.execute("DROP TABLE article_content")
+
+
+def legacy_articles(connection: sqlite3.Connection, limit: int) -> list[tuple[int, str]]:
+    """(rowid, JSON) of up to `limit` articles of an older schema not folded into stories yet;
+    the caller holds the write transaction."""
+    exists = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'legacy_articles'"
+    ).fetchone()
+    if exists is None:
+        return []
+    rows = connection.execute(
+        "SELECT rowid, source FROM legacy_articles ORDER BY rowid LIMIT ?", (limit,)
+    ).fetchall()
+    if not rows:
+        connection.execute("DROP TABLE legacy_articles")
+    return [(int(rowid), str(source)) for rowid, source in rows]
+
+
+def forget_legacy_articles(connection: sqlite3.Connection, rowids: Iterable[int]) -> None:
+    connection.executemany("DELETE FROM legacy_articles WHERE rowid = ?", [(r,) for r in rowids])
 
 
 def is_initialised(connection: sqlite3.Connection) -> bool:
@@ -172,59 +220,105 @@ def epoch_ms(day: date) -> int:
     return (day - date(1970, 1, 1)).days * 86_400_000
 
 
-def upsert_articles(
-    connection: sqlite3.Connection, articles: Iterable[tuple[EnrichedArticle, str]]
-) -> int:
-    """Write each (article, its JSON) replacing any article with the same id; the caller holds
-    the transaction. Returns how many were written."""
-    written = 0
-    for article, source in articles:
-        _delete(connection, article.id)
-        cursor = connection.execute(
-            "INSERT INTO articles (id, section, section_key, language_key, publication_date, "
-            "date_sort) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                article.id,
-                article.section,
-                article.section.casefold() if article.section else None,
-                article.language.casefold() if article.language else None,
-                article.publication_date.isoformat() if article.publication_date else None,
-                epoch_ms(article.publication_date) if article.publication_date else None,
-            ),
+def epoch_ms_of(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)
+
+
+def read_stories(connection: sqlite3.Connection, ids: Iterable[str]) -> dict[str, Story]:
+    """The stories with these ids that the index holds."""
+    wanted = list(dict.fromkeys(ids))
+    stories: dict[str, Story] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for story_id, story in connection.execute(
+            f"SELECT id, story FROM stories WHERE id IN ({marks})", chunk
+        ):
+            stories[str(story_id)] = Story.model_validate_json(story)
+    return stories
+
+
+def save_stories(connection: sqlite3.Connection, stories: Iterable[Story]) -> None:
+    """Write each story, replacing the one with its id; the caller holds the transaction."""
+    connection.executemany(
+        "INSERT OR REPLACE INTO stories (id, claim, story) VALUES (?, ?, ?)",
+        [(story.id, story.claim, story.model_dump_json()) for story in stories],
+    )
+
+
+def claimants(connection: sqlite3.Connection, content_sha256: str) -> list[Story]:
+    """The stories that would list this content (`Story.claim`)."""
+    return [
+        Story.model_validate_json(story)
+        for (story,) in connection.execute(
+            "SELECT story FROM stories WHERE claim = ?", (content_sha256,)
         )
-        rowid = cursor.lastrowid
-        text = _text_columns(article)
-        connection.execute(
-            "INSERT INTO article_content VALUES (?, ?, ?, ?, ?, ?, ?)", (rowid, *text, source)
-        )
-        connection.execute(
-            "INSERT INTO articles_text (rowid, title, standfirst, body, image_caption, "
-            "related_titles) VALUES (?, ?, ?, ?, ?, ?)",
-            (rowid, *text),
-        )
-        connection.executemany(
-            "INSERT INTO article_authors VALUES (?, ?)",
-            [(rowid, author.casefold()) for author in dict.fromkeys(article.authors)],
-        )
-        connection.executemany(
-            "INSERT INTO article_keys VALUES (?, ?, ?)",
-            [(rowid, field, key) for field, key in _keys(article)],
-        )
-        connection.executemany(
-            "INSERT INTO article_entities VALUES (?, ?, ?)",
-            [(rowid, entity.label, entity.name) for entity in article.entities],
-        )
-        _add_entity_mentions(connection, rowid, {(e.label, e.name) for e in article.entities})
-        connection.executemany(
-            "INSERT INTO entity_forms VALUES (?, ?, ?)",
-            [
-                (rowid, entity.label, form)
-                for entity in article.entities
-                for form in {entity.name.casefold(), *(f.casefold() for f in entity.surface_forms)}
-            ],
-        )
-        written += 1
-    return written
+    ]
+
+
+def unlist(connection: sqlite3.Connection, content_sha256: str) -> None:
+    """Take this content out of search, if it is listed."""
+    row = connection.execute(
+        "SELECT rowid FROM articles WHERE content_sha256 = ?", (content_sha256,)
+    ).fetchone()
+    if row is not None:
+        _delete(connection, int(row[0]))
+
+
+def list_story(connection: sqlite3.Connection, story: Story) -> None:
+    """List the story's current version in search, under its id, from its `visible_from`. Its
+    content must not be listed already (`unlist` it first); the caller holds the transaction."""
+    article, visible_from = story.current, story.visible_from
+    if article is None or visible_from is None:
+        raise ValueError(f"story {story.id} lists nothing (it is {story.status})")
+    updated = story.last_updated
+    cursor = connection.execute(
+        "INSERT INTO articles (id, content_sha256, visible_from, updated, section, section_key, "
+        "language_key, publication_date, date_sort) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            article.id,
+            article.content_sha256,
+            epoch_ms_of(visible_from),
+            updated.isoformat() if updated else None,
+            article.section,
+            article.section.casefold() if article.section else None,
+            article.language.casefold() if article.language else None,
+            article.publication_date.isoformat() if article.publication_date else None,
+            epoch_ms(article.publication_date) if article.publication_date else None,
+        ),
+    )
+    rowid = cursor.lastrowid
+    text = _text_columns(article)
+    connection.execute(
+        "INSERT INTO article_content VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (rowid, *text, article.model_dump_json()),
+    )
+    connection.execute(
+        "INSERT INTO articles_text (rowid, title, standfirst, body, image_caption, "
+        "related_titles) VALUES (?, ?, ?, ?, ?, ?)",
+        (rowid, *text),
+    )
+    connection.executemany(
+        "INSERT INTO article_authors VALUES (?, ?)",
+        [(rowid, author.casefold()) for author in dict.fromkeys(article.authors)],
+    )
+    connection.executemany(
+        "INSERT INTO article_keys VALUES (?, ?, ?)",
+        [(rowid, field, key) for field, key in _keys(article)],
+    )
+    connection.executemany(
+        "INSERT INTO article_entities VALUES (?, ?, ?)",
+        [(rowid, entity.label, entity.name) for entity in article.entities],
+    )
+    _add_entity_mentions(connection, rowid, {(e.label, e.name) for e in article.entities})
+    connection.executemany(
+        "INSERT INTO entity_forms VALUES (?, ?, ?)",
+        [
+            (rowid, entity.label, form)
+            for entity in article.entities
+            for form in {entity.name.casefold(), *(f.casefold() for f in entity.surface_forms)}
+        ],
+    )
 
 
 def _keys(article: EnrichedArticle) -> set[tuple[str, str]]:
@@ -265,21 +359,19 @@ def _text_columns(article: EnrichedArticle) -> tuple[str | None, ...]:
     )
 
 
-def _delete(connection: sqlite3.Connection, article_id: str) -> None:
+def _delete(connection: sqlite3.Connection, rowid: int) -> None:
     row = connection.execute(
-        "SELECT c.rowid, c.title, c.standfirst, c.body, c.image_caption, c.related_titles "
-        "FROM articles a JOIN article_content c ON c.rowid = a.rowid WHERE a.id = ?",
-        (article_id,),
+        "SELECT rowid, title, standfirst, body, image_caption, related_titles "
+        "FROM article_content WHERE rowid = ?",
+        (rowid,),
     ).fetchone()
-    if row is None:
-        return
-    rowid = row[0]
-    # An external-content FTS5 table forgets a row only when told the text it indexed.
-    connection.execute(
-        "INSERT INTO articles_text (articles_text, rowid, title, standfirst, body, "
-        "image_caption, related_titles) VALUES ('delete', ?, ?, ?, ?, ?, ?)",
-        row,
-    )
+    if row is not None:
+        # An external-content FTS5 table forgets a row only when told the text it indexed.
+        connection.execute(
+            "INSERT INTO articles_text (articles_text, rowid, title, standfirst, body, "
+            "image_caption, related_titles) VALUES ('delete', ?, ?, ?, ?, ?, ?)",
+            row,
+        )
     connection.execute(
         "UPDATE entity_names SET articles = articles - 1 "
         "WHERE id IN (SELECT entity FROM article_entity_ids WHERE article = ?)",

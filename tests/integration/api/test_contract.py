@@ -1,11 +1,12 @@
 """Contract tests of every endpoint, over HTTP, on both back-ends: a real Elasticsearch node and
 the embedded SQLite index, each holding the BBC corpus (2,127 distinct articles) and the
 reference sample enriched by the real enricher. Every test of the contract runs on both, through
-HTTP or, for what has no endpoint (`article_ids_from_file`), through the `ArticleSearch` port."""
+HTTP or, for what has no endpoint (`stories_from_file`), through the `ArticleSearch` port."""
 
 import hashlib
+import time
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from elasticsearch.helpers import scan
 
 from benchmarks.corpus import enriched_bbc_articles
 from newswire.embedded.sqlite import connect
-from newswire.enriched import Concept, EnrichedArticle
+from newswire.enriched import Concept, EnrichedArticle, story_id
 from newswire.settings import Settings
 from newswire_api.app import create_app
 from newswire_api.search import open_article_search
@@ -241,7 +242,11 @@ def _every_match_of_government(corpus: SearchCorpus, elasticsearch: Elasticsearc
     if corpus.backend == "elasticsearch":
         query = {"simple_query_string": {"query": "government", "fields": ["title", "body"]}}
         alias = corpus.settings.index_alias
-        return {hit["_id"] for hit in scan(elasticsearch, index=alias, query={"query": query})}
+        # Listings carry the story's id as `id` (`_id` is `content:<sha256>`).
+        return {
+            hit["_source"]["id"]
+            for hit in scan(elasticsearch, index=alias, query={"query": query}, _source=["id"])
+        }
     connection = connect(corpus.settings.search_index_path)
     try:
         rows = connection.execute(
@@ -319,45 +324,45 @@ def test_provider_and_subject_filters_match_wire_metadata_without_case(
         assert _ids(_search(client, subject="politics", provider="AFP")) == []
 
 
-# --- The articles of a dropped file (for `newswire status`; no endpoint) ------------------------
+# --- The stories of a dropped file (for `newswire status`; no endpoint) -------------------------
 
 
-def test_the_articles_of_a_file_are_found_by_its_sha256(corpus: SearchCorpus) -> None:
+def test_the_stories_of_a_file_are_found_by_its_sha256(corpus: SearchCorpus) -> None:
     search = open_article_search(corpus.settings)
     try:
-        assert search.article_ids_from_file(corpus.sample.provenance.sha256) == [corpus.sample.id]
-        assert search.article_ids_from_file("0" * 64) == []
+        found = search.stories_from_file(corpus.sample.provenance.sha256)
+        assert [story.id for story in found] == [corpus.sample.id]
+        assert search.stories_from_file("0" * 64) == []
     finally:
         search.close()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_every_article_of_a_file_is_found_in_id_order_however_many(
+def test_every_story_of_a_file_is_found_in_id_order_however_many(
     index_holding: IndexHolding, shared_dir: Path, backend: Backend
 ) -> None:
     other, article = enriched_bbc_articles(shared_dir, limit=2)
     sha256 = hashlib.sha256(b"a JSON Lines file").hexdigest()
     items = [  # more than one page of Elasticsearch's answers
-        article.model_copy(
-            update={
-                "id": hashlib.sha256(f"item {item}".encode()).hexdigest(),
-                "provenance": article.provenance.model_copy(
-                    update={"sha256": sha256, "item": item}
-                ),
-            }
+        _version(
+            article,
+            story_key=f"inbox:feed.jsonl#{item}",
+            content_sha256=hashlib.sha256(f"item {item}".encode()).hexdigest(),
+            provenance={**article.provenance.model_dump(), "sha256": sha256, "item": item},
         )
         for item in range(1, FILE_ARTICLES_PAGE + 2)
     ]
     search = open_article_search(index_holding(backend, [other, *items]))
     try:
-        assert search.article_ids_from_file(sha256) == sorted(item.id for item in items)
-        assert search.article_ids_from_file(other.provenance.sha256) == [other.id]
+        found = search.stories_from_file(sha256)
+        assert [story.id for story in found] == sorted(item.id for item in items)
+        assert [s.id for s in search.stories_from_file(other.provenance.sha256)] == [other.id]
     finally:
         search.close()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_before_anything_is_indexed_no_file_has_articles(
+def test_before_anything_is_indexed_no_file_has_stories(
     elasticsearch_url: str, tmp_path: Path, backend: Backend
 ) -> None:
     settings = (
@@ -367,9 +372,129 @@ def test_before_anything_is_indexed_no_file_has_articles(
     )
     search = open_article_search(settings)
     try:
-        assert search.article_ids_from_file("0" * 64) == []
+        assert search.stories_from_file("0" * 64) == []
     finally:
         search.close()
+
+
+# --- Stories: versions, kills, withholds, embargoes, duplicates --------------------------------
+
+
+def _version(article: EnrichedArticle, **changes: Any) -> EnrichedArticle:
+    """`article` with `changes`, validated (a changed `story_key` gives the story's id)."""
+    data = {**article.model_dump(), **changes}
+    return EnrichedArticle.model_validate({**data, "id": story_id(data["story_key"])})
+
+
+def _numbered(article: EnrichedArticle, number: int, **changes: Any) -> EnrichedArticle:
+    return _version(
+        article,
+        version=number,
+        content_sha256=hashlib.sha256(f"{article.story_key} v{number}".encode()).hexdigest(),
+        **changes,
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_latest_version_is_shown_a_late_older_one_changes_nothing_and_versions_are_listed(
+    index_holding: IndexHolding, shared_dir: Path, backend: Backend
+) -> None:
+    (article,) = enriched_bbc_articles(shared_dir, limit=1)
+    v1 = _numbered(article, 1, title="Zanzibar first version")
+    v3 = _numbered(article, 3, title="Zanzibar third version")
+    v2 = _numbered(article, 2, title="Zanzibar second version")  # arrives late
+    app = create_app(index_holding(backend, [v1, v3, v2]))
+    with serving(app) as base_url, httpx.Client(base_url=base_url) as client:
+        hits = _search(client, q="zanzibar")["hits"]
+        assert [(hit["id"], hit["title"]) for hit in hits] == [(v1.id, "Zanzibar third version")]
+        assert hits[0]["updated"] is not None
+        assert client.get(f"/articles/{v1.id}").json()["title"] == "Zanzibar third version"
+        versions = client.get(f"/articles/{v1.id}/versions").json()
+        assert [v["version"] for v in versions["versions"]] == [3, 2, 1]
+        assert versions["current_content_sha256"] == v3.content_sha256
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_killed_story_is_gone_from_search_facets_and_similar_and_410_by_id(
+    index_holding: IndexHolding, shared_dir: Path, backend: Backend
+) -> None:
+    article, neighbour = enriched_bbc_articles(shared_dir, limit=2)
+    v1 = _numbered(article, 1, title="Zanzibar story", section="Zanzibarsection")
+    kill = _numbered(
+        article,
+        2,
+        title="Zanzibar story",
+        pub_status="canceled",
+        editorial_note="Legal reasons",
+        section="Zanzibarsection",
+    )
+    app = create_app(index_holding(backend, [v1, neighbour, kill]))
+    with serving(app) as base_url, httpx.Client(base_url=base_url) as client:
+        assert _search(client, q="zanzibar")["total"] == 0
+        sections = {c["value"] for c in client.get("/sections").json()["sections"]}
+        assert "Zanzibarsection" not in sections
+        gone = client.get(f"/articles/{v1.id}")
+        assert gone.status_code == 410
+        assert "Legal reasons" in gone.json()["detail"]
+        assert client.get(f"/articles/{v1.id}/similar").status_code == 410
+        similar = client.get(f"/articles/{neighbour.id}/similar").json()["similar"]
+        assert v1.id not in [hit["id"] for hit in similar]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_withheld_and_embargoed_stories_are_not_found_until_visible(
+    index_holding: IndexHolding, shared_dir: Path, backend: Backend
+) -> None:
+    withheld_article, embargoed_article, past_article = enriched_bbc_articles(shared_dir, limit=3)
+    withheld = _numbered(withheld_article, 1, title="Zanzibar withheld", pub_status="withheld")
+    now = datetime.now(UTC)
+    embargoed = _numbered(
+        embargoed_article,
+        1,
+        title="Zanzibar embargoed",
+        embargoed=True,
+        embargoed_until=now + timedelta(seconds=4),
+    )
+    lifted = _numbered(
+        past_article,
+        1,
+        title="Zanzibar lifted",
+        embargoed=True,
+        embargoed_until=now - timedelta(seconds=1),
+    )
+    app = create_app(index_holding(backend, [withheld, embargoed, lifted]))
+    with serving(app) as base_url, httpx.Client(base_url=base_url) as client:
+        assert _ids(_search(client, q="zanzibar")) == [lifted.id]
+        assert client.get(f"/articles/{withheld.id}").status_code == 404
+        assert client.get(f"/articles/{embargoed.id}").status_code == 404
+        assert client.get(f"/articles/{embargoed.id}/versions").status_code == 404
+        listing = f"/articles/content:{embargoed.content_sha256}"  # no way around the embargo
+        assert client.get(listing).status_code == 404
+        time.sleep(max(0.0, (now + timedelta(seconds=4.2) - datetime.now(UTC)).total_seconds()))
+        assert sorted(_ids(_search(client, q="zanzibar"))) == sorted([lifted.id, embargoed.id])
+        assert client.get(f"/articles/{embargoed.id}").status_code == 200
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_exact_duplicates_under_two_keys_are_listed_once_then_by_the_other_after_a_kill(
+    index_holding: IndexHolding, shared_dir: Path, backend: Backend
+) -> None:
+    (article,) = enriched_bbc_articles(shared_dir, limit=1)
+    first = _version(article, title="Zanzibar twice", story_key="inbox:a/first.txt")
+    later = first.provenance.received_at + timedelta(minutes=1)
+    second = _version(
+        first,
+        story_key="inbox:b/second.txt",
+        provenance={**first.provenance.model_dump(), "received_at": later},
+    )
+    killed = _numbered(first, 9, pub_status="canceled")
+    settings = index_holding(backend, [first, second])
+    with serving(create_app(settings)) as base_url, httpx.Client(base_url=base_url) as client:
+        assert _ids(_search(client, q="zanzibar")) == [first.id]
+        assert client.get(f"/articles/{second.id}").status_code == 200  # its own page
+    settings = index_holding(backend, [killed])
+    with serving(create_app(settings)) as base_url, httpx.Client(base_url=base_url) as client:
+        assert _ids(_search(client, q="zanzibar")) == [second.id]
 
 
 # --- Errors, health, metrics, docs --------------------------------------------------------------

@@ -126,6 +126,13 @@ def end_offsets(settings: Settings) -> dict[int, int]:
         consumer.close()
 
 
+def _contents(records: list[Any]) -> list[str]:
+    """The content ids of enriched messages, each checked to be keyed by its story's id."""
+    articles = [(r.key, EnrichedArticle.model_validate_json(r.value)) for r in records]
+    assert all(key == article.id.encode() for key, article in articles)
+    return sorted(article.content_sha256 for _, article in articles)
+
+
 def test_raw_articles_are_enriched_poison_is_dead_lettered_and_all_offsets_committed(
     enrich_settings: Settings, shared_dir: Path
 ) -> None:
@@ -140,7 +147,8 @@ def test_raw_articles_are_enriched_poison_is_dead_lettered_and_all_offsets_commi
 
     (record,) = enriched
     article = EnrichedArticle.model_validate_json(record.value)
-    assert record.key == sample.id.encode() == article.id.encode()
+    assert record.key == article.id.encode()  # the story's id
+    assert article.content_sha256 == sample.id
     assert article.title.startswith("Iran's Pezeshkian visits Iraq")
     assert "Masoud Pezeshkian" in {entity.name for entity in article.entities}
     letters = {r.key: DeadLetter.model_validate_json(r.value) for r in dead}
@@ -158,7 +166,7 @@ def test_two_replicas_share_the_partitions_and_enrich_each_article_once(
         members = wait_for_group_members(enrich_settings, count=2)
         produce_raw(enrich_settings, as_messages(raws))
         enriched = consume(enrich_settings, enrich_settings.enriched_topic, expected=len(raws))
-    assert sorted(record.key for record in enriched) == sorted(raw.id.encode() for raw in raws)
+    assert _contents(enriched) == sorted(raw.id for raw in raws)
     assigned = [set(member) for member in members]
     assert all(assigned)
     assert not assigned[0] & assigned[1]
@@ -175,7 +183,7 @@ def test_a_restarted_replica_resumes_after_the_last_committed_article(
     produce_raw(enrich_settings, as_messages(second))
     with running_replicas(enrich_settings):
         enriched = consume(enrich_settings, enrich_settings.enriched_topic, expected=10)
-    assert sorted(r.key for r in enriched) == sorted(raw.id.encode() for raw in first + second)
+    assert _contents(enriched) == sorted(raw.id for raw in first + second)
 
 
 def wait_for_group_members(

@@ -18,12 +18,14 @@ from kafka import KafkaConsumer
 from benchmarks.corpus import enriched_bbc_articles
 from newswire.adapters.elasticsearch import create_client
 from newswire.adapters.kafka import create_producer, ensure_topics
+from newswire.article_index import story_of
 from newswire.enriched import EnrichedArticle
 from newswire.messages import DeadLetter
 from newswire.settings import Settings
 from newswire_indexer.app import run_indexer
 from newswire_indexer.metrics import IndexerMetrics
 from newswire_ops.dev_services.elasticsearch_node import ElasticsearchNode
+from tests.support.search_corpus import LISTINGS, listed_stories
 
 pytestmark = pytest.mark.integration
 
@@ -90,7 +92,7 @@ def _count(client: Elasticsearch, index: str) -> int:
     if not client.indices.exists(index=index):  # the indexer creates it when it starts
         return 0
     client.indices.refresh(index=index)
-    return int(client.count(index=index)["count"])
+    return int(client.count(index=index, query=LISTINGS)["count"])  # stories listed
 
 
 def _wait_for_count(client: Elasticsearch, index: str, expected: int, timeout_s: float = 90) -> int:
@@ -145,7 +147,10 @@ def test_replaying_the_same_messages_leaves_the_same_documents(
             time.sleep(0.2)
     assert _count(elasticsearch, indexer_settings.index_alias) == 300
     stored = elasticsearch.get(index=indexer_settings.index_alias, id=articles[0].id)
-    assert EnrichedArticle.model_validate(stored["_source"]) == articles[0]
+    story = story_of(stored["_source"])
+    assert story is not None
+    assert story.current == articles[0]
+    assert len(story.versions) == 1  # redelivered, the same version
 
 
 def test_documents_the_mapping_rejects_go_to_the_dlq_and_their_neighbours_are_indexed(
@@ -157,20 +162,20 @@ def test_documents_the_mapping_rejects_go_to_the_dlq_and_their_neighbours_are_in
     messages = _as_messages(articles[:10])
     messages.append((b"wrong-type", json.dumps(wrong_type).encode()))
     messages.append((b"not-json", b"this is not JSON {"))
-    messages.append((None, articles[10].model_dump_json().encode()))  # no key: no article id
-    messages.extend(_as_messages(articles[11:]))
+    # A message without a key cannot reach a compacted topic (the broker refuses it); the
+    # indexer's answer to one is covered on the embedded log (tests/unit/indexer).
+    messages.extend(_as_messages(articles[10:]))
     _produce(indexer_settings, messages)
 
     with _running_indexer(indexer_settings) as metrics:
-        assert _wait_for_count(elasticsearch, indexer_settings.index_alias, 19) == 19
-        letters = _dead_letters(indexer_settings, expected=3)
+        assert _wait_for_count(elasticsearch, indexer_settings.index_alias, 20) == 20
+        letters = _dead_letters(indexer_settings, expected=2)
 
-    assert _count(elasticsearch, indexer_settings.index_alias) == 19
+    assert _count(elasticsearch, indexer_settings.index_alias) == 20
     by_key = {letter.original_key: letter for letter in letters}
-    assert sorted(by_key, key=str) == sorted(["wrong-type", "not-json", None], key=str)
+    assert sorted(by_key, key=str) == ["not-json", "wrong-type"]
     assert by_key["wrong-type"].error_type == "document_parsing_exception"
     assert "word_count" in by_key["wrong-type"].reason
-    assert by_key[None].error_type == "missing_key_or_value"
     assert all(letter.stage == "indexer" and letter.original_base64 for letter in letters)
     assert (
         sum(
@@ -179,7 +184,7 @@ def test_documents_the_mapping_rejects_go_to_the_dlq_and_their_neighbours_are_in
             for s in m.samples
             if s.name.endswith("_total")
         )
-        == 3
+        == 2
     )
 
 
@@ -245,10 +250,5 @@ def test_a_kill_9_mid_batch_and_a_restart_lose_and_duplicate_nothing(
         assert second.wait(timeout=60) == 0, "SIGTERM should flush, commit and exit 0"
 
     assert _count(elasticsearch, indexer_settings.index_alias) == 2000
-    ids = {
-        hit["_id"]
-        for hit in elasticsearch.search(
-            index=indexer_settings.index_alias, size=2000, source=False
-        )["hits"]["hits"]
-    }
-    assert ids == {article.id for article in articles}
+    listed = listed_stories(elasticsearch, indexer_settings.index_alias)
+    assert sorted(listed) == sorted(article.id for article in articles)

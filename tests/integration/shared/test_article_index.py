@@ -1,6 +1,7 @@
 """The versioned article index behind its alias, on a real Elasticsearch node."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,9 @@ from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 
 from benchmarks.corpus import enriched_bbc_articles
-from newswire.article_index import INDEX_VERSION, ArticleIndex
+from newswire.article_index import INDEX_VERSION, ArticleIndex, index_document, story_of
+from newswire.enriched import EnrichedArticle, EnrichedArticleV1
+from newswire_indexer.migrate import copy_documents
 from newswire_ops.cli import main
 from tests.support.search_corpus import reference_sample
 
@@ -17,15 +20,34 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def article_index(elasticsearch: Elasticsearch, index_name: str) -> Iterator[ArticleIndex]:
-    """An index made before version 2: the v1 mapping, as existing installations have it."""
+    """An index made before version 3: the v2 mapping, as existing installations have it."""
     index = ArticleIndex(
         elasticsearch,
         alias=f"{index_name}-alias",
-        index_name=f"{index_name}-v1",
-        mapping_file="articles-v1.json",
+        index_name=f"{index_name}-v2",
+        mapping_file="articles-v2.json",
     )
     yield index
     elasticsearch.options(ignore_status=404).indices.delete(index=f"{index_name}-v*")
+
+
+def _as_indexed_before(client: Elasticsearch, alias: str, articles: list[EnrichedArticle]) -> None:
+    """What the indexer of index version 2 wrote: v1 messages, `_id` their content's sha256."""
+    legacy = [EnrichedArticleV1.of(article) for article in articles]
+    bulk(
+        client,
+        (
+            {"_index": alias, "_id": a.id, "_source": index_document(a.model_dump(mode="json"))}
+            for a in legacy
+        ),
+        refresh="wait_for",
+    )
+
+
+def _listed(client: Elasticsearch, alias: str) -> int:
+    client.indices.refresh(index=alias)
+    query = {"exists": {"field": "listing.visible_from"}}
+    return int(client.count(index=alias, query=query)["count"])
 
 
 def test_ensure_creates_the_index_and_alias_once(article_index: ArticleIndex) -> None:
@@ -36,7 +58,7 @@ def test_ensure_creates_the_index_and_alias_once(article_index: ArticleIndex) ->
     assert mapping[article_index.index_name]["mappings"]["dynamic"] == "false"
 
 
-def test_reindex_copies_every_article_and_switches_the_alias_atomically(
+def test_reindex_turns_every_article_into_a_story_and_switches_the_alias_atomically(
     article_index: ArticleIndex,
     index_name: str,
     elasticsearch_url: str,
@@ -47,51 +69,59 @@ def test_reindex_copies_every_article_and_switches_the_alias_atomically(
     client = article_index.client
     article_index.ensure()
     articles = list(enriched_bbc_articles(shared_dir, limit=150))
-    bulk(
-        client,
-        (
-            {"_index": article_index.alias, "_id": a.id, "_source": a.model_dump(mode="json")}
-            for a in articles
-        ),
-        refresh="wait_for",
+    # A correction indexed before stories existed: a second article, same story (inbox path).
+    correction = EnrichedArticle.model_validate(
+        {
+            **articles[0].model_dump(),
+            "title": "Corrected title",
+            "content_sha256": "c" * 64,
+            "provenance": {
+                **articles[0].provenance.model_dump(),
+                "enriched_at": datetime(2026, 1, 2, tzinfo=UTC),
+                "received_at": datetime(2026, 1, 2, tzinfo=UTC),
+            },
+        }
     )
+    _as_indexed_before(client, article_index.alias, [*articles, correction])
     monkeypatch.setenv("ELASTICSEARCH_URL", elasticsearch_url)
     monkeypatch.setenv("NEWSWIRE_INDEX_ALIAS", article_index.alias)
     monkeypatch.setenv("NEWSWIRE_INDEX_NAME", article_index.index_name)
 
-    assert main(["reindex", "--to", f"{index_name}-v2"]) == 0
+    assert main(["reindex", "--to", f"{index_name}-v3"]) == 0
 
-    assert f"now points at {index_name}-v2 (150 documents)" in capsys.readouterr().out
-    assert article_index.indices_behind_alias() == [f"{index_name}-v2"]
-    assert client.count(index=article_index.alias)["count"] == 150
+    assert f"now points at {index_name}-v3 (300 documents)" in capsys.readouterr().out
+    assert article_index.indices_behind_alias() == [f"{index_name}-v3"]
+    assert _listed(client, article_index.alias) == 150  # a story and a listing each
+    mapping = client.indices.get_mapping(index=article_index.alias)[f"{index_name}-v3"]
+    assert mapping["mappings"]["_meta"]["index_version"] == INDEX_VERSION == 3
+    story = story_of(client.get(index=article_index.alias, id=articles[0].id)["_source"])
+    assert story is not None
+    assert story.current is not None
+    assert story.current.title == "Corrected title"
+    assert [v.title for v in story.versions] == ["Corrected title", articles[0].title]
     assert client.indices.exists(index=article_index.index_name), "the old index is kept"
-    client.index(index=article_index.alias, id="new", document=articles[0].model_dump(mode="json"))
-    assert client.get(index=f"{index_name}-v2", id="new")["found"]
 
 
 def test_reindex_refuses_an_alias_that_does_not_exist(article_index: ArticleIndex) -> None:
     with pytest.raises(ValueError, match="does not exist"):
-        article_index.reindex("anything-v2")
+        article_index.reindex("anything-v3", copy_documents(article_index.client, 1.0))
 
 
-def test_reindexing_a_v1_index_into_v2_derives_the_entity_names_and_keeps_sources(
+def test_reindexing_derives_the_entity_names_and_keeps_the_articles_as_published(
     article_index: ArticleIndex, index_name: str, shared_dir: Path
 ) -> None:
     client = article_index.client
     article_index.ensure()
     sample = reference_sample(shared_dir)
-    client.index(
-        index=article_index.alias,
-        id=sample.id,
-        document=sample.model_dump(mode="json"),
-        refresh="wait_for",
-    )
-    article_index.reindex(f"{index_name}-v2")
+    _as_indexed_before(client, article_index.alias, [sample])
+    article_index.reindex(f"{index_name}-v3", copy_documents(client, 1.0))
 
-    mapping = client.indices.get_mapping(index=article_index.alias)[f"{index_name}-v2"]
-    assert mapping["mappings"]["_meta"]["index_version"] == INDEX_VERSION
-    stored = client.get(index=article_index.alias, id=sample.id)["_source"]
-    assert stored == sample.model_dump(mode="json")  # derived fields live only in the index
+    story = story_of(client.get(index=article_index.alias, id=sample.id)["_source"])
+    assert story is not None
+    assert story.current is not None
+    assert story.current.content_sha256 == sample.content_sha256
+    assert story.current.title == sample.title
+    client.indices.refresh(index=article_index.alias)
     people = client.search(
         index=article_index.alias,
         size=0,
@@ -106,7 +136,7 @@ def test_ensure_leaves_an_existing_alias_where_it_is(
     article_index: ArticleIndex, elasticsearch: Elasticsearch, index_name: str
 ) -> None:
     article_index.ensure()
-    newer = ArticleIndex(elasticsearch, article_index.alias, f"{index_name}-v2")
+    newer = ArticleIndex(elasticsearch, article_index.alias, f"{index_name}-v3")
     newer.ensure()  # a new indexer on an old installation: reindex moves the alias, not ensure
-    assert newer.indices_behind_alias() == [f"{index_name}-v1"]
-    assert not elasticsearch.indices.exists(index=f"{index_name}-v2")
+    assert newer.indices_behind_alias() == [f"{index_name}-v2"]
+    assert not elasticsearch.indices.exists(index=f"{index_name}-v3")

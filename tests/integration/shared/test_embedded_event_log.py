@@ -3,6 +3,7 @@ one file, and a silent member losing its partitions. Real processes on a real SQ
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -107,3 +108,31 @@ def test_a_silent_member_loses_its_partitions_and_cannot_commit_them(tmp_path: P
     survivor.commit({(TOPIC, r.partition): r.offset + 1 for r in taken})
     silent.close()
     survivor.close()
+
+
+def test_a_log_made_before_tombstones_keeps_its_records_and_takes_tombstones(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "event-log.sqlite3"
+    SqliteEventLog(path, partitions=1).ensure_topics(["enriched"])
+    old = sqlite3.connect(path)  # what earlier versions made: a value was required
+    old.executescript(
+        "DROP TABLE records; CREATE TABLE records (topic TEXT NOT NULL, partition INTEGER NOT "
+        "NULL, offset INTEGER NOT NULL, key BLOB, value BLOB NOT NULL, appended_at REAL NOT "
+        "NULL, PRIMARY KEY (topic, partition, offset)) WITHOUT ROWID; CREATE INDEX "
+        "records_by_key ON records (topic, key); INSERT INTO records VALUES "
+        "('enriched', 0, 0, X'7331', X'7b7d', 0.0);"
+    )
+    old.close()
+
+    log = SqliteEventLog(path, partitions=1)
+    producer = log.producer(client_id="test")
+    producer.send("enriched", b"s1", None).result(timeout=10)
+    producer.close()
+    consumer = log.consumer("readers", ["enriched"], client_id="test")
+    records: list[Record] = []
+    deadline = time.monotonic() + 10
+    while len(records) < 2 and time.monotonic() < deadline:
+        records += consumer.poll(1.0, 10)
+    consumer.close()
+    assert [(r.key, r.value) for r in records] == [(b"s1", b"{}"), (b"s1", None)]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from newswire.enriched import EnrichedArticle
+from newswire.enriched import Story
 from newswire.settings import Settings
 from newswire_api.app import create_app
 from newswire_api.ports import ArticleNotFoundError, SearchRefusedError, SearchUnavailableError
@@ -29,7 +29,7 @@ class FailingSearch:
     def search(self, params: SearchParams) -> SearchResponse:
         raise self.failure
 
-    def article(self, article_id: str) -> EnrichedArticle:
+    def story(self, article_id: str) -> Story:
         raise self.failure
 
     def similar(self, article_id: str, params: SimilarParams) -> SimilarResponse:
@@ -41,7 +41,7 @@ class FailingSearch:
     def sections(self) -> SectionsResponse:
         raise self.failure
 
-    def article_ids_from_file(self, sha256: str) -> list[str]:
+    def stories_from_file(self, sha256: str) -> list[Story]:
         raise self.failure
 
     def is_ready(self) -> bool:

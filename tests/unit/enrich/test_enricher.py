@@ -23,8 +23,11 @@ from tests.support.enrichers import (
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "formats"
 # The fields v1 gained for wire formats, feeds and structured pages.
+# The wire metadata added within v1 (the story fields of v2 are always set).
 ADDED_FIELDS = list(EnrichedArticle.model_fields)[
-    list(EnrichedArticle.model_fields).index("provenance") + 1 :
+    list(EnrichedArticle.model_fields).index("provenance") + 1 : list(
+        EnrichedArticle.model_fields
+    ).index("story_key")
 ]
 
 
@@ -42,12 +45,19 @@ def test_a_whole_batch_goes_through_ner_in_one_call() -> None:
     assert [len(e.articles) for e in enrichments] == [1, 3, 0]
 
 
-def test_a_single_article_file_keeps_the_raw_id_and_a_feed_gets_one_id_per_article() -> None:
+def test_a_single_article_file_keeps_the_raw_id_as_content_and_a_feed_gets_one_story_per_item() -> (
+    None
+):
     single = raw_article("Title\n\nBody.")
     feed = raw_article('{"title": "A", "body": "x"}\n{"title": "B", "body": "y"}\n', "f.jsonl")
     (one,), (many,) = fake_enricher().enrich([single]), fake_enricher().enrich([feed])
-    assert one.articles[0].id == single.id
-    assert len({article.id for article in many.articles} | {feed.id}) == 3
+    assert one.articles[0].content_sha256 == single.id
+    assert one.articles[0].story_key == f"inbox:{single.relative_path}"
+    assert [article.story_key for article in many.articles] == [
+        "inbox:f.jsonl#1",
+        "inbox:f.jsonl#2",
+    ]
+    assert len({article.content_sha256 for article in many.articles} | {feed.id}) == 3
     assert [a.provenance.item for a in many.articles] == [1, 2]
 
 
@@ -190,7 +200,7 @@ def test_a_word_and_a_pdf_release_are_enriched_from_their_bytes() -> None:
         ["Marie Curval"],
     )
     assert from_word.provenance.format == "docx"
-    assert from_word.id == word.id  # one article per file: the file's sha256
+    assert from_word.content_sha256 == word.id  # one article per file: the file's sha256
     assert (from_pdf.title, from_pdf.body, from_pdf.provenance.format) == (
         "Harbour reopens",
         ["Ships move again."],

@@ -120,3 +120,10 @@ def test_a_json_file_that_is_not_an_article_is_unparseable(content: str, reason:
 def test_an_empty_json_lines_file_is_unparseable() -> None:
     with pytest.raises(UnparseableArticleError, match="holds no articles"):
         parse_json_lines("\n \n")
+
+
+def test_an_object_s_own_id_and_version_make_its_story_key_and_version() -> None:
+    named = only_article(parse_json('{"id": "desk-42", "version": 3, "title": "T", "body": "B"}'))
+    assert (named.guid, named.version) == ("desk-42", 3)
+    unnamed = only_article(parse_json('{"id": true, "version": "x", "title": "T", "body": "B"}'))
+    assert (unnamed.guid, unnamed.version) == (None, None)

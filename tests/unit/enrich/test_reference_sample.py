@@ -89,6 +89,11 @@ def test_people_and_places_are_found_with_the_right_labels(article: EnrichedArti
     assert labels["Iranian"] == "NORP"
 
 
+# What the previous model found here that this one does not (docs/ner-model.md, Limits): CoNLL
+# tags a place in "Gaza war" and the fine-tuned model learned to. Anything more fails this test.
+KNOWN_LOSSES = {("Gaza war", "EVENT")}
+
+
 def test_every_entity_the_previous_model_found_is_still_found_with_its_label(
     article: EnrichedArticle, sample_path: Path
 ) -> None:
@@ -99,7 +104,7 @@ def test_every_entity_the_previous_model_found_is_still_found_with_its_label(
     before = {(entity.name, entity.label) for entity in enrichment.articles[0].entities}
     now = {(entity.name, entity.label) for entity in article.entities}
     assert len(before) >= 15
-    assert before <= now
+    assert before - KNOWN_LOSSES <= now
 
 
 def test_aliases_are_merged_into_one_entity(article: EnrichedArticle) -> None:
@@ -126,7 +131,8 @@ def test_provenance_names_file_hash_format_and_model(
     article: EnrichedArticle, sample_path: Path
 ) -> None:
     raw = raw_article_from_file(sample_path)
-    assert article.id == raw.id == article.provenance.sha256
+    assert article.content_sha256 == raw.id == article.provenance.sha256
+    assert article.story_key == f"inbox:{raw.relative_path}"
     assert article.provenance.source_file == sample_path.name
     assert article.provenance.format == "header-text"
     assert article.provenance.ner_model == "en_newswire_ner-1.0.0"

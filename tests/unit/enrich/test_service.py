@@ -1,6 +1,7 @@
 """The service loop against a fake event log: what is produced, dead-lettered and committed."""
 
 import base64
+import json
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future
@@ -29,10 +30,12 @@ class Send(Future[None]):
     """A send that is acknowledged (or fails) when the service asks for its outcome."""
 
     def __init__(
-        self, topic: str, key: bytes | None, value: bytes, events: list[str], fails: bool
+        self, topic: str, key: bytes | None, value: bytes | None, events: list[str], fails: bool
     ) -> None:
         super().__init__()
-        self.topic, self.key, self.value = topic, key, value
+        self.topic, self.key = topic, key
+        self.tombstone = value is None
+        self.value = value or b""
         self._events = events
         self._fails = fails
 
@@ -48,7 +51,7 @@ class FakeProducer:
     failing_topic: str | None = None
     sent: list[Send] = field(default_factory=list)
 
-    def send(self, topic: str, key: bytes | None, value: bytes) -> Send:
+    def send(self, topic: str, key: bytes | None, value: bytes | None) -> Send:
         self.sent.append(Send(topic, key, value, self.events, fails=topic == self.failing_topic))
         return self.sent[-1]
 
@@ -119,6 +122,7 @@ def run_service(
     batches: list[list[Record]],
     failing_topic: str | None = None,
     metrics: EnrichMetrics | None = None,
+    enriched_v1_topic: str | None = None,
 ) -> tuple[FakeConsumer, FakeProducer, list[str]]:
     events: list[str] = []
     stop = threading.Event()
@@ -133,9 +137,41 @@ def run_service(
         batch_size=10,
         poll_timeout_s=0.01,
         metrics=metrics,
+        enriched_v1_topic=enriched_v1_topic,
     )
     service.run(stop)
     return consumer, producer, events
+
+
+def test_a_kill_is_published_then_followed_by_a_tombstone_for_its_story() -> None:
+    kill = json.dumps(
+        {
+            "uri": "urn:agency:story-1",
+            "version": "3",
+            "headline": "Withdrawn",
+            "body_text": "Do not use.",
+            "pubstatus": "canceled",
+        }
+    )
+    _, producer, _ = run_service([[article_record(0, kill, "kill.json")]])
+    version, tombstone = producer.on("enriched")
+    article = EnrichedArticle.model_validate_json(version.value)
+    assert (article.story_key, article.pub_status) == ("guid:urn:agency:story-1", "canceled")
+    assert (version.tombstone, tombstone.tombstone) == (False, True)
+    assert version.key == tombstone.key == article.id.encode()
+
+
+def test_with_the_legacy_topic_set_each_article_also_goes_there_as_v1_keyed_by_content() -> None:
+    _, producer, _ = run_service(
+        [[article_record(0, "Title\n\nBody.")]], enriched_v1_topic="enriched.v1"
+    )
+    (current,) = producer.on("enriched")
+    (legacy,) = producer.on("enriched.v1")
+    article = EnrichedArticle.model_validate_json(current.value)
+    message = json.loads(legacy.value)
+    assert message["schema_version"] == 1
+    assert legacy.key == message["id"].encode() == article.content_sha256.encode()
+    assert "story_key" not in message
 
 
 def test_enriched_articles_are_produced_keyed_by_article_id() -> None:

@@ -72,8 +72,13 @@ def test_a_message_becomes_a_document_whose_id_is_its_key() -> None:
     assert document == PendingDocument("a1", b'{"id":"a1"}', "enriched", 2, 41)
 
 
-@pytest.mark.parametrize(("key", "value"), [(None, b"{}"), (b"", b"{}"), (b"a1", None)])
-def test_a_message_without_a_key_or_a_value_is_no_document(
-    key: bytes | None, value: bytes | None
-) -> None:
-    assert PendingDocument.from_record(LogRecord("enriched", 0, 0, key, value)) is None
+@pytest.mark.parametrize("key", [None, b""])
+def test_a_message_without_a_key_is_no_document(key: bytes | None) -> None:
+    assert PendingDocument.from_record(LogRecord("enriched", 0, 0, key, b"{}")) is None
+
+
+def test_a_message_with_a_key_and_no_value_is_a_tombstone_for_its_story() -> None:
+    document = PendingDocument.from_record(LogRecord("enriched", 0, 7, b"s1", None))
+    assert document is not None
+    assert document.is_tombstone
+    assert (document.article_id, document.size_bytes) == ("s1", 2)

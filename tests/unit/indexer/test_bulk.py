@@ -1,17 +1,19 @@
-"""The bulk writer's retry rules, with a scripted stand-in for Elasticsearch's bulk endpoint.
+"""The Elasticsearch writer's retry and compare-and-set rules, with a scripted stand-in for the
+`mget` and `bulk` endpoints.
 
-The real endpoint is exercised in tests/integration/indexer/test_service.py; this covers
-answers that a single local node rarely gives on demand (429 and 503).
+The real endpoints are exercised in tests/integration/indexer/; this covers answers that a
+single local node rarely gives on demand (429, 503, a conflicting writer).
 """
 
-import json
 from typing import Any
 
 import pytest
 from elastic_transport import ApiResponseMeta, ConnectionError, HttpHeaders, NodeConfig
 from elasticsearch import ApiError, Elasticsearch
 
-from newswire.article_index import index_document_bytes
+from benchmarks.corpus import SHARED_DIR, enriched_bbc_articles
+from newswire.article_index import story_document
+from newswire.enriched import EnrichedArticle, Story
 from newswire_indexer.batch import PendingDocument
 from newswire_indexer.bulk import BulkWriter
 
@@ -26,56 +28,105 @@ def _meta(status: int) -> ApiResponseMeta:
     )
 
 
-class ScriptedBulk:
-    """Answers each bulk call with the next scripted reply: an exception or per-id statuses."""
+class ScriptedElasticsearch:
+    """Holds documents like an index; each story write (a bulk request of stories) is answered
+    by the next scripted reply: an exception, or statuses by `_id` (default: applied, 201)."""
 
     def __init__(self, replies: list[Exception | dict[str, int]]) -> None:
         self.replies = replies
-        self.requests: list[list[str]] = []
+        self.documents: dict[str, tuple[dict[str, Any], int]] = {}
+        self.story_writes: list[list[str]] = []
+        # Documents another writer puts in after this writer read, before its next story write.
+        self.rival_writes: list[tuple[str, dict[str, Any]]] = []
+
+    def mget(self, index: str, ids: list[str], realtime: bool) -> dict[str, Any]:
+        docs = []
+        for document_id in ids:
+            if document_id in self.documents:
+                source, seq_no = self.documents[document_id]
+                docs.append(
+                    {
+                        "_id": document_id,
+                        "found": True,
+                        "_source": source,
+                        "_seq_no": seq_no,
+                        "_primary_term": 1,
+                    }
+                )
+            else:
+                docs.append({"_id": document_id, "found": False})
+        return {"docs": docs}
 
     def bulk(self, operations: list[Any]) -> dict[str, Any]:
-        ids = [op["index"]["_id"] for op in operations[::2]]
-        self.requests.append(ids)
-        reply = self.replies.pop(0)
-        if isinstance(reply, Exception):
-            raise reply
+        actions = list(zip(operations[::2], operations[1::2], strict=False))
+        reply: dict[str, int] = {}
+        if any("story" in source for _, source in actions):
+            for document_id, source in self.rival_writes:
+                self._put(document_id, source)
+            self.rival_writes = []
+            self.story_writes.append([next(iter(a.values()))["_id"] for a, _ in actions])
+            scripted = self.replies.pop(0)
+            if isinstance(scripted, Exception):
+                raise scripted
+            reply = scripted
         items = []
-        for article_id in ids:
-            status = reply.get(article_id, 201)
-            item: dict[str, Any] = {"_id": article_id, "status": status}
+        for action, source in actions:
+            op, meta = next(iter(action.items()))
+            document_id = meta["_id"]
+            status = reply.get(document_id, 201)
+            conflict = "if_seq_no" in meta and self.documents[document_id][1] != meta["if_seq_no"]
+            if status < 300 and conflict:
+                status = 409
+            if status < 300:
+                self._put(document_id, source)
+            item: dict[str, Any] = {"_id": document_id, "status": status}
             if status >= 300:
                 item["error"] = {"type": f"error_{status}", "reason": f"status {status}"}
-            items.append({"index": item})
-        return {"errors": any(s >= 300 for s in reply.values()), "items": items}
+            items.append({op: item})
+        return {"errors": any(i[next(iter(i))]["status"] >= 300 for i in items), "items": items}
+
+    def _put(self, document_id: str, source: dict[str, Any]) -> None:
+        _, seq_no = self.documents.get(document_id, ({}, 0))
+        self.documents[document_id] = (source, seq_no + 1)
 
 
-def _documents(*ids: str) -> list[PendingDocument]:
+def _articles(count: int) -> list[EnrichedArticle]:
+    return list(enriched_bbc_articles(SHARED_DIR, limit=count))
+
+
+def _documents(articles: list[EnrichedArticle]) -> list[PendingDocument]:
     return [
-        PendingDocument(article_id=i, source=b"{}", topic="t", partition=0, offset=n)
-        for n, i in enumerate(ids)
+        PendingDocument(a.id, a.model_dump_json().encode(), "t", 0, offset)
+        for offset, a in enumerate(articles)
     ]
 
 
-def _writer(bulk: ScriptedBulk, retries: list[str]) -> BulkWriter:
-    client: Elasticsearch = bulk  # type: ignore[assignment]
+def _writer(index: ScriptedElasticsearch, retries: list[str]) -> BulkWriter:
+    client: Elasticsearch = index  # type: ignore[assignment]
     return BulkWriter(client, "articles", max_backoff_s=0.01, on_retry=retries.append)
 
 
-def test_items_refused_with_429_are_resent_alone_and_mapping_errors_are_rejected() -> None:
-    bulk = ScriptedBulk([{"b": 429, "c": 400}, {}])
+def _current_title(index: ScriptedElasticsearch, story_id: str) -> str | None:
+    story = Story.model_validate(index.documents[story_id][0]["story"])
+    return story.current.title if story.current else None
+
+
+def test_stories_refused_with_429_are_written_again_and_mapping_errors_are_rejected() -> None:
+    a, b, c = _articles(3)
+    index = ScriptedElasticsearch([{b.id: 429, c.id: 400}, {c.id: 400}])
     retries: list[str] = []
     waited: list[float] = []
 
-    outcome = _writer(bulk, retries).write(_documents("a", "b", "c"), wait=waited.append)
+    outcome = _writer(index, retries).write(_documents([a, b, c]), wait=waited.append)
 
-    assert bulk.requests == [["a", "b", "c"], ["b"]]
+    assert index.story_writes == [[a.id, b.id, c.id], [b.id, c.id]]
     assert outcome.indexed == 2
-    assert [(r.document.article_id, r.status) for r in outcome.rejected] == [("c", 400)]
+    assert [(r.document.article_id, r.status) for r in outcome.rejected] == [(c.id, 400)]
     assert len(waited) == len(retries) == 1
 
 
 def test_unreachable_or_overloaded_elasticsearch_is_retried_until_it_answers() -> None:
-    bulk = ScriptedBulk(
+    index = ScriptedElasticsearch(
         [
             ConnectionError("connection refused"),
             ApiError("unavailable", meta=_meta(503), body={}),
@@ -85,35 +136,38 @@ def test_unreachable_or_overloaded_elasticsearch_is_retried_until_it_answers() -
     )
     waited: list[float] = []
 
-    outcome = _writer(bulk, []).write(_documents("a", "b"), wait=waited.append)
+    outcome = _writer(index, []).write(_documents(_articles(2)), wait=waited.append)
 
     assert outcome.indexed == 2
-    assert len(bulk.requests) == 4
+    assert len(index.story_writes) == 4
     assert len(waited) == 3
     assert all(0 <= seconds <= 0.01 for seconds in waited)
 
 
 def test_a_request_elasticsearch_refuses_for_good_is_not_retried() -> None:
-    bulk = ScriptedBulk([ApiError("bad request", meta=_meta(400), body={})])
+    index = ScriptedElasticsearch([ApiError("bad request", meta=_meta(400), body={})])
     with pytest.raises(ApiError) as raised:
-        _writer(bulk, []).write(_documents("a"), wait=lambda _: None)
+        _writer(index, []).write(_documents(_articles(1)), wait=lambda _: None)
     assert raised.value.status_code == 400
-    assert len(bulk.requests) == 1
+    assert len(index.story_writes) == 1
 
 
-def test_compact_json_keeps_its_bytes_and_gains_the_entity_names_per_label() -> None:
-    compact = (
-        b'{"id":"a","entities":[{"label":"PERSON","name":"Ann Lee"},'
-        b'{"label":"GPE","name":"Iraq"},{"label":"PERSON","name":"Ann Lee"}]}'
+def test_a_story_another_writer_changed_meanwhile_is_read_again_and_a_late_version_loses() -> None:
+    [article] = _articles(1)
+    v1, v2, v3 = (
+        EnrichedArticle.model_validate({**article.model_dump(), "version": n, "title": f"v{n}"})
+        for n in (1, 2, 3)
     )
-    sent = index_document_bytes(compact)
-    assert sent.startswith(compact[:-1] + b",")
-    assert json.loads(sent)["derived"] == {"names": {"PERSON": ["Ann Lee"], "GPE": ["Iraq"]}}
+    index = ScriptedElasticsearch([{}, {}, {}])
+    writer = _writer(index, [])
+    writer.write(_documents([v1]), wait=lambda _: None)
+    held = Story.model_validate(index.documents[v1.id][0]["story"])
+    index.rival_writes = [(v1.id, story_document(held.with_version(v3)))]
 
+    outcome = writer.write(_documents([v2]), wait=lambda _: None)
 
-def test_pretty_printed_json_is_sent_on_one_line_and_not_json_as_it_is() -> None:
-    sent = index_document_bytes(b'{\n  "id": "a",\n  "title": "T"\n}')
-    assert json.loads(sent) == {"id": "a", "title": "T", "derived": {"names": {}}}
-    assert b"\n" not in sent
-    assert index_document_bytes(b"not json\nat all") == b"not json at all"
-    assert index_document_bytes(b"[1, 2]") == b"[1,2]"  # Elasticsearch refuses it: a dead letter
+    assert outcome.rejected == []
+    assert len(index.story_writes) == 3  # v1; v2 refused (409); v2 folded into v3's story
+    assert _current_title(index, v1.id) == "v3"
+    versions = Story.model_validate(index.documents[v1.id][0]["story"]).versions
+    assert [v.version for v in versions] == [3, 2, 1]

@@ -118,7 +118,7 @@ def test_a_batch_is_committed_only_after_its_write_and_its_dead_letters_are_ackn
     assert index.writes == [["a1", "bad", "a2"]]
     letters = {letter.source: letter for letter in dead_letters(event_log)}
     assert {source: letter.error_type for source, letter in letters.items()} == {
-        "kafka:enriched/0/1": "missing_key_or_value",
+        "kafka:enriched/0/1": "missing_key",
         "kafka:enriched/0/2": "mapper_parsing_exception",
     }
     assert letters["kafka:enriched/0/2"].original_key == "bad"

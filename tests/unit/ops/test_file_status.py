@@ -4,16 +4,19 @@ The event log is the real embedded one on a temp file; the index lookup is a pla
 
 import hashlib
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
 import pytest
 
 from newswire.embedded.event_log import SqliteEventLog
+from newswire.enriched import EnrichedArticle, Story
 from newswire.event_log import EventLog, EventLogError, Record
 from newswire.messages import DeadLetter
 from newswire.settings import BACKEND_VARIABLES, Settings
-from newswire_ops.file_status import file_status, relative_name, status_settings
+from newswire_ops.file_status import file_status, relative_name, status_settings, story_report
+from tests.support.enrichers import fake_enricher, raw_article
 
 
 @pytest.fixture
@@ -44,7 +47,7 @@ def _publish(event_log: SqliteEventLog, topic: str, key: str, value: bytes) -> N
     producer.close()
 
 
-def nothing_indexed(sha256: str) -> list[str]:
+def nothing_indexed(sha256: str) -> list[Story]:
     return []
 
 
@@ -80,8 +83,48 @@ def test_a_published_file_moves_on_to_enriched_then_indexed(
     consumer.close()
     assert file_status(settings, "a.txt", event_log, nothing_indexed).state == "enriched"
 
-    status = file_status(settings, "a.txt", event_log, lambda sha: [sha] if sha == sha256 else [])
-    assert (status.state, status.article_ids) == ("indexed", [sha256])
+    story = _story_of_file("A\n\nB.", "a.txt")
+    status = file_status(settings, "a.txt", event_log, lambda sha: [story] if sha == sha256 else [])
+    assert (status.state, status.article_ids) == ("indexed", [story.id])
+    assert f"story inbox:a.txt (id {story.id}): this file's version is the current one" in (
+        status.detail
+    )
+
+
+def _story_of_file(content: str, relative_path: str) -> Story:
+    (enrichment,) = fake_enricher().enrich([raw_article(content, relative_path)])
+    (article,) = enrichment.articles
+    return Story(id=article.id).with_version(article)
+
+
+def _later(story: Story, **changes: object) -> Story:
+    assert story.current is not None
+    current = story.current
+    later = EnrichedArticle.model_validate(
+        {
+            **current.model_dump(),
+            "version": (current.version or 0) + 1,
+            "content_sha256": "f" * 64,
+            "provenance": {**current.provenance.model_dump(), "sha256": "f" * 64},
+            **changes,
+        }
+    )
+    return story.with_version(later)
+
+
+def test_the_story_report_says_current_superseded_killed_or_embargoed() -> None:
+    now = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
+    story = _story_of_file("A\n\nB.", "world/a.txt")
+    assert story.current is not None
+    file_sha = story.current.provenance.sha256
+    assert "inbox:world/a.txt" in story_report(story, file_sha, now)
+    assert "is the current one" in story_report(story, file_sha, now)
+    assert "is superseded by version 1" in story_report(_later(story), file_sha, now)
+    killed = _later(story, pub_status="canceled", editorial_note="Legal").with_tombstone()
+    assert "killed (withdrawn" in story_report(killed, "f" * 64, now)
+    until = now + timedelta(hours=1)
+    embargoed = _later(story, embargoed=True, embargoed_until=until)
+    assert f"embargoed until {until.isoformat()}" in story_report(embargoed, "f" * 64, now)
 
 
 def test_a_dead_lettered_article_is_failed_with_the_stage_and_reason(
@@ -162,7 +205,7 @@ class _UnreachableLog:
 def test_unreachable_back_ends_are_reported_not_raised(settings: Settings) -> None:
     sha256 = _put(settings.ingest_processed_dir, "a.txt", b"A\n\nB.")
 
-    def index_down(sha: str) -> list[str]:
+    def index_down(sha: str) -> list[Story]:
         raise ConnectionError("connection refused")
 
     status = file_status(settings, "a.txt", cast(EventLog, _UnreachableLog()), index_down)

@@ -2,26 +2,62 @@
 
 import json
 
-from newswire.enriched import EnrichedArticle, enriched_article_json_schema
+import pytest
+
+from newswire.enriched import (
+    EnrichedArticle,
+    EnrichedArticleV1,
+    enriched_article_json_schema,
+    story_id,
+)
 from tests.conftest import REPO_ROOT
 from tests.support.enrichers import fake_enricher, raw_article
 
-SCHEMA = REPO_ROOT / "schemas" / "enriched-article.v1.json"
+SCHEMA = REPO_ROOT / "schemas" / "enriched-article.v2.json"
+SCHEMA_V1 = REPO_ROOT / "schemas" / "enriched-article.v1.json"
 FIELD_TABLE = REPO_ROOT / "docs" / "enriched-article.md"
 
 
-def test_committed_schema_matches_the_model() -> None:
-    assert SCHEMA.read_text(encoding="utf-8") == enriched_article_json_schema(), (
-        "EnrichedArticle and the committed schema drifted; within v1 only add optional fields, "
-        "then regenerate: python -m newswire.enriched > schemas/enriched-article.v1.json"
+@pytest.mark.parametrize("version", [1, 2])
+def test_committed_schemas_match_the_models(version: int) -> None:
+    committed = REPO_ROOT / "schemas" / f"enriched-article.v{version}.json"
+    assert committed.read_text(encoding="utf-8") == enriched_article_json_schema(version), (
+        f"the v{version} model and its committed schema drifted; within a version only add "
+        f"optional fields, then regenerate: python -m newswire.enriched {version} > {committed}"
     )
 
 
-def test_messages_carry_schema_version_1() -> None:
+def test_messages_carry_schema_version_2_and_the_story_id_as_id() -> None:
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    assert schema["properties"]["schema_version"]["const"] == 1
+    assert schema["properties"]["schema_version"]["const"] == 2
+    raw = raw_article("T\n\nB.")
+    (enrichment,) = fake_enricher().enrich([raw])
+    message = json.loads(enrichment.articles[0].model_dump_json())
+    assert message["schema_version"] == 2
+    assert message["story_key"] == f"inbox:{raw.relative_path}"
+    assert message["id"] == story_id(message["story_key"])
+    assert message["content_sha256"] == raw.id
+
+
+def test_a_v1_message_is_read_as_the_version_of_its_story_it_is() -> None:
     (enrichment,) = fake_enricher().enrich([raw_article("T\n\nB.")])
-    assert json.loads(enrichment.articles[0].model_dump_json())["schema_version"] == 1
+    article = enrichment.articles[0]
+    legacy = EnrichedArticleV1.of(article)
+    assert (
+        json.loads(SCHEMA_V1.read_text(encoding="utf-8"))["properties"]["schema_version"]["const"]
+        == legacy.schema_version
+        == 1
+    )
+    assert legacy.id == article.content_sha256
+
+    upgraded = EnrichedArticle.model_validate_json(legacy.model_dump_json())
+
+    assert (upgraded.id, upgraded.story_key, upgraded.content_sha256) == (
+        article.id,
+        article.story_key,
+        article.content_sha256,
+    )
+    assert upgraded.provenance.received_at == article.provenance.enriched_at
 
 
 def test_a_reader_of_v1_accepts_a_message_with_fields_added_later() -> None:

@@ -109,7 +109,13 @@ function resultItem(hit) {
 function describe(article) {
   const parts = [article.section, article.publication_date, ...(article.authors || [])];
   if (article.reading_time_minutes) parts.push(`${article.reading_time_minutes} min read`);
+  // A story whose current version replaced an earlier one (an update, a correction).
+  if (article.updated) parts.push(`updated ${utcTime(article.updated)}`);
   return parts.filter(Boolean).join(" · ");
+}
+
+function utcTime(iso) {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
 function addFilter(name, value) {
@@ -218,11 +224,13 @@ async function openArticle(id) {
   content.replaceChildren(element("p", { textContent: "Loading…" }));
   panel.hidden = false;
   try {
-    const [article, related] = await Promise.all([
+    const [article, related, history] = await Promise.all([
       getJson(`/articles/${encodeURIComponent(id)}`),
       getJson(`/articles/${encodeURIComponent(id)}/similar`),
+      getJson(`/articles/${encodeURIComponent(id)}/versions`),
     ]);
-    content.replaceChildren(...articleView(article, related.similar));
+    const updated = history.versions.length > 1 ? history.versions[0].time : null;
+    content.replaceChildren(...articleView({ ...article, updated }, related.similar));
   } catch (error) {
     content.replaceChildren(element("p", { textContent: `Could not open: ${error.message}` }));
   }

@@ -24,7 +24,24 @@ def article_from_object(fields: Mapping[str, object]) -> ParsedArticle:
         return ninjs_article(fields)
     if is_news_please(fields):
         return news_please_article(fields)
-    return article_from_fields(fields)
+    article = article_from_fields(fields)
+    # The object's own identifier and version number make its story key and version order,
+    # so an update sent as a new file replaces the story it updates.
+    return dataclasses.replace(article, guid=_identifier(fields), version=_version(fields))
+
+
+def _identifier(fields: Mapping[str, object]) -> str | None:
+    value = next((fields[name] for name in ("guid", "id") if name in fields), None)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value).strip() or None
+
+
+def _version(fields: Mapping[str, object]) -> int | None:
+    value = fields.get("version")
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def load_json(content: str) -> object:

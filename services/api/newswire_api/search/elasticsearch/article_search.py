@@ -14,7 +14,8 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
-from newswire.enriched import EnrichedArticle
+from newswire.article_index import LISTING, story_of
+from newswire.enriched import EnrichedArticle, Story
 from newswire.settings import Settings
 from newswire_api.ports import ArticleNotFoundError, SearchUnavailableError
 from newswire_api.responses import (
@@ -27,16 +28,16 @@ from newswire_api.search.elasticsearch.failures import OVER_BUDGET, translated_f
 from newswire_api.search.elasticsearch.query import (
     FILE_ARTICLES_PAGE,
     entities_body,
-    file_articles_body,
     search_body,
     sections_body,
     similar_body,
+    stories_from_file_body,
 )
 from newswire_api.search.elasticsearch.results import (
-    hit_ids,
     search_response,
     section_counts,
     similar_hits,
+    stories,
     top_entities,
 )
 from newswire_api.search.model import SIMILAR_BY_TOP_ENTITIES
@@ -80,15 +81,24 @@ class ElasticsearchArticleSearch:
         body = search_body(params, after, version, self._budget_ms)
         return search_response(params, self._search(body), self._cursors)
 
-    def article(self, article_id: str) -> EnrichedArticle:
-        return EnrichedArticle.model_validate(self._stored(article_id)["_source"])
+    def story(self, article_id: str) -> Story:
+        source = self._stored(article_id)["_source"]
+        story = story_of(source)
+        if story is not None:
+            return story
+        if LISTING in source:  # a listing's own `_id` is no story id (nor a way past an embargo)
+            raise ArticleNotFoundError(article_id)
+        # An index older than version 3 holds articles, not stories: one version each.
+        article = EnrichedArticle.model_validate(source)
+        return Story(id=article_id).with_version(article)
 
     def similar(self, article_id: str, params: SimilarParams) -> SimilarResponse:
-        stored = self._stored(article_id)
-        names = [entity["name"] for entity in stored["_source"].get("entities", [])]
-        body = similar_body(
-            stored["_index"], article_id, names[:SIMILAR_BY_TOP_ENTITIES], params.size
-        )
+        current = self.story(article_id).current
+        if current is None:
+            raise ArticleNotFoundError(article_id)
+        article = current.model_dump(mode="json")
+        names = [entity["name"] for entity in article.get("entities", [])]
+        body = similar_body(self._alias, article, names[:SIMILAR_BY_TOP_ENTITIES], params.size)
         body["timeout"] = f"{self._budget_ms}ms"
         return SimilarResponse(article_id=article_id, similar=similar_hits(self._search(body)))
 
@@ -99,18 +109,18 @@ class ElasticsearchArticleSearch:
     def sections(self) -> SectionsResponse:
         return SectionsResponse(sections=section_counts(self._search(sections_body())))
 
-    def article_ids_from_file(self, sha256: str) -> list[str]:
-        ids: list[str] = []
+    def stories_from_file(self, sha256: str) -> list[Story]:
+        found: list[Story] = []
         while True:
             # A missing alias is no article yet, not a failure: it answers no hits.
             result = self._search(
-                file_articles_body(sha256, after_id=ids[-1] if ids else None),
+                stories_from_file_body(sha256, after_id=found[-1].id if found else None),
                 ignore_unavailable=True,
             )
-            page = hit_ids(result)
-            ids += page
-            if len(page) < FILE_ARTICLES_PAGE:
-                return ids
+            page = stories(result)
+            found += page
+            if len(result["hits"]["hits"]) < FILE_ARTICLES_PAGE:
+                return found
 
     def is_ready(self) -> bool:
         """Elasticsearch answers and the alias exists."""
@@ -154,7 +164,9 @@ class ElasticsearchArticleSearch:
             raise ArticleNotFoundError(article_id)
         with translated_failures():
             try:
-                stored: dict[str, Any] = self._client.get(index=self._alias, id=article_id).body
+                stored: dict[str, Any] = self._client.get(
+                    index=self._alias, id=article_id, realtime=True
+                ).body
             except NotFoundError as error:
                 if isinstance(error.body, dict) and error.body.get("found") is False:
                     raise ArticleNotFoundError(article_id) from error

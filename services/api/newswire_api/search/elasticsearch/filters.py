@@ -75,6 +75,28 @@ SEARCH_FILTERS: tuple[Callable[[SearchParams], list[Query]], ...] = (
 ENTITIES_FILTERS: tuple[Callable[[EntitiesParams], list[Query]], ...] = (section, published)
 
 
+# Every search, facet and similar list: listings whose `visible_from` has passed at the time of
+# the request (Elasticsearch's `now`, to the millisecond: an embargo lifts without any write),
+# or articles of an index older than version 3 (neither a listing nor a story document).
+# Story documents never match.
+VISIBLE_NOW: Query = {
+    "bool": {
+        "should": [
+            {"range": {"listing.visible_from": {"lte": "now"}}},
+            {
+                "bool": {
+                    "must_not": [
+                        {"exists": {"field": "listing.visible_from"}},
+                        {"exists": {"field": "story.id"}},
+                    ]
+                }
+            },
+        ],
+        "minimum_should_match": 1,
+    }
+}
+
+
 def search_filters(params: SearchParams) -> list[Query]:
     return [clause for clauses_of in SEARCH_FILTERS for clause in clauses_of(params)]
 

@@ -11,10 +11,11 @@ fills (`newswire.article_index`); on a version-1 index, a nested aggregation ove
 which costs most of a first page's time on a large index. Both count articles.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
-from newswire.article_index import DERIVED, INDEX_VERSION
-from newswire_api.search.elasticsearch.filters import entities_filters, search_filters
+from newswire.article_index import DERIVED, INDEX_VERSION, LISTING
+from newswire_api.search.elasticsearch.filters import VISIBLE_NOW, entities_filters, search_filters
 from newswire_api.search.elasticsearch.text_query import SAFE_FLAGS, to_simple_query_string
 from newswire_api.search.model import (
     FACET_LABELS,
@@ -37,6 +38,8 @@ BOOSTED_FIELDS = [
 HIGHLIGHT_MAX_ANALYZED_OFFSET = 1_000_000
 # Pages of ids when listing the articles of one file (the id sorts them and pages them).
 FILE_ARTICLES_PAGE = 1000
+# When a listed story's current version replaced an earlier one (hits show it as `updated`).
+UPDATED = f"{LISTING}.updated"
 # The names of the per-label entity aggregations (index version 2): `entities_PERSON`, ...
 ENTITY_AGGREGATION_PREFIX = "entities_"
 
@@ -59,12 +62,15 @@ def search_body(
     body: dict[str, Any] = {
         "size": page_size_to_fetch(params),
         "query": {
-            "bool": {"must": [text_query or {"match_all": {}}], "filter": search_filters(params)}
+            "bool": {
+                "must": [text_query or {"match_all": {}}],
+                "filter": [VISIBLE_NOW, *search_filters(params)],
+            }
         },
         "sort": _SORTS[sort],
         "track_scores": sort == "relevance",
         "track_total_hits": TRACKED_TOTAL,
-        "_source": list(SUMMARY_FIELDS),
+        "_source": [*SUMMARY_FIELDS, UPDATED],
     }
     if text_query is not None:
         body["highlight"] = _highlight()
@@ -82,7 +88,7 @@ def entities_body(
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "size": 0,
-        "query": {"bool": {"filter": entities_filters(params)}},
+        "query": {"bool": {"filter": [VISIBLE_NOW, *entities_filters(params)]}},
         "aggs": entity_aggregations(params.counted_labels(), params.size, index_version),
     }
     if budget_ms is not None:
@@ -93,17 +99,23 @@ def entities_body(
 def sections_body() -> dict[str, Any]:
     return {
         "size": 0,
+        "query": {"bool": {"filter": [VISIBLE_NOW]}},
         "aggs": {"sections": {"terms": {"field": "section", "size": SECTIONS_LIMIT}}},
     }
 
 
-def similar_body(index: str, article_id: str, entity_names: list[str], size: int) -> dict[str, Any]:
-    """Articles sharing distinctive words of the title and body, or the main entities."""
+def similar_body(
+    index: str, article: Mapping[str, Any], entity_names: list[str], size: int
+) -> dict[str, Any]:
+    """Visible articles sharing distinctive words of the title and body of `article` (a story's
+    current version, given as the document to be like: the story's listing may be another
+    story's), or its main entities; not its own content."""
+    like = {field: article[field] for field in SIMILAR_FIELDS if article.get(field)}
     related: list[dict[str, Any]] = [
         {
             "more_like_this": {
                 "fields": list(SIMILAR_FIELDS),
-                "like": [{"_index": index, "_id": article_id}],
+                "like": [{"_index": index, "doc": like}],
                 "min_term_freq": 1,
                 "min_doc_freq": 2,
                 "max_query_terms": SIMILAR_BY_DISTINCTIVE_TERMS,
@@ -128,20 +140,24 @@ def similar_body(index: str, article_id: str, entity_names: list[str], size: int
             "bool": {
                 "should": related,
                 "minimum_should_match": 1,
-                "must_not": [{"ids": {"values": [article_id]}}],
+                "filter": [VISIBLE_NOW],
+                "must_not": [
+                    {"ids": {"values": [article["id"]]}},
+                    {"term": {"id": article["id"]}},
+                    {"term": {"content_sha256": article.get("content_sha256") or ""}},
+                ],
             }
         },
-        "_source": list(SUMMARY_FIELDS),
+        "_source": [*SUMMARY_FIELDS, UPDATED],
     }
 
 
-def file_articles_body(sha256: str, after_id: str | None) -> dict[str, Any]:
-    """A page of the ids of the articles made from the file with this sha256, after `after_id`."""
+def stories_from_file_body(sha256: str, after_id: str | None) -> dict[str, Any]:
+    """A page of the story documents with a version from the file with this sha256."""
     body: dict[str, Any] = {
         "size": FILE_ARTICLES_PAGE,
-        "query": {"term": {"provenance.sha256": sha256}},
-        "sort": [{"id": "asc"}],
-        "_source": False,
+        "query": {"term": {"story.versions.file_sha256": sha256}},
+        "sort": [{"story.id": "asc"}],
     }
     if after_id is not None:
         body["search_after"] = [after_id]

@@ -4,6 +4,8 @@ response models. Pure functions, no I/O."""
 from collections.abc import Mapping
 from typing import Any
 
+from newswire.article_index import LISTING, story_of
+from newswire.enriched import Story
 from newswire_api.responses import (
     Count,
     EntityCount,
@@ -58,14 +60,18 @@ def section_counts(result: Mapping[str, Any]) -> list[Count]:
     return _counts(result["aggregations"]["sections"])
 
 
-def hit_ids(result: Mapping[str, Any]) -> list[str]:
-    return [hit["_id"] for hit in result["hits"]["hits"]]
+def stories(result: Mapping[str, Any]) -> list[Story]:
+    return [
+        story for hit in result["hits"]["hits"] if (story := story_of(hit["_source"])) is not None
+    ]
 
 
 def _hit(hit: Mapping[str, Any], with_score: bool) -> SearchHit:
     highlight = hit.get("highlight", {})
+    source = hit["_source"]
+    listing = source.get(LISTING)
     return search_hit(
-        hit["_source"],
+        {**source, "updated": listing.get("updated") if isinstance(listing, Mapping) else None},
         score=hit["_score"] if with_score else None,
         highlights=Highlights(
             title=_first(highlight.get("title")),

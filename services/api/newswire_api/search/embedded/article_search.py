@@ -15,11 +15,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
-from newswire.embedded.search_index import is_initialised
+from newswire.embedded.search_index import epoch_ms_of, is_initialised, read_stories
 from newswire.embedded.sqlite import connect
-from newswire.enriched import EnrichedArticle
+from newswire.enriched import Story
 from newswire_api.ports import ArticleNotFoundError, SearchUnavailableError
 from newswire_api.responses import (
     EntitiesResponse,
@@ -74,9 +75,10 @@ class EmbeddedArticleSearch:
     def search(self, params: SearchParams) -> SearchResponse:
         after = self._cursors.decode(params)
         text = TextQuery(params.q)
-        matches = query.Matches(text, search_conditions(params))
         relevance = params.effective_sort() == "relevance"
         with self._connection() as connection:
+            visible = query.visible_now(connection, _now_ms())
+            matches = query.Matches(text, [*search_conditions(params), *visible])
             if text.match is not None:
                 matches.materialize(connection)
             rows = query.page(connection, matches, params, after)
@@ -96,39 +98,45 @@ class EmbeddedArticleSearch:
             params, ranked, total, total_is_exact, first_page_facets, cursors=self._cursors
         )
 
-    def article(self, article_id: str) -> EnrichedArticle:
+    def story(self, article_id: str) -> Story:
         with self._connection() as connection:
-            source = query.stored_article(connection, article_id)
-        if source is None:
+            story = read_stories(connection, [article_id]).get(article_id)
+        if story is None:
             raise ArticleNotFoundError(article_id)
-        return EnrichedArticle.model_validate(source)
+        return story
 
     def similar(self, article_id: str, params: SimilarParams) -> SimilarResponse:
         with self._connection() as connection:
-            best = query.similar(connection, article_id, params.size)
-            if best is None:
+            story = read_stories(connection, [article_id]).get(article_id)
+            if story is None or story.current is None:
                 raise ArticleNotFoundError(article_id)
+            content = story.current.content_sha256
+            best = query.similar(connection, content, params.size, _now_ms()) or []
             sources = query.sources(connection, [rowid for rowid, _ in best])
         related = [hit(sources[rowid], score) for rowid, score in best if rowid in sources]
         return SimilarResponse(article_id=article_id, similar=related)
 
     def entities(self, params: EntitiesParams) -> EntitiesResponse:
-        among = query.ArticleSet.where(entities_conditions(params))
         with self._connection() as connection:
+            visible = query.visible_now(connection, _now_ms())
+            among = query.ArticleSet.where([*entities_conditions(params), *visible])
             rows = query.top_entities(connection, among, params.counted_labels(), params.size)
         return EntitiesResponse(entities=most_mentioned(entity_counts(rows))[: params.size])
 
     def sections(self) -> SectionsResponse:
         with self._connection() as connection:
-            rows = query.section_counts(connection, SECTIONS_LIMIT)
+            visible = query.visible_now(connection, _now_ms())
+            matches = query.Matches(TextQuery(None), visible) if visible else None
+            rows = query.section_counts(connection, SECTIONS_LIMIT, matches)
         return SectionsResponse(sections=counts(rows))
 
-    def article_ids_from_file(self, sha256: str) -> list[str]:
+    def stories_from_file(self, sha256: str) -> list[Story]:
         try:
             with self._connection() as connection:
-                return query.article_ids_from_file(connection, sha256)
+                found = query.stories_from_file(connection, sha256)
         except _NothingIndexedError:
             return []
+        return [Story.model_validate_json(story) for story in found]
 
     def is_ready(self) -> bool:
         try:
@@ -192,6 +200,11 @@ class EmbeddedArticleSearch:
                 )
             raise _nothing_indexed("the index file is empty")
         return connection
+
+
+def _now_ms() -> int:
+    """The time of the request, as the index keeps `visible_from`."""
+    return epoch_ms_of(datetime.now(UTC))
 
 
 def _nothing_indexed(why: str) -> _NothingIndexedError:

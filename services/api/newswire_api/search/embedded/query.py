@@ -269,50 +269,60 @@ def highlights(
 
 
 def sources(connection: sqlite3.Connection, rowids: list[int]) -> dict[int, dict[str, Any]]:
-    """The stored articles (JSON, as indexed) of these rows."""
+    """The stored articles (JSON, as indexed) of these rows, with `updated`: when the story's
+    current version replaced an earlier one."""
     if not rowids:
         return {}
     return {
-        int(rowid): json.loads(source)
-        for rowid, source in connection.execute(
-            f"SELECT rowid, source FROM article_content WHERE rowid IN ({marks(rowids)})", rowids
+        int(rowid): {**json.loads(source), "updated": updated}
+        for rowid, source, updated in connection.execute(
+            "SELECT c.rowid, c.source, a.updated FROM article_content c "
+            f"JOIN articles a ON a.rowid = c.rowid WHERE c.rowid IN ({marks(rowids)})",
+            rowids,
         )
     }
 
 
-def stored_article(connection: sqlite3.Connection, article_id: str) -> dict[str, Any] | None:
-    row = connection.execute(
-        "SELECT c.source FROM articles a JOIN article_content c ON c.rowid = a.rowid "
-        "WHERE a.id = ?",
-        (article_id,),
+def visible_now(connection: sqlite3.Connection, now_ms: int) -> list[Condition]:
+    """The condition that keeps only listings visible at `now_ms` (an embargo lifts by itself,
+    at its time); none when every listing is visible, so the counts kept by the index serve."""
+    hidden = connection.execute(
+        "SELECT 1 FROM articles WHERE visible_from > ? LIMIT 1", (now_ms,)
     ).fetchone()
-    if row is None:
-        return None
-    source: dict[str, Any] = json.loads(row[0])
-    return source
+    return [] if hidden is None else [Condition("a.visible_from <= ?", [now_ms])]
 
 
-def article_ids_from_file(connection: sqlite3.Connection, sha256: str) -> list[str]:
-    """Ids of the indexed articles made from the file with this sha256, sorted (a full scan: for
-    tools, not for searches)."""
+def hidden_rowids(connection: sqlite3.Connection, now_ms: int) -> set[int]:
+    """The listings not visible yet at `now_ms` (embargoed until later)."""
+    return {
+        int(rowid)
+        for (rowid,) in connection.execute(
+            "SELECT rowid FROM articles WHERE visible_from > ?", (now_ms,)
+        )
+    }
+
+
+def stories_from_file(connection: sqlite3.Connection, sha256: str) -> list[str]:
+    """The stories (JSON) with a version from the file with this sha256, by id (a full scan:
+    for tools, not for searches)."""
     rows = connection.execute(
-        "SELECT a.id FROM article_content c JOIN articles a ON a.rowid = c.rowid "
-        "WHERE json_extract(c.source, '$.provenance.sha256') = ? ORDER BY a.id",
+        "SELECT story FROM stories s WHERE EXISTS (SELECT 1 FROM json_each(s.story, "
+        "'$.versions') v WHERE json_extract(v.value, '$.file_sha256') = ?) ORDER BY id",
         (sha256,),
     ).fetchall()
     return [str(row[0]) for row in rows]
 
 
 def similar(
-    connection: sqlite3.Connection, article_id: str, size: int
+    connection: sqlite3.Connection, content_sha256: str, size: int, now_ms: int
 ) -> list[tuple[int, float]] | None:
-    """(rowid, score) of the `size` articles most related to this one, best first; None when no
-    article has this id."""
+    """(rowid, score) of the `size` visible articles most related to the listing of this
+    content, best first; None when it is not listed."""
     fields = ", ".join(f"c.{field}" for field in SIMILAR_FIELDS)
     row = connection.execute(
         f"SELECT a.rowid, c.source, {fields} FROM articles a "
-        "JOIN article_content c ON c.rowid = a.rowid WHERE a.id = ?",
-        (article_id,),
+        "JOIN article_content c ON c.rowid = a.rowid WHERE a.content_sha256 = ?",
+        (content_sha256,),
     ).fetchone()
     if row is None:
         return None
@@ -337,7 +347,9 @@ def similar(
             (*names, rowid),
         ):
             scores[candidate] = scores.get(candidate, 0.0) + float(shared)
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:size]
+    hidden = hidden_rowids(connection, now_ms)
+    visible = [(rowid, score) for rowid, score in scores.items() if rowid not in hidden]
+    return sorted(visible, key=lambda item: (-item[1], item[0]))[:size]
 
 
 def _distinctive_terms(connection: sqlite3.Connection, text: str) -> list[str]:

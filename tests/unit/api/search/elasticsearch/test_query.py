@@ -4,12 +4,14 @@ import json
 from typing import Any
 
 from newswire_api.responses import ArticleSummary
+from newswire_api.search.elasticsearch.filters import VISIBLE_NOW
 from newswire_api.search.elasticsearch.query import (
     FILE_ARTICLES_PAGE,
     entities_body,
-    file_articles_body,
     search_body,
+    sections_body,
     similar_body,
+    stories_from_file_body,
 )
 from newswire_api.search_request import EntitiesParams, SearchParams
 
@@ -19,8 +21,9 @@ def _params(**fields: Any) -> SearchParams:
 
 
 def _filters(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The body's filters but the visibility rule every search carries."""
     filters: list[dict[str, Any]] = body["query"]["bool"]["filter"]
-    return filters
+    return [clause for clause in filters if clause != VISIBLE_NOW]
 
 
 def test_text_goes_only_into_a_simple_query_string_with_safe_flags() -> None:
@@ -41,9 +44,9 @@ def test_text_is_searched_in_the_fields_of_the_search_model_with_their_boosts() 
 
 
 def test_hits_fetch_exactly_the_fields_of_the_article_summary() -> None:
-    fields = list(ArticleSummary.model_fields)
+    fields = [*ArticleSummary.model_fields, "listing.updated"]
     assert search_body(_params(q="iraq"), search_after=None)["_source"] == fields
-    assert similar_body("articles-v1", "abc", [], size=5)["_source"] == fields
+    assert similar_body("articles-v1", ARTICLE, [], size=5)["_source"] == fields
 
 
 def test_no_words_lists_everything_newest_first_without_highlighting() -> None:
@@ -143,7 +146,7 @@ def test_top_entities_count_every_label_unless_told_otherwise() -> None:
     assert people["aggs"]["entities"]["aggs"]["labels"]["terms"]["include"] == ["PERSON"]
     names = people["aggs"]["entities"]["aggs"]["labels"]["aggs"]["names"]["terms"]
     assert names["size"] == 5
-    assert people["query"]["bool"]["filter"][0]["term"]["section"]["value"] == "World"
+    assert _filters(people)[0]["term"]["section"]["value"] == "World"
     flat = entities_body(EntitiesParams(label=["PERSON"], size=5))
     assert flat["aggs"] == {
         "entities_PERSON": {"terms": {"field": "derived.names.PERSON", "size": 5}}
@@ -153,22 +156,37 @@ def test_top_entities_count_every_label_unless_told_otherwise() -> None:
     }
 
 
-def test_similar_articles_exclude_the_article_itself_and_use_its_entities() -> None:
-    body = similar_body("articles-v1", "abc", ["Masoud Pezeshkian", "Iraq"], size=5)
-    assert body["query"]["bool"]["must_not"] == [{"ids": {"values": ["abc"]}}]
+ARTICLE = {"id": "abc", "content_sha256": "c0", "title": "Iraq visit", "body": ["In Baghdad."]}
+
+
+def test_similar_articles_exclude_the_story_and_its_content_and_use_its_text_and_entities() -> None:
+    body = similar_body("articles-v1", ARTICLE, ["Masoud Pezeshkian", "Iraq"], size=5)
+    assert body["query"]["bool"]["must_not"] == [
+        {"ids": {"values": ["abc"]}},
+        {"term": {"id": "abc"}},
+        {"term": {"content_sha256": "c0"}},
+    ]
+    assert body["query"]["bool"]["filter"] == [VISIBLE_NOW]
     more_like_this, shared_entities = body["query"]["bool"]["should"]
-    assert more_like_this["more_like_this"]["like"] == [{"_index": "articles-v1", "_id": "abc"}]
+    assert more_like_this["more_like_this"]["like"] == [
+        {"_index": "articles-v1", "doc": {"title": "Iraq visit", "body": ["In Baghdad."]}}
+    ]
     assert shared_entities["nested"]["query"] == {
         "terms": {"entities.name": ["Masoud Pezeshkian", "Iraq"]}
     }
-    assert len(similar_body("articles-v1", "abc", [], size=5)["query"]["bool"]["should"]) == 1
+    assert len(similar_body("articles-v1", ARTICLE, [], size=5)["query"]["bool"]["should"]) == 1
 
 
-def test_the_articles_of_a_file_are_asked_by_sha256_in_pages_sorted_by_id() -> None:
-    first = file_articles_body("ab" * 32, after_id=None)
-    assert first["query"] == {"term": {"provenance.sha256": "ab" * 32}}
-    assert first["sort"] == [{"id": "asc"}]
+def test_every_search_and_facet_keeps_only_what_is_visible_now() -> None:
+    assert VISIBLE_NOW in search_body(_params(), search_after=None)["query"]["bool"]["filter"]
+    assert VISIBLE_NOW in entities_body(EntitiesParams())["query"]["bool"]["filter"]
+    assert sections_body()["query"] == {"bool": {"filter": [VISIBLE_NOW]}}
+
+
+def test_the_stories_of_a_file_are_asked_by_sha256_in_pages_sorted_by_id() -> None:
+    first = stories_from_file_body("ab" * 32, after_id=None)
+    assert first["query"] == {"term": {"story.versions.file_sha256": "ab" * 32}}
+    assert first["sort"] == [{"story.id": "asc"}]
     assert first["size"] == FILE_ARTICLES_PAGE
-    assert first["_source"] is False
     assert "search_after" not in first
-    assert file_articles_body("ab" * 32, after_id="c1")["search_after"] == ["c1"]
+    assert stories_from_file_body("ab" * 32, after_id="c1")["search_after"] == ["c1"]

@@ -8,7 +8,7 @@ import pytest
 from benchmarks.corpus import enriched_bbc_articles
 from newswire.embedded.search_index import TEXT_COLUMNS, open_for_writing
 from newswire.embedded.sqlite import connect
-from newswire.enriched import EnrichedArticle
+from newswire.enriched import EnrichedArticle, EnrichedArticleV1
 from newswire_api.ports import SearchUnavailableError
 from newswire_api.search.embedded import EmbeddedArticleSearch
 from newswire_api.search.embedded.query import BM25
@@ -52,7 +52,9 @@ def test_a_replayed_article_replaces_itself(
     found = search.search(SearchParams(q="zanzibar"))
     assert [hit.id for hit in found.hits] == [changed.id]
     assert search.search(SearchParams(q=f'"{articles[0].title}"')).total == 0
-    assert search.article(changed.id).title == "Zanzibar replaces the old title"
+    current = search.story(changed.id).current
+    assert current is not None
+    assert current.title == "Zanzibar replaces the old title"
 
 
 def test_a_document_that_is_not_an_article_is_rejected_and_its_neighbours_written(
@@ -138,26 +140,27 @@ def test_bm25_weighs_the_fts5_columns_in_their_order_with_the_model_boosts(
     assert BM25 == "bm25(articles_text, 3.0, 2.0, 1.0, 1.0, 0.5)"
 
 
-def test_the_articles_of_a_file_are_found_by_its_sha256(
+def test_the_stories_of_a_file_are_found_by_its_sha256(
     tmp_path: Path, articles: list[EnrichedArticle]
 ) -> None:
     path = tmp_path / "index.sqlite3"
     _write(path, [_document(a, i) for i, a in enumerate(articles)])
     search = EmbeddedArticleSearch(path, timeout_s=5, cursors=CURSORS)
-    assert search.article_ids_from_file(articles[3].provenance.sha256) == [articles[3].id]
-    assert search.article_ids_from_file("0" * 64) == []
+    found = search.stories_from_file(articles[3].provenance.sha256)
+    assert [story.id for story in found] == [articles[3].id]
+    assert search.stories_from_file("0" * 64) == []
 
 
 def test_before_anything_is_indexed_no_file_has_articles(tmp_path: Path) -> None:
     absent = EmbeddedArticleSearch(tmp_path / "absent.sqlite3", timeout_s=5, cursors=CURSORS)
-    assert absent.article_ids_from_file("0" * 64) == []
+    assert absent.stories_from_file("0" * 64) == []
     (tmp_path / "empty.sqlite3").write_bytes(b"")
     empty = EmbeddedArticleSearch(tmp_path / "empty.sqlite3", timeout_s=5, cursors=CURSORS)
-    assert empty.article_ids_from_file("0" * 64) == []
+    assert empty.stories_from_file("0" * 64) == []
     assert not empty.is_ready()
 
 
-def test_an_index_of_schema_2_is_brought_up_to_date_with_the_same_facets(
+def test_an_index_of_schema_3_becomes_stories_with_the_same_facets_when_the_indexer_opens_it(
     tmp_path: Path, articles: list[EnrichedArticle], shared_dir: Path
 ) -> None:
     path = tmp_path / "index.sqlite3"
@@ -167,20 +170,26 @@ def test_an_index_of_schema_2_is_brought_up_to_date_with_the_same_facets(
     expected = search.search(SearchParams()).facets
     narrowed = search.search(SearchParams(q="iraq")).facets
     search.close()
-    connection = connect(path)  # what schema 2 had: no entity ids
-    connection.execute("DROP TABLE entity_names")
-    connection.execute("DROP TABLE article_entity_ids")
-    connection.execute("PRAGMA user_version = 2")
+    connection = connect(path)  # what schema 3 had: articles by content, v1 JSON, no stories
+    for rowid, source in connection.execute("SELECT rowid, source FROM article_content"):
+        legacy = EnrichedArticleV1.of(EnrichedArticle.model_validate_json(source))
+        connection.execute(
+            "UPDATE article_content SET source = ? WHERE rowid = ?",
+            (legacy.model_dump_json(), rowid),
+        )
+    connection.execute("DROP TABLE stories")
+    connection.execute("PRAGMA user_version = 3")
     connection.close()
     refused = EmbeddedArticleSearch(path, timeout_s=5, cursors=CURSORS)
     with pytest.raises(SearchUnavailableError, match="the indexer brings it up to date"):
         refused.search(SearchParams())
 
-    open_for_writing(path).close()  # the indexer starting
+    EmbeddedDocumentWriter(path).close()  # the indexer starting
 
     search = EmbeddedArticleSearch(path, timeout_s=5, cursors=CURSORS)
     assert search.search(SearchParams()).facets == expected
     assert search.search(SearchParams(q="iraq")).facets == narrowed
+    assert search.search(SearchParams()).total == len(articles) + 1
     assert expected is not None
     assert expected.people
 

@@ -1,0 +1,63 @@
+"""The topics Newswire creates on a real broker are configured for their use: the raw topic
+keeps everything (re-enrichment replays it), the enriched topic is compacted by story (a new
+reader gets the latest version of each live story; a tombstone deletes one)."""
+
+import logging
+from collections.abc import Callable
+
+import pytest
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+
+from newswire.adapters.kafka import ensure_topics
+from newswire.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def _configs(bootstrap: str, topic: str) -> dict[str, str]:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        resource = ConfigResource(ConfigResourceType.TOPIC, topic)
+        described = admin.describe_configs([resource], config_filter="all")
+    finally:
+        admin.close()
+    # kafka-python answers {resource type: {topic: {key: {"value": …, …}}}}.
+    return {key: str(entry["value"]) for key, entry in described["topic"][topic].items()}
+
+
+def test_raw_is_kept_whole_and_enriched_is_compacted_by_story(
+    kafka_bootstrap_servers: str, kafka_topic: Callable[[], str]
+) -> None:
+    settings = Settings(
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        raw_topic=kafka_topic(),
+        enriched_topic=kafka_topic(),
+        dlq_topic=kafka_topic(),
+    )
+    ensure_topics(settings, [settings.raw_topic, settings.enriched_topic, settings.dlq_topic])
+
+    assert _configs(kafka_bootstrap_servers, settings.raw_topic)["retention.ms"] == "-1"
+    assert _configs(kafka_bootstrap_servers, settings.enriched_topic)["cleanup.policy"] == "compact"
+    assert _configs(kafka_bootstrap_servers, settings.dlq_topic)["cleanup.policy"] == "delete"
+
+
+def test_an_existing_topic_configured_otherwise_is_left_alone_with_a_warning(
+    kafka_bootstrap_servers: str,
+    kafka_topic: Callable[[], str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = Settings(
+        kafka_bootstrap_servers=kafka_bootstrap_servers, enriched_topic=kafka_topic()
+    )
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers)
+    try:
+        admin.create_topics([NewTopic(settings.enriched_topic, 1, 1)])  # made by an older version
+    finally:
+        admin.close()
+
+    with caplog.at_level(logging.WARNING, logger="newswire.adapters.kafka"):
+        ensure_topics(settings, [settings.enriched_topic])
+
+    assert _configs(kafka_bootstrap_servers, settings.enriched_topic)["cleanup.policy"] == "delete"
+    assert f"topic {settings.enriched_topic} exists with" in caplog.text
