@@ -6,9 +6,12 @@ Three contenders over the same documents and batch size, in one run:
   ours   `python -m newswire_indexer` consuming the topic (a subprocess);
   peer   quix-streams' ElasticsearchSink consuming the same topic (benchmarks/quix_indexer_peer.py,
          in .venv-peers made by benchmarks/peer-venv.sh).
-Documents are the BBC corpus as enriched articles (benchmarks/corpus.py), repeated with distinct ids
-up to --docs. Each contender writes a fresh index with the current mapping (articles-v2), deleted
-when it is done; the floor's documents carry the index-only derived fields, computed before timing
+Documents are the BBC corpus as enriched articles (benchmarks/corpus.py), repeated up to --docs as
+distinct stories with distinct contents (so none is an exact duplicate of another). Each contender
+writes a fresh index with the current mapping, deleted when it is done: the floor and the peer one
+document per article, ours what the service writes (a story document and a listing per article,
+conditional on the story read first: articles-v3), so the floor is the cost of plain writes;
+the floor's documents carry the index-only derived fields, computed before timing
 (ours derives them from each consumed message, as the service does). The consumers' progress is
 read from their group's committed offsets (both commit only after
 Elasticsearch acknowledged the bulk), so measuring does not load Elasticsearch with refreshes; the
@@ -22,6 +25,7 @@ Contenders run in a rotating order over --rounds; the table gives each one's med
 """
 
 import argparse
+import hashlib
 import json
 import os
 import signal
@@ -45,10 +49,12 @@ from newswire.adapters.elasticsearch import create_client  # noqa: E402
 from newswire.adapters.kafka import create_producer, ensure_topics  # noqa: E402
 from newswire.article_index import (  # noqa: E402
     DEFAULT_MAPPING,
+    LISTING,
     MAPPINGS,
     index_definition,
     index_document,
 )
+from newswire.enriched import story_id  # noqa: E402
 from newswire.settings import Settings  # noqa: E402
 
 Documents = list[tuple[bytes, bytes]]
@@ -66,16 +72,23 @@ def build_documents(shared_dir: Path, count: int) -> Documents:
     documents = []
     for n in range(count):
         article = articles[n % len(articles)]
-        article_id = f"{article.id}-{n // len(articles)}"
-        value = article.model_copy(update={"id": article_id}).model_dump_json().encode()
-        documents.append((article_id.encode(), value))
+        copy = n // len(articles)
+        key = f"{article.story_key}#copy-{copy}"
+        content = hashlib.sha256(f"{article.content_sha256}:{copy}".encode()).hexdigest()
+        value = article.model_copy(
+            update={"id": story_id(key), "story_key": key, "content_sha256": content}
+        )
+        documents.append((value.id.encode(), value.model_dump_json().encode()))
     return documents
 
 
-def _check_count(settings: Settings, index: str, expected: int) -> None:
+def _check_count(settings: Settings, index: str, expected: int, *, listings: bool) -> None:
+    """`expected` documents in `index` (`listings`: counting only the searchable listings, as
+    the service writes a story document beside each)."""
     client = create_client(settings)
     client.indices.refresh(index=index)
-    indexed = int(client.count(index=index)["count"])
+    query = {"exists": {"field": LISTING}} if listings else {"match_all": {}}
+    indexed = int(client.count(index=index, query=query)["count"])
     client.indices.delete(index=index)
     client.close()
     if indexed != expected:
@@ -95,7 +108,7 @@ def run_floor(settings: Settings, documents: Documents, index: str, batch: int) 
             raise RuntimeError(f"floor: document refused: {item}")
     rate = len(documents) / (time.monotonic() - started)
     client.close()
-    _check_count(settings, index, len(documents))
+    _check_count(settings, index, len(documents), listings=False)
     return Result(rate, rate, None)
 
 
@@ -105,7 +118,13 @@ def _committed(admin: KafkaAdminClient, group: str) -> int:
 
 
 def run_consumer(
-    command: list[str], env: dict[str, str], settings: Settings, *, group: str, expected: int
+    command: list[str],
+    env: dict[str, str],
+    settings: Settings,
+    *,
+    group: str,
+    expected: int,
+    listings: bool,
 ) -> Result:
     """Run a consumer until its group committed `expected` messages; its index is named `group`."""
     index = group
@@ -133,7 +152,7 @@ def run_consumer(
         except subprocess.TimeoutExpired:
             process.kill()
         admin.close()
-    _check_count(settings, index, expected)
+    _check_count(settings, index, expected, listings=listings)
     if not first_count:  # everything arrived in the first commit
         first_seen_at, first_count = started, 0
     steady = (expected - first_count) / max(finished - first_seen_at, 1e-9)
@@ -191,7 +210,12 @@ def main() -> int:
         }
         command = [sys.executable, "-m", "newswire_indexer"]
         return run_consumer(
-            command, env, settings, group=f"bench-ours-{tag}", expected=len(documents)
+            command,
+            env,
+            settings,
+            group=f"bench-ours-{tag}",
+            expected=len(documents),
+            listings=True,
         )
 
     def peer(tag: str) -> Result:
@@ -206,7 +230,12 @@ def main() -> int:
         ]
         env = dict(os.environ)
         return run_consumer(
-            command, env, settings, group=f"bench-peer-{tag}", expected=len(documents)
+            command,
+            env,
+            settings,
+            group=f"bench-peer-{tag}",
+            expected=len(documents),
+            listings=False,
         )
 
     contenders = {
