@@ -70,6 +70,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks._measure import peak_rss_mib  # noqa: E402
 from benchmarks.corpus import SHARED_DIR  # noqa: E402
+from newswire.enriched import story_id  # noqa: E402
 from newswire.settings import BACKEND_VARIABLES, DevServicesSettings, Settings  # noqa: E402
 from newswire_ops.dev_services.processes import ManagedProcess, process_memory_bytes  # noqa: E402
 from newswire_ops.dev_services.server import free_port  # noqa: E402
@@ -112,6 +113,13 @@ class Drop:
 
     @property
     def article_id(self) -> str:
+        """The id of the story the file is (BBC files and the sample name none of their own: the
+        story is the file's place in the inbox)."""
+        return story_id(f"inbox:{self.relative}")
+
+    @property
+    def content_id(self) -> str:
+        """The id of its content: files with the same bytes are listed once."""
         return hashlib.sha256(self.content).hexdigest()
 
 
@@ -131,7 +139,7 @@ def steady_drops(corpus: list[Drop], count: int) -> list[Drop]:
     """`count` files of distinct ids, none of them a corpus id: the corpus's distinct texts in a
     fixed shuffled order (all sections and lengths mixed), with one trailing newline more per
     pass over them."""
-    distinct = list({file.article_id: file for file in corpus}.values())
+    distinct = list({file.content_id: file for file in corpus}.values())
     random.Random(7).shuffle(distinct)
     drops = []
     for n in range(count):
@@ -139,8 +147,8 @@ def steady_drops(corpus: list[Drop], count: int) -> list[Drop]:
         section = source.relative.split("/")[0]
         newlines = b"\n" * (1 + n // len(distinct))
         drops.append(Drop(f"{section}/steady-{n:05d}.txt", source.content + newlines))
-    if {file.article_id for file in drops} & {file.article_id for file in corpus}:
-        raise RuntimeError("a steady file has the id of a corpus file")
+    if {file.content_id for file in drops} & {file.content_id for file in corpus}:
+        raise RuntimeError("a steady file has the content of a corpus file")
     return drops
 
 
@@ -559,7 +567,7 @@ def measure_corpus(pipeline: Pipeline, api: Api, drops: list[Drop], timeout_s: f
     before = api.total()
     if before is None:
         raise RuntimeError("the API did not answer a search before the corpus drop")
-    expected = before + len({file.article_id for file in drops})
+    expected = before + len({file.content_id for file in drops})
     started = time.monotonic()
     for file in drops:
         drop(pipeline.inbox, file)
@@ -667,7 +675,7 @@ def run_phases(pipeline: Pipeline, api: Api, args: argparse.Namespace) -> Figure
     if not args.no_corpus:
         figures.corpus_files = len(corpus)
         figures.corpus_whole = len(corpus) == len(whole_corpus)
-        figures.corpus_distinct = len({file.article_id for file in corpus})
+        figures.corpus_distinct = len({file.content_id for file in corpus})
         seconds = measure_corpus(pipeline, api, corpus, args.corpus_timeout)
         figures.corpus_seconds = round(seconds, 2)
         figures.corpus_files_per_s = round(len(corpus) / seconds, 1)
