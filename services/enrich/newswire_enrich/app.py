@@ -2,11 +2,12 @@
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from newswire.backends import open_event_log
 from newswire.enriched import EnrichedArticle
+from newswire.event_log import EventConsumer
 from newswire.settings import Settings
 from newswire_enrich.enrichment import ArticleEnricher
 from newswire_enrich.language import language_identifier
@@ -28,27 +29,37 @@ def create_enricher(settings: Settings) -> ArticleEnricher:
 
 
 def run_enrich(
-    settings: Settings, stop: threading.Event, metrics: EnrichMetrics | None = None
+    settings: Settings,
+    stop: threading.Event,
+    metrics: EnrichMetrics | None = None,
+    *,
+    enricher: ArticleEnricher | None = None,
+    group_id: str | None = None,
+    client_id: str = "newswire-enrich",
+    consumer_view: Callable[[EventConsumer], EventConsumer] = lambda consumer: consumer,
 ) -> None:
-    """Run one enrich replica until `stop` is set; everything it needs comes from `settings`."""
+    """Run one enrich replica until `stop` is set; everything it needs comes from `settings`.
+    `newswire reenrich` runs the same with a group of its own and a view of the consumer that
+    stops it once caught up."""
     # The models load before the consumer joins the group, so no partition waits on them.
-    enricher = create_enricher(settings)
+    enricher = enricher or create_enricher(settings)
+    group_id = group_id or settings.enrich_group_id
     event_log = open_event_log(settings)
     topics = [settings.raw_topic, settings.enriched_topic, settings.dlq_topic]
     if settings.enriched_v1_topic:
         topics.append(settings.enriched_v1_topic)
     event_log.ensure_topics(topics)
-    consumer = event_log.consumer(
-        settings.enrich_group_id, [settings.raw_topic], client_id="newswire-enrich"
+    consumer = consumer_view(
+        event_log.consumer(group_id, [settings.raw_topic], client_id=client_id)
     )
-    producer = event_log.producer(client_id="newswire-enrich")
+    producer = event_log.producer(client_id=client_id)
     log.info(
         "enriching %s into %s on %s with %s (group %s)",
         settings.raw_topic,
         settings.enriched_topic,
         event_log.describe(),
         enricher.pipeline.model_id,
-        settings.enrich_group_id,
+        group_id,
     )
     service = EnrichService(
         consumer,

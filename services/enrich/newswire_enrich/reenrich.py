@@ -21,12 +21,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from newswire.backends import open_event_log
 from newswire.event_log import EventConsumer, EventLogError, PartitionKey, Record
 from newswire.settings import Settings
-from newswire_enrich.app import create_enricher
+from newswire_enrich.app import create_enricher, run_enrich
 from newswire_enrich.metrics import ARTICLES_ENRICHED, DEAD_LETTERS, EnrichMetrics
-from newswire_enrich.service import EnrichService
 
 log = logging.getLogger(__name__)
 
@@ -99,36 +97,23 @@ def reenrich(settings: Settings, stop: threading.Event | None = None) -> Reenric
     started = time.monotonic()
     enricher = create_enricher(settings)
     group_id = f"{settings.enrich_group_id}-reenrich-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
-    event_log = open_event_log(settings)
-    event_log.ensure_topics([settings.raw_topic, settings.enriched_topic, settings.dlq_topic])
-    consumer = _UntilCaughtUp(
-        event_log.consumer(group_id, [settings.raw_topic], client_id="newswire-reenrich"), stop
-    )
-    producer = event_log.producer(client_id="newswire-reenrich")
     metrics = EnrichMetrics()
-    log.info(
-        "re-enriching %s into %s on %s with %s (group %s)",
-        settings.raw_topic,
-        settings.enriched_topic,
-        event_log.describe(),
-        enricher.pipeline.model_id,
-        group_id,
+    watched: list[_UntilCaughtUp] = []
+
+    def until_caught_up(consumer: EventConsumer) -> EventConsumer:
+        watched.append(_UntilCaughtUp(consumer, stop))
+        return watched[-1]
+
+    run_enrich(
+        settings,
+        stop,
+        metrics,
+        enricher=enricher,
+        group_id=group_id,
+        client_id="newswire-reenrich",
+        consumer_view=until_caught_up,
     )
-    service = EnrichService(
-        consumer,
-        producer,
-        enricher,
-        enriched_topic=settings.enriched_topic,
-        dlq_topic=settings.dlq_topic,
-        batch_size=settings.enrich_batch_size,
-        poll_timeout_s=settings.enrich_poll_timeout_s,
-        metrics=metrics,
-    )
-    try:
-        service.run(stop)
-    finally:
-        consumer.close()
-        producer.close()
+    (consumer,) = watched
     registry = metrics.registry
     return ReenrichReport(
         group_id=group_id,

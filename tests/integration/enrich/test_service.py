@@ -2,7 +2,7 @@
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
-from newswire.adapters.kafka import create_producer, ensure_topics
+from newswire.adapters.kafka import create_producer
 from newswire.enriched import EnrichedArticle
 from newswire.messages import DeadLetter, RawArticle
 from newswire.settings import Settings
@@ -21,21 +21,6 @@ from tests.support.enrichers import raw_article
 pytestmark = pytest.mark.integration
 
 SAMPLE = "samples/trtworld-2024-09-11-pezeshkian-iraq.txt"
-
-
-@pytest.fixture
-def enrich_settings(kafka_bootstrap_servers: str, kafka_topic: Callable[[], str]) -> Settings:
-    settings = Settings(
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-        raw_topic=kafka_topic(),
-        enriched_topic=kafka_topic(),
-        dlq_topic=kafka_topic(),
-        enrich_group_id=f"enrich-{kafka_topic()}",
-        enrich_batch_size=8,
-        enrich_poll_timeout_s=0.2,
-    )
-    ensure_topics(settings, [settings.raw_topic, settings.enriched_topic, settings.dlq_topic])
-    return settings
 
 
 def bbc_raw_articles(shared_dir: Path, count: int, skip: int = 0) -> list[RawArticle]:
