@@ -25,6 +25,7 @@ from typing import Any
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, Elasticsearch
+from tenacity import Retrying
 
 from newswire.article_index import (
     claimants_of,
@@ -87,13 +88,7 @@ class BulkWriter:
             return BulkOutcome(indexed=0, rejected=rejected)
         pending = by_story(incoming)
         superseded = 0
-        retrying = retrying_with_backoff(
-            TransientBulkError,
-            multiplier=0.2,
-            max_backoff_s=self._max_backoff_s,
-            on_retry=self._log_retry,
-            sleep=wait,
-        )
+        retrying = self._retrying(wait)
         unreadable = len(rejected)
         for attempt in retrying:
             with attempt:
@@ -104,17 +99,21 @@ class BulkWriter:
             indexed=len(incoming) - refused, rejected=rejected, superseded=superseded
         )
 
-    def merge_stories(self, stories: Sequence[Story], wait: Callable[[float], None]) -> None:
-        """Write stories copied from another index, each merged with the story of the same id
-        already here (`Story.merged`), compare-and-set like `write` (the reindex)."""
-        pending = {story.id: story for story in stories}
-        retrying = retrying_with_backoff(
+    def _retrying(self, wait: Callable[[float], None]) -> Retrying:
+        """Attempts until one raises no TransientBulkError, with backoff between them."""
+        return retrying_with_backoff(
             TransientBulkError,
             multiplier=0.2,
             max_backoff_s=self._max_backoff_s,
             on_retry=self._log_retry,
             sleep=wait,
         )
+
+    def merge_stories(self, stories: Sequence[Story], wait: Callable[[float], None]) -> None:
+        """Write stories copied from another index, each merged with the story of the same id
+        already here (`Story.merged`), compare-and-set like `write` (the reindex)."""
+        pending = {story.id: story for story in stories}
+        retrying = self._retrying(wait)
         for attempt in retrying:
             with attempt:
                 while pending:
