@@ -93,7 +93,7 @@ class EventConsumer(Protocol):
 
     def lag(self) -> int:
         """Messages in the assigned partitions not yet read by this member; EventLogError when
-        the log cannot tell yet (a partition assigned but not fetched from)."""
+        the log cannot tell (a rebalance, a timeout)."""
         ...
 
     def close(self) -> None:

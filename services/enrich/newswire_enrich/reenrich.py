@@ -64,7 +64,7 @@ class _UntilCaughtUp:
             return False
         try:
             return self._consumer.lag() == 0
-        except EventLogError as error:  # not fetched from yet, a rebalance: ask again
+        except EventLogError as error:  # a rebalance, a timeout: ask again
             log.debug("lag unknown for now: %s", error)
             return False
 

@@ -250,8 +250,8 @@ class KafkaEventConsumer:
         try:
             for partition in self._consumer.assignment():
                 highwater = self._consumer.highwater(partition)
-                if highwater is None:  # not fetched from yet: the lag is unknown, not 0
-                    raise EventLogError(f"consumer lag unknown: {partition} not fetched yet")
+                if highwater is None:  # not fetched from yet: the broker knows, 0 would be a guess
+                    highwater = self._consumer.end_offsets([partition])[partition]
                 lag += max(0, highwater - self._consumer.position(partition))
         except (KafkaError, AssertionError) as error:  # a partition revoked meanwhile, a timeout
             raise EventLogError(f"consumer lag unknown: {error!r}") from error
