@@ -20,51 +20,84 @@ from newswire_ingest.metrics import STATUS_FIGURES as INGEST_FIGURES
 
 
 @dataclass(frozen=True)
+class Replica:
+    """One process of a service: its name (the log file's), what its environment adds to the
+    supervisor's, and its /metrics."""
+
+    name: str
+    env: Mapping[str, str]
+    metrics_url: str | None
+
+
+@dataclass(frozen=True)
 class PipelineService:
-    """One of the four services as the supervisor starts it and the status line shows it."""
+    """One of the four services as the supervisor starts it (one process per replica) and the
+    status line shows it (the replicas' figures summed)."""
 
     name: str
     module: str
-    metrics_url: str | None
+    replicas: tuple[Replica, ...]
     figures: Mapping[str, str] = field(default_factory=dict)  # sample name → label
 
 
-def pipeline_services(settings: Settings) -> list[PipelineService]:
-    def metrics(port: int) -> str | None:
-        return f"http://127.0.0.1:{port}/metrics" if port else None
+def _metrics_url(port: int) -> str | None:
+    return f"http://127.0.0.1:{port}/metrics" if port else None
 
+
+def _single(name: str, module: str, port: int, figures: Mapping[str, str]) -> PipelineService:
+    return PipelineService(name, module, (Replica(name, {}, _metrics_url(port)),), figures)
+
+
+def _enrich_replicas(settings: Settings) -> tuple[Replica, ...]:
+    """Enrich replica k (1, 2, …): log `enrich.log`, `enrich-2.log`, …; metrics on the enrich
+    port + 10 x (k - 1), so no two listen on one port."""
+    replicas = []
+    for number in range(1, settings.enrich_replica_count() + 1):
+        port = (
+            settings.enrich_metrics_port + 10 * (number - 1) if settings.enrich_metrics_port else 0
+        )
+        name = "enrich" if number == 1 else f"enrich-{number}"
+        replicas.append(
+            Replica(name, {"NEWSWIRE_ENRICH_METRICS_PORT": str(port)}, _metrics_url(port))
+        )
+    return tuple(replicas)
+
+
+def pipeline_services(settings: Settings) -> list[PipelineService]:
     return [
-        PipelineService(
-            "ingest", "newswire_ingest", metrics(settings.ingest_metrics_port), INGEST_FIGURES
-        ),
-        PipelineService(
-            "enrich", "newswire_enrich", metrics(settings.enrich_metrics_port), ENRICH_FIGURES
-        ),
-        PipelineService(
-            "indexer", "newswire_indexer", metrics(settings.indexer_metrics_port), INDEXER_FIGURES
-        ),
-        PipelineService("api", "newswire_api", f"http://127.0.0.1:{settings.api_port}/metrics"),
+        _single("ingest", "newswire_ingest", settings.ingest_metrics_port, INGEST_FIGURES),
+        PipelineService("enrich", "newswire_enrich", _enrich_replicas(settings), ENRICH_FIGURES),
+        _single("indexer", "newswire_indexer", settings.indexer_metrics_port, INDEXER_FIGURES),
+        _single("api", "newswire_api", settings.api_port, {}),
     ]
 
 
 def status_line(settings: Settings, alive: dict[str, bool] | None = None) -> str:
-    """`alive`: which services the supervisor sees running; None when asked from outside."""
+    """`alive`: which processes (replica names) the supervisor sees running; None when asked
+    from outside."""
     waiting = _files_waiting(settings.ingest_inbox)
     parts = [f"{waiting} waiting in {settings.ingest_inbox}"]
     for service in pipeline_services(settings):
-        state = "" if alive is None else ("" if alive.get(service.name) else " (down)")
-        if service.metrics_url is None:
-            parts.append(f"{service.name}: {'no metrics' if alive is None else 'running'}{state}")
-            continue
-        sample = _scrape(service.metrics_url)
-        if sample is None:
-            parts.append(f"{service.name}: not answering{state}")
-            continue
-        figures = ", ".join(
-            f"{label} {sample.get(metric, 0):.0f}" for metric, label in service.figures.items()
-        )
-        parts.append(f"{service.name}: {figures or 'up'}{state}")
+        parts.append(_service_part(service, alive))
     return " | ".join(parts)
+
+
+def _service_part(service: PipelineService, alive: dict[str, bool] | None) -> str:
+    count = len(service.replicas)
+    label = service.name if count == 1 else f"{service.name} x{count}"
+    down = [] if alive is None else [r.name for r in service.replicas if not alive.get(r.name)]
+    state = "" if not down else (" (down)" if count == 1 else f" ({', '.join(down)} down)")
+    urls = [replica.metrics_url for replica in service.replicas if replica.metrics_url]
+    if not urls:
+        return f"{label}: {'no metrics' if alive is None else 'running'}{state}"
+    samples = [sample for sample in map(_scrape, urls) if sample is not None]
+    if not samples:
+        return f"{label}: not answering{state}"
+    figures = ", ".join(
+        f"{name} {sum(sample.get(metric, 0) for sample in samples):.0f}"
+        for metric, name in service.figures.items()
+    )
+    return f"{label}: {figures or 'up'}{state}"
 
 
 def _scrape(url: str) -> dict[str, float] | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from newswire.settings import Settings
 from newswire_ops.service_logs import ServiceLog
-from newswire_ops.status_line import PipelineService, pipeline_services, status_line
+from newswire_ops.status_line import PipelineService, Replica, pipeline_services, status_line
 
 RESTART_DELAY_S = 2.0
 STATUS_INTERVAL_S = 2.0
@@ -24,6 +24,7 @@ STOP_TIMEOUT_S = 30.0
 @dataclass
 class _Child:
     service: PipelineService
+    replica: Replica
     log: ServiceLog
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
@@ -41,7 +42,7 @@ class _Child:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            env=self.env,
+            env={**self.env, **self.replica.env},
         )
         assert self.process.stdout is not None
         self.output = self.log.follow(self.process.stdout)
@@ -63,21 +64,23 @@ class Supervisor:
         self.children = [
             _Child(
                 service,
+                replica,
                 ServiceLog(
-                    self.log_dir / f"{service.name}.log",
+                    self.log_dir / f"{replica.name}.log",
                     self.settings.log_max_bytes,
                     self.settings.log_backups,
                 ),
                 self.env,
             )
             for service in pipeline_services(self.settings)
+            for replica in service.replicas
         ]
         for child in self.children:
             child.start()
         try:
             while not stop.wait(STATUS_INTERVAL_S):
                 self._restart_the_dead()
-                alive = {child.service.name: child.alive() for child in self.children}
+                alive = {child.replica.name: child.alive() for child in self.children}
                 print(f"\r{status_line(self.settings, alive)}", end="", flush=True)
         finally:
             print()
@@ -92,7 +95,7 @@ class Supervisor:
                 child.died_at = now
                 code = child.process.returncode if child.process else None
                 print(
-                    f"\n{child.service.name} exited ({code}); "
+                    f"\n{child.replica.name} exited ({code}); "
                     f"restarting in {RESTART_DELAY_S:.0f}s, log {child.log_file}"
                 )
             elif now - child.died_at >= RESTART_DELAY_S:
@@ -113,11 +116,11 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 child.process.kill()
                 child.process.wait()
-                killed.append(child.service.name)
+                killed.append(child.replica.name)
         for child in self.children:
             if child.output is not None:
                 child.output.join(STOP_TIMEOUT_S)  # the last lines of the child's output
             child.log.close()
-        names = ", ".join(child.service.name for child in self.children)
+        names = ", ".join(child.replica.name for child in self.children)
         late = f"; killed after {STOP_TIMEOUT_S:.0f}s: {', '.join(killed)}" if killed else ""
         print(f"pipeline stopped ({names}){late}; logs in {self.log_dir.resolve()}", flush=True)

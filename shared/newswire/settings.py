@@ -6,6 +6,7 @@ at start-up, so a service's behaviour never depends on the environment changing 
 """
 
 import codecs
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -93,7 +94,16 @@ class Settings(BaseSettings):
         default=230, gt=0, description="Reading speed for reading times the document does not give."
     )
     enrich_metrics_port: int = Field(
-        default=9102, ge=0, description="Prometheus /metrics port of enrich; 0 disables."
+        default=9102,
+        ge=0,
+        description="Prometheus /metrics port of enrich; 0 disables. Under `newswire run|up`, "
+        "replica k listens on this port + 10 x (k - 1).",
+    )
+    enrich_replicas: int | None = Field(
+        default=None,
+        ge=1,
+        description="Enrich processes `newswire run|up` starts, one consumer group: entity "
+        "recognition takes a core each. Default: one per CPU, at most one per partition.",
     )
     kafka_max_message_bytes: int = Field(
         default=16 * 1024 * 1024,
@@ -199,8 +209,18 @@ class Settings(BaseSettings):
     indexer_batch_max_wait_s: float = Field(
         default=0.2,
         gt=0,
-        description="Bulk batch: seconds the first document may wait. Short, because under load "
-        "batches fill by count first; at a trickle this is latency a reader waits for.",
+        description="Bulk batch: seconds the first document may wait while a write is in flight "
+        "and the log still gives more; a batch goes at once when the log has nothing more.",
+    )
+    indexer_refresh_when_quiet: bool = Field(
+        default=True,
+        description="After a batch that was not full (a quiet stream), make it searchable at "
+        "once (Elasticsearch: a refresh) instead of at the index's next periodic refresh.",
+    )
+    indexer_refresh_min_interval_s: float = Field(
+        default=0.1,
+        ge=0,
+        description="Those refreshes are at least this far apart (each makes a small segment).",
     )
     indexer_max_backoff_s: float = Field(
         default=30.0, gt=0, description="Longest wait between retries while Elasticsearch fails."
@@ -277,6 +297,13 @@ class Settings(BaseSettings):
     log_backups: int = Field(
         default=5, ge=1, description="Rotated logs kept per service (`<service>.log.1` …)."
     )
+
+    def enrich_replica_count(self) -> int:
+        """How many enrich replicas `newswire run|up` starts: as set, or one per CPU core, no
+        more than the raw topic's partitions (a replica beyond them would idle)."""
+        if self.enrich_replicas is not None:
+            return self.enrich_replicas
+        return max(1, min(os.cpu_count() or 1, self.topic_partitions))
 
     def uses_kafka(self) -> bool:
         """Kafka when chosen, or when `auto` and a broker is configured."""

@@ -10,6 +10,7 @@ from newswire.backends import open_event_log
 from newswire.settings import Settings
 from newswire_indexer.batch import BatchPolicy
 from newswire_indexer.bulk import BulkWriter
+from newswire_indexer.freshness import RefreshLimiter
 from newswire_indexer.metrics import IndexerMetrics
 from newswire_indexer.ports import DocumentWriter
 from newswire_indexer.service import DeadLetterSink, Indexer
@@ -51,8 +52,13 @@ def run_indexer(settings: Settings, stop: threading.Event, metrics: IndexerMetri
         max_wait_s=settings.indexer_batch_max_wait_s,
     )
     sink = DeadLetterSink(producer, settings.dlq_topic)
+    refreshes = (
+        RefreshLimiter(settings.indexer_refresh_min_interval_s)
+        if settings.indexer_refresh_when_quiet
+        else None
+    )
     try:
-        Indexer(consumer, writer, sink, policy, metrics).run(stop)
+        Indexer(consumer, writer, sink, policy, metrics, refreshes=refreshes).run(stop)
     finally:
         consumer.close()
         producer.close()

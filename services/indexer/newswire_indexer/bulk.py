@@ -133,6 +133,14 @@ class BulkWriter:
                         i: s for i, s in pending.items() if outcome.get(i, (200, ""))[0] == CONFLICT
                     }
 
+    def make_visible(self) -> None:
+        """Refresh the index, so searches see the batch now. Best effort: on failure the
+        periodic refresh (each second) shows it a little later, and the batch stands."""
+        try:
+            self._client.indices.refresh(index=self._index)
+        except (TransportConnectionError, ConnectionTimeout, ApiError) as error:
+            log.warning("refresh refused (%s); the periodic refresh will show the batch", error)
+
     def close(self) -> None:
         self._client.close()
 

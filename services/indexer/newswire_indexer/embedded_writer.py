@@ -123,6 +123,9 @@ class EmbeddedDocumentWriter:
                 list_story(self._connection, ranked[0])
         return batch.superseded
 
+    def make_visible(self) -> None:
+        """Nothing to do: a batch is visible to readers once its transaction commits."""
+
     def close(self) -> None:
         self._connection.close()
 

@@ -32,6 +32,12 @@ class IndexerMetrics:
             registry=self.registry,
         )
         self.batches = Counter(f"{PREFIX}_batches", "Batches written.", registry=self.registry)
+        self.refreshes = Counter(
+            f"{PREFIX}_refreshes",
+            "Requests to make written documents searchable at once (after a batch that was not "
+            "full).",
+            registry=self.registry,
+        )
         self.retries = Counter(
             f"{PREFIX}_retries",
             "Batch writes retried after a transient error.",

@@ -39,4 +39,9 @@ class DocumentWriter(Protocol):
         the time between tries); returns once each is indexed or rejected."""
         ...
 
+    def make_visible(self) -> None:
+        """Make what was written searchable now rather than at the index's next periodic
+        refresh; best effort (a failure leaves it to that refresh)."""
+        ...
+
     def close(self) -> None: ...

@@ -9,6 +9,13 @@ acknowledged) or dead-lettered (DLQ send acknowledged); each batch has its check
 is consumed, so Kafka fetching overlaps Elasticsearch indexing; batches are completed and
 committed strictly in order, and at most two are held in memory.
 
+A batch goes as soon as the log has nothing more to give and no write is in flight (a quiet
+stream: one file is written at once, not after a wait), or when it is full or its first document
+has waited `max_wait_s` (under load: batches fill while the previous one is written). After a
+batch that was not full, the writer makes what it wrote searchable at once (Elasticsearch: a
+refresh, at most one per `refresh_min_interval_s`; the embedded index: its commit), so a reader
+does not wait for the periodic refresh; full batches, under load, leave that to the periodic one.
+
 While Elasticsearch fails, the write retries with backoff and the loop waits for it with every
 partition paused: poll() keeps the consumer in its group without fetching more (bounded memory,
 no busy loop), and consumption resumes by itself when the batch finally goes through.
@@ -25,6 +32,7 @@ from newswire.checkpoint import Checkpoint
 from newswire.event_log import EventConsumer, EventLogError, EventProducer, Record
 from newswire.messages import DeadLetter
 from newswire_indexer.batch import Batch, BatchPolicy, PendingDocument
+from newswire_indexer.freshness import RefreshLimiter
 from newswire_indexer.metrics import IndexerMetrics
 from newswire_indexer.ports import BulkOutcome, DocumentWriter
 
@@ -34,6 +42,8 @@ log = logging.getLogger(__name__)
 PAUSE_AFTER_S = 1.0
 # How often the loop looks whether the write in flight is done, when nothing else is due.
 IN_FLIGHT_CHECK_S = 0.05
+# How long one poll of an empty batch may wait: a stop is seen within it. Records wake it earlier.
+IDLE_POLL_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -66,12 +76,15 @@ class Indexer:
         dead_letters: DeadLetterSink,
         policy: BatchPolicy,
         metrics: IndexerMetrics,
+        *,
+        refreshes: RefreshLimiter | None = None,
     ) -> None:
         self._consumer = consumer
         self._writer = writer
         self._dead_letters = dead_letters
         self._policy = policy
         self._metrics = metrics
+        self._refreshes = refreshes  # None: visibility is left to the index's periodic refresh
         self._in_flight: _InFlight | None = None
 
     def run(self, stop: threading.Event) -> None:
@@ -80,13 +93,15 @@ class Indexer:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk") as executor:
             while not stop.is_set():
                 due_in = batch.seconds_until_due()
-                wait_s = due_in if due_in is not None else self._policy.max_wait_s
+                wait_s = due_in if due_in is not None else IDLE_POLL_S
                 if self._in_flight is not None:  # come back soon to commit it when it is done
                     wait_s = min(wait_s, IN_FLIGHT_CHECK_S)
-                records = self._consumer.poll(wait_s, self._policy.max_docs - len(batch))
+                asked = self._policy.max_docs - len(batch)
+                records = self._consumer.poll(wait_s, asked)
                 for record in records:
                     self._accept(record, batch, checkpoint)
-                if batch.is_due():
+                quiet = len(records) < asked and self._writer_idle()
+                if batch.is_due() or (quiet and not batch.is_empty()):
                     self._hand_over(batch, checkpoint, executor)
                     batch, checkpoint = self._open_batch()
                 elif self._in_flight is not None and self._in_flight.outcome.done():
@@ -115,8 +130,24 @@ class Indexer:
         self._complete_in_flight()
         if batch.is_empty():
             return
-        outcome = executor.submit(self._writer.write, batch.documents, time.sleep)
+        visible_now = self._refreshes is not None and not batch.is_full()
+        outcome = executor.submit(self._write, batch.documents, visible_now)
         self._in_flight = _InFlight(batch, checkpoint, outcome, time.monotonic())
+
+    def _writer_idle(self) -> bool:
+        return self._in_flight is None or self._in_flight.outcome.done()
+
+    def _write(self, documents: list[PendingDocument], visible_now: bool) -> BulkOutcome:
+        """The write task: the batch, then (a batch that was not full) a refresh when the
+        limiter allows one; the batch is committed after both, so the rate limit paces batches
+        on a quiet stream the way a full batch paces them under load."""
+        outcome = self._writer.write(documents, time.sleep)
+        if visible_now and self._refreshes is not None:
+            time.sleep(self._refreshes.wait_before_next())
+            self._writer.make_visible()
+            self._refreshes.refreshed()
+            self._metrics.refreshes.inc()
+        return outcome
 
     def _complete_in_flight(self) -> None:
         if self._in_flight is None:

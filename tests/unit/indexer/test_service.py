@@ -12,6 +12,7 @@ import pytest
 from newswire.embedded.event_log import SqliteEventLog
 from newswire.messages import DeadLetter
 from newswire_indexer.batch import BatchPolicy, PendingDocument
+from newswire_indexer.freshness import RefreshLimiter
 from newswire_indexer.metrics import IndexerMetrics
 from newswire_indexer.ports import BulkOutcome, Rejection
 from newswire_indexer.service import PAUSE_AFTER_S, DeadLetterSink, Indexer
@@ -28,6 +29,7 @@ class ScriptedIndex:
         self.open = threading.Event()
         self.open.set()
         self.writes: list[list[str]] = []
+        self.made_visible_after: list[int] = []  # for each make_visible: writes done by then
 
     def write(
         self, documents: Sequence[PendingDocument], wait: Callable[[float], None]
@@ -40,6 +42,9 @@ class ScriptedIndex:
             if document.article_id in self.refused
         ]
         return BulkOutcome(indexed=len(documents) - len(rejected), rejected=rejected)
+
+    def make_visible(self) -> None:
+        self.made_visible_after.append(len(self.writes))
 
     def close(self) -> None:
         pass
@@ -64,11 +69,17 @@ def produce(event_log: SqliteEventLog, messages: list[tuple[bytes | None, bytes]
 
 
 @contextmanager
-def running_indexer(event_log: SqliteEventLog, index: ScriptedIndex) -> Iterator[None]:
+def running_indexer(
+    event_log: SqliteEventLog,
+    index: ScriptedIndex,
+    max_wait_s: float = 0.05,
+    refreshes: RefreshLimiter | None = None,
+) -> Iterator[None]:
     consumer = event_log.consumer(GROUP, [ENRICHED], client_id="test-indexer")
     producer = event_log.producer(client_id="test-indexer")
-    policy = BatchPolicy(max_docs=5, max_bytes=1_000_000, max_wait_s=0.05)
-    indexer = Indexer(consumer, index, DeadLetterSink(producer, DLQ), policy, IndexerMetrics())
+    policy = BatchPolicy(max_docs=5, max_bytes=1_000_000, max_wait_s=max_wait_s)
+    sink = DeadLetterSink(producer, DLQ)
+    indexer = Indexer(consumer, index, sink, policy, IndexerMetrics(), refreshes=refreshes)
     stop = threading.Event()
     thread = threading.Thread(target=indexer.run, args=(stop,), daemon=True)
     thread.start()
@@ -156,3 +167,54 @@ def test_while_the_index_hangs_consumption_pauses_at_two_batches_then_resumes_by
 
     assert index.written() == ids  # in order, each once
     assert "consumption resumed" in caplog.text
+
+
+def test_on_a_quiet_stream_a_message_is_written_and_made_visible_at_once(
+    event_log: SqliteEventLog,
+) -> None:
+    index = ScriptedIndex()
+    # A batch wait far longer than the test: only the quiet-stream rule can write in time.
+    with running_indexer(event_log, index, max_wait_s=60.0, refreshes=RefreshLimiter(0.0)):
+        time.sleep(0.2)  # the indexer is polling an empty log
+        started = time.monotonic()
+        produce(event_log, [(b"a1", b"{}")])
+        eventually(lambda: index.made_visible_after == [1], "write and make_visible")
+        assert time.monotonic() - started < 2.0
+        eventually(lambda: committed(event_log) == 1, "commit")
+
+    assert index.writes == [["a1"]]
+
+
+def test_under_load_full_batches_are_left_to_the_periodic_refresh(
+    event_log: SqliteEventLog,
+) -> None:
+    ids = [f"a{number:02}" for number in range(12)]
+    produce(event_log, [(article_id.encode(), b"{}") for article_id in ids])
+    index = ScriptedIndex()
+
+    with running_indexer(event_log, index, refreshes=RefreshLimiter(0.0)):
+        eventually(lambda: committed(event_log) == len(ids), "commit of every message")
+
+    assert index.writes == [ids[:5], ids[5:10], ids[10:]]
+    assert index.made_visible_after == [3]  # after the last batch only, the one not full
+
+
+def test_refreshes_are_spaced_by_the_limiter() -> None:
+    now = [100.0]
+    limiter = RefreshLimiter(0.25, clock=lambda: now[0])
+    assert limiter.wait_before_next() == 0.0
+    limiter.refreshed()
+    now[0] += 0.1
+    assert limiter.wait_before_next() == pytest.approx(0.15)
+    now[0] += 0.2
+    assert limiter.wait_before_next() == 0.0
+
+
+def test_without_a_limiter_nothing_is_refreshed(event_log: SqliteEventLog) -> None:
+    produce(event_log, [(b"a1", b"{}")])
+    index = ScriptedIndex()
+
+    with running_indexer(event_log, index):
+        eventually(lambda: committed(event_log) == 1, "commit")
+
+    assert index.made_visible_after == []

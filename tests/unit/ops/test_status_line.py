@@ -1,5 +1,6 @@
 """`newswire status` reads each service's real /metrics endpoint into one line."""
 
+import os
 from pathlib import Path
 
 from prometheus_client import start_http_server
@@ -34,6 +35,7 @@ def test_the_status_line_counts_waiting_files_and_reads_every_service_metrics(
         enrich_metrics_port=ports["enrich"],
         indexer_metrics_port=ports["indexer"],
         api_port=ports["api"],  # nothing listens there
+        enrich_replicas=1,
     )
 
     line = status_line(settings, alive={"ingest": True, "enrich": True, "indexer": True})
@@ -45,3 +47,32 @@ def test_the_status_line_counts_waiting_files_and_reads_every_service_metrics(
         "indexer: indexed 5, lag 1, dead letters 0",
         "api: not answering (down)",
     ]
+
+
+def test_enrich_replicas_are_summed_and_a_replica_down_is_named(tmp_path: Path) -> None:
+    first, second = EnrichMetrics(), EnrichMetrics()
+    first.articles_enriched.inc(4)
+    second.articles_enriched.inc(3)
+    base = free_port()
+    # Replica k listens on the enrich port + 10 x (k - 1).
+    start_http_server(base, addr="127.0.0.1", registry=first.registry)
+    start_http_server(base + 10, addr="127.0.0.1", registry=second.registry)
+    settings = Settings(
+        ingest_inbox=tmp_path / "inbox",
+        ingest_metrics_port=0,
+        enrich_metrics_port=base,
+        indexer_metrics_port=0,
+        api_port=free_port(),
+        enrich_replicas=2,
+    )
+
+    line = status_line(settings, alive={"enrich": True, "enrich-2": False})
+
+    assert line.split(" | ")[2] == "enrich x2: enriched 7, dead letters 0 (enrich-2 down)"
+
+
+def test_by_default_one_enrich_replica_per_core_and_no_more_than_the_partitions() -> None:
+    cores = os.cpu_count() or 1
+    assert Settings(topic_partitions=64).enrich_replica_count() == cores
+    assert Settings(topic_partitions=1).enrich_replica_count() == 1
+    assert Settings(topic_partitions=1, enrich_replicas=3).enrich_replica_count() == 3
