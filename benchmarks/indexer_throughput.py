@@ -3,7 +3,10 @@
 Three contenders over the same documents and batch size, in one run:
   floor  elasticsearch.helpers.streaming_bulk over the documents in memory (no Kafka): what the
          Python client alone does;
-  ours   `python -m newswire_indexer` consuming the topic (a subprocess);
+  ours   `python -m newswire_indexer` consuming the topic (a subprocess); and again with
+         NEWSWIRE_INDEXER_REFRESH_WHEN_QUIET=false, so the cost of the refreshes it asks for
+         after batches that are not full (the quiet-stream freshness of issue 18) is measured
+         at full load, side by side;
   peer   quix-streams' ElasticsearchSink consuming the same topic (benchmarks/quix_indexer_peer.py,
          in .venv-peers made by benchmarks/peer-venv.sh).
 Documents are the BBC corpus as enriched articles (benchmarks/corpus.py), repeated up to --docs as
@@ -194,7 +197,7 @@ def main() -> int:
     def floor(tag: str) -> Result:
         return run_floor(settings, documents, f"bench-floor-{tag}", args.batch)
 
-    def ours(tag: str) -> Result:
+    def ours(tag: str, refresh_when_quiet: bool = True) -> Result:
         env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
@@ -207,6 +210,7 @@ def main() -> int:
             "NEWSWIRE_INDEXER_BATCH_MAX_DOCS": str(args.batch),
             "NEWSWIRE_INDEXER_METRICS_PORT": "0",
             "NEWSWIRE_LOG_LEVEL": "WARNING",
+            "NEWSWIRE_INDEXER_REFRESH_WHEN_QUIET": str(refresh_when_quiet).lower(),
         }
         command = [sys.executable, "-m", "newswire_indexer"]
         return run_consumer(
@@ -239,13 +243,14 @@ def main() -> int:
         )
 
     contenders = {
-        "floor: streaming_bulk (no Kafka)": floor,
-        "ours: newswire indexer": ours,
-        "peer: quix-streams ElasticsearchSink": peer,
+        FLOOR: floor,
+        OURS: ours,
+        OURS_NO_REFRESH: lambda tag: ours(tag, refresh_when_quiet=False),
+        PEER: peer,
     }
     if not args.peer_python.exists():
         print(f"peer skipped: {args.peer_python} missing (run benchmarks/peer-venv.sh)")
-        del contenders["peer: quix-streams ElasticsearchSink"]
+        del contenders[PEER]
     names = list(contenders)
     results: dict[str, list[Result]] = {name: [] for name in names}
     for round_number in range(args.rounds):
@@ -271,28 +276,30 @@ def main() -> int:
 
 def print_medians(median: dict[str, Result], names: list[str]) -> None:
     print()
-    print(f"{'contender (median)':40} {'overall docs/s':>15} {'steady docs/s':>14} {'RSS MiB':>8}")
+    print(f"{'contender (median)':48} {'overall docs/s':>15} {'steady docs/s':>14} {'RSS MiB':>8}")
     for name, result in median.items():
         rss = f"{result.peak_rss_mib:.0f}" if result.peak_rss_mib else "-"
         overall, steady = result.overall_docs_per_s, result.steady_docs_per_s
-        print(f"{name:40} {overall:15.0f} {steady:14.0f} {rss:>8}")
-    floor_result, ours_result = median[names[0]], median[names[1]]
+        print(f"{name:48} {overall:15.0f} {steady:14.0f} {rss:>8}")
+    ours_result = median[OURS]
     print()
-    ratio = ours_result.steady_docs_per_s / floor_result.steady_docs_per_s
+    ratio = ours_result.steady_docs_per_s / median[FLOOR].steady_docs_per_s
     print(f"ours / floor (steady): {ratio:.2f}  (target >= 0.9)")
-    if len(names) == 3:
-        peer_result = median[names[2]]
+    ratio = ours_result.steady_docs_per_s / median[OURS_NO_REFRESH].steady_docs_per_s
+    print(f"ours / ours without quiet-batch refreshes (steady): {ratio:.2f}  (target >= 0.9)")
+    if PEER in median:
+        peer_result = median[PEER]
         ratio = ours_result.steady_docs_per_s / peer_result.steady_docs_per_s
         print(f"ours / peer (steady):  {ratio:.2f}  (target >= 1.5)")
         ratio = ours_result.overall_docs_per_s / peer_result.overall_docs_per_s
         print(f"ours / peer (overall): {ratio:.2f}")
 
 
-ROLES = {
-    "floor: streaming_bulk (no Kafka)": "floor",
-    "ours: newswire indexer": "ours",
-    "peer: quix-streams ElasticsearchSink": "peer",
-}
+FLOOR = "floor: streaming_bulk (no Kafka)"
+OURS = "ours: newswire indexer"
+OURS_NO_REFRESH = "ours, no refresh after quiet batches"
+PEER = "peer: quix-streams ElasticsearchSink"
+ROLES = {FLOOR: "floor", OURS: "ours", OURS_NO_REFRESH: "ours_no_quiet_refresh", PEER: "peer"}
 
 
 def write_json(

@@ -61,8 +61,10 @@ class Settings(BaseSettings):
     )
     dlq_topic: str = Field(default="articles.dlq", description="Dead-letter topic.")
     topic_partitions: int = Field(
-        default=3,
-        description="Partitions of topics Newswire creates (the most replicas per stage).",
+        default=6,
+        gt=0,
+        description="Partitions of topics Newswire creates: the most replicas per stage; 6 "
+        "divides evenly among 1, 2, 3 or 6 replicas (a topic that exists keeps its count).",
     )
     topic_replication_factor: int = Field(
         default=1, description="Replication factor of topics Newswire creates; 3 in production."
@@ -103,7 +105,8 @@ class Settings(BaseSettings):
         default=None,
         ge=1,
         description="Enrich processes `newswire run|up` starts, one consumer group: entity "
-        "recognition takes a core each. Default: one per CPU, at most one per partition.",
+        "recognition takes a core each. Default: one per CPU core, as many as divide the "
+        "partitions evenly.",
     )
     kafka_max_message_bytes: int = Field(
         default=16 * 1024 * 1024,
@@ -299,11 +302,13 @@ class Settings(BaseSettings):
     )
 
     def enrich_replica_count(self) -> int:
-        """How many enrich replicas `newswire run|up` starts: as set, or one per CPU core, no
-        more than the raw topic's partitions (a replica beyond them would idle)."""
+        """How many enrich replicas `newswire run|up` starts: as set, or by default one per
+        CPU core, as many as share the partitions evenly: the replica with the most partitions
+        sets the pace, so 4 replicas on 6 partitions go no faster than 3, and take more memory."""
         if self.enrich_replicas is not None:
             return self.enrich_replicas
-        return max(1, min(os.cpu_count() or 1, self.topic_partitions))
+        most = min(os.cpu_count() or 1, self.topic_partitions)
+        return max(n for n in range(1, most + 1) if self.topic_partitions % n == 0)
 
     def uses_kafka(self) -> bool:
         """Kafka when chosen, or when `auto` and a broker is configured."""

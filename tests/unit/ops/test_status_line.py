@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+import pytest
 from prometheus_client import start_http_server
 
 from newswire.settings import Settings
@@ -71,8 +72,13 @@ def test_enrich_replicas_are_summed_and_a_replica_down_is_named(tmp_path: Path) 
     assert line.split(" | ")[2] == "enrich x2: enriched 7, dead letters 0 (enrich-2 down)"
 
 
-def test_by_default_one_enrich_replica_per_core_and_no_more_than_the_partitions() -> None:
-    cores = os.cpu_count() or 1
-    assert Settings(topic_partitions=64).enrich_replica_count() == cores
+def test_by_default_one_enrich_replica_per_core_as_many_as_share_the_partitions_evenly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert Settings(topic_partitions=12).enrich_replica_count() == 4
+    assert Settings(topic_partitions=6).enrich_replica_count() == 3  # 4 would idle on 6
     assert Settings(topic_partitions=1).enrich_replica_count() == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert Settings(topic_partitions=6).enrich_replica_count() == 2
     assert Settings(topic_partitions=1, enrich_replicas=3).enrich_replica_count() == 3
