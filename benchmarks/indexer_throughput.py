@@ -245,7 +245,7 @@ def main() -> int:
     contenders = {
         FLOOR: floor,
         OURS: ours,
-        OURS_NO_REFRESH: lambda tag: ours(tag, refresh_when_quiet=False),
+        OURS_NO_REFRESH: lambda tag: ours(f"{tag}-no-refresh", refresh_when_quiet=False),
         PEER: peer,
     }
     if not args.peer_python.exists():
