@@ -38,7 +38,8 @@ article (the reference sample) went all the way through, so the enrich model is 
    each process used between the first drop and the end: every service process (`newswire
    run|up` starts several enrich replicas, `enrich`, `enrich-2` …, each its own entry), the
    supervisor, this benchmark (its drops and polls) and in stack mode the Kafka and
-   Elasticsearch JVMs; each also as % of the machine's capacity over the phase (seconds x
+   Elasticsearch JVMs (found through the dev-services' pid files; servers started otherwise
+   count as "other"); each also as % of the machine's capacity over the phase (seconds x
    cores), beside the machine's idle % (/proc/stat) and what it did besides ("other": other
    processes, the kernel). With `--py-spy DIR` each service process is sampled by `py-spy
    record --nonblocking` (50 Hz, never pausing it) over the phase; the raw collapsed stacks go
@@ -405,7 +406,7 @@ class Pipeline:
         if module != "newswire_enrich":
             return name
         port = _environment_value(pid, "NEWSWIRE_ENRICH_METRICS_PORT")
-        if port is None or not port.isdigit():
+        if port is None or not port.isdigit() or not self.settings.enrich_metrics_port:
             return f"{name}-pid{pid}"  # never two replicas under one name
         replica = (int(port) - self.settings.enrich_metrics_port) // 10 + 1
         return name if replica == 1 else f"{name}-{replica}"
@@ -702,7 +703,8 @@ class CpuSplit:
 
 
 class CpuClock:
-    """CPU time of named processes and idle time of the machine, from `start` to `split`."""
+    """CPU time of named processes and idle time of the machine, from when it is made to
+    `split`."""
 
     def __init__(self, pids: dict[str, int]) -> None:
         self._pids = pids
@@ -932,7 +934,10 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument("--keep-folder", action="store_true", help="keep the working folder")
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if len(set(args.rate)) != len(args.rate):
+        parser.error("each --rate once: the figures are keyed by rate")
+    return args
 
 
 @contextlib.contextmanager
