@@ -12,7 +12,8 @@ then 2 worker processes:
            of 4 partitions (two each with W=2). The replicas first load the model and join the
            group; the clock starts when the raw messages start being produced and stops at the
            broker timestamp of the last enriched message, so Kafka is included and model loading
-           and group joining are not.
+           and group joining are not. Its topics and group are deleted afterwards.
+           (enrich_scaling.py runs this contender over replica and partition counts.)
 With W workers, the floor and enrich processes each take every W-th batch, start together on a
 barrier and are timed until the last finishes. Peak RSS is each worker's VmHWM.
 
