@@ -12,7 +12,8 @@ then 2 worker processes:
            of 4 partitions (two each with W=2). The replicas first load the model and join the
            group; the clock starts when the raw messages start being produced and stops at the
            broker timestamp of the last enriched message, so Kafka is included and model loading
-           and group joining are not.
+           and group joining are not. Its topics and group are deleted afterwards.
+           (enrich_scaling.py runs this contender over replica and partition counts.)
 With W workers, the floor and enrich processes each take every W-th batch, start together on a
 barrier and are timed until the last finishes. Peak RSS is each worker's VmHWM.
 
@@ -161,7 +162,10 @@ def run_service(
     ner_batch: int,
     *,
     model: str,
+    partitions: int = SERVICE_PARTITIONS,
 ) -> Result:
+    """`workers` replicas on a fresh raw topic of `partitions` partitions (enrich_scaling.py
+    varies both)."""
     run = uuid.uuid4().hex[:8]
     topics = {
         "NEWSWIRE_RAW_TOPIC": f"bench.enrich.{run}.raw",
@@ -174,7 +178,7 @@ def run_service(
             "raw_topic": topics["NEWSWIRE_RAW_TOPIC"],
             "enriched_topic": topics["NEWSWIRE_ENRICHED_TOPIC"],
             "dlq_topic": topics["NEWSWIRE_DLQ_TOPIC"],
-            "topic_partitions": SERVICE_PARTITIONS,
+            "topic_partitions": partitions,
         }
     )
     ensure_topics(settings, topics.values())
@@ -185,7 +189,7 @@ def run_service(
         "NEWSWIRE_ENRICH_BATCH_SIZE": str(batch),
         "NEWSWIRE_ENRICH_NER_BATCH_SIZE": str(ner_batch),
         "NEWSWIRE_ENRICH_SPACY_MODEL": model,
-        "NEWSWIRE_TOPIC_PARTITIONS": str(SERVICE_PARTITIONS),
+        "NEWSWIRE_TOPIC_PARTITIONS": str(partitions),
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
         "NEWSWIRE_LOG_LEVEL": "WARNING",
         "NEWSWIRE_ENRICH_METRICS_PORT": "0",  # replicas on one host would fight for the port
@@ -210,7 +214,20 @@ def run_service(
             replica.terminate()
         for replica in replicas:
             replica.wait(timeout=60)
+        delete_run_state(settings, list(topics.values()), group)
     return Result("service (Kafka)", workers, len(raws) / ((last_ms - started_ms) / 1000), rss)
+
+
+def delete_run_state(settings: Settings, topics: list[str], group: str) -> None:
+    """The run's topics and consumer group: a scaling run makes a dozen of each."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    try:
+        admin.delete_topics(topics)
+        admin.delete_groups([group])
+    except Exception as error:  # cleaning up: report, never mask the result
+        print(f"could not delete the run's topics or group: {error!r}", file=sys.stderr)
+    finally:
+        admin.close()
 
 
 def wait_for_members(settings: Settings, group: str, count: int, timeout_s: float = 300) -> None:

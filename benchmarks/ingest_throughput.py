@@ -6,9 +6,18 @@ own peak RSS):
   the way a careful writer does (each file copied beside the inbox first, keeping its mtime, then
   renamed in). Timed from the first rename until Kafka acknowledged every file and the service
   moved it to processed/.
-- bare: one KafkaProducer configured like the service's (acks=all, idempotent) sends the same
-  payloads (the service's own JSON, built beforehand), timed from the first send until all are
-  acknowledged.
+- bare (the floor): one KafkaProducer configured like the service's (`create_producer`:
+  acks=all, idempotent) reads each file from disk, builds the message the service builds for
+  it (`raw_article`, its JSON) and sends it, all inside the timed loop; timed from the first
+  read until every send is acknowledged. No watching, no moves: what reading the files and
+  publishing them costs at the least, the floor the service is compared with.
+- bare from memory (informative): the same producer sending the same messages built
+  beforehand, so without reading or building anything: what the producer alone can do.
+
+Both sides read files copied just before (the service its staged copies, the bare side a copy
+of its own made the same way), so both read from the page cache: dropping the cache between
+them needs root's control of the caches, which the benchmark does not assume. The ratio and the
+target use the disk-reading floor.
 
 A file whose mtime is older than the settle time is complete at once. With `--fresh` each dropped
 file gets a new mtime, so the service waits the settle time (1 s by default) before reading it:
@@ -19,16 +28,19 @@ file `newswire run` uses), each to a file of its own in the round's temporary fo
 through its usual settings (NEWSWIRE_EVENT_LOG=embedded), the bare side through the log's own
 producer (`SqliteEventLog.producer`, the one the service uses too, which commits what was queued
 in one durable transaction per batch), sending the same payloads and timed from the first send
-until every delivery future completed. That is the embedded analogue of the bare KafkaProducer:
-the log's client alone, with the same durability, without watching, reading or moving files.
+until every delivery future completed (reading the files and building the payloads in the loop
+as above, or from memory). That is the embedded analogue of the bare KafkaProducer: the log's
+client alone, with the same durability, without watching or moving files.
 
 From the repository: `.venv/bin/python benchmarks/ingest_throughput.py [--rounds 3] [--fresh]
-[--event-log kafka|embedded] [--json PATH]`. Kafka at KAFKA_BOOTSTRAP_SERVERS (default
-127.0.0.1:9092); topics are made per round and deleted. `--json` also writes every round and the
-medians there.
+[--event-log kafka|embedded] [--limit N] [--json PATH]`. Kafka at KAFKA_BOOTSTRAP_SERVERS
+(default 127.0.0.1:9092); topics are made per round and deleted. `--limit N` takes the first N
+files only (a smoke run). `--json` also writes every round and the medians there
+(`bare_files_per_s`: the disk-reading floor; `bare_from_memory_files_per_s`).
 """
 
 import argparse
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -42,6 +54,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -81,8 +94,25 @@ class Measurement:
         )
 
 
+@dataclass(frozen=True)
+class Round:
+    service: Measurement
+    bare: Measurement  # the floor: reads each file from disk and builds its message
+    bare_from_memory: Measurement  # informative: messages built beforehand
+
+
 def corpus_files(corpus: Path) -> list[Path]:
     return sorted(corpus.rglob("*.txt"))
+
+
+def fresh_copy(corpus: Path, target: Path, limit: int | None = None) -> Path:
+    """The corpus (its first `limit` files) copied under `target`, mtimes kept: files just
+    written, in the page cache."""
+    for source in corpus_files(corpus)[:limit]:
+        copied = target / source.relative_to(corpus)
+        copied.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, copied)
+    return target
 
 
 def peak_rss_mib() -> float:
@@ -114,44 +144,46 @@ def serve(settings: Settings, expected_files: int, reports: Connection) -> None:
         running.join()
 
 
-Payloads = list[tuple[bytes, bytes]]
+Payload = tuple[bytes, bytes]
 
 
-def service_payloads(settings: Settings, corpus: Path) -> Payloads:
-    """(key, value) of each file's message, exactly as the service builds it."""
-    payloads = []
-    for path in corpus_files(corpus):
-        relative_path = path.relative_to(corpus).as_posix()
-        article = raw_article(
-            path.read_bytes(), relative_path, utc_now(), settings.ingest_fallback_encoding
-        )
-        payloads.append((article.id.encode(), article.model_dump_json().encode()))
-    return payloads
+def service_payload(settings: Settings, corpus: Path, path: Path) -> Payload:
+    """(key, value) of the file's message, read from disk and built exactly as the service
+    does."""
+    relative_path = path.relative_to(corpus).as_posix()
+    article = raw_article(
+        path.read_bytes(), relative_path, utc_now(), settings.ingest_fallback_encoding
+    )
+    return article.id.encode(), article.model_dump_json().encode()
 
 
-def send_bare(settings: Settings, corpus: Path, reports: Connection) -> None:
-    payloads = service_payloads(settings, corpus)
-    if settings.uses_kafka():
-        reports.send(send_to_kafka(settings, payloads))
-    else:
-        reports.send(send_to_embedded_log(settings, payloads))
+def send_bare(settings: Settings, corpus: Path, from_disk: bool, reports: Connection) -> None:
+    """The bare producer. From disk, the payloads are a generator: each file is read and its
+    message built inside the timed loop, as the service has to; from memory, all beforehand."""
+    paths = corpus_files(corpus)  # listed beforehand: the service learns of files from inotify
+    payloads: Iterable[Payload] = (service_payload(settings, corpus, path) for path in paths)
+    if not from_disk:
+        payloads = list(payloads)
+    send = send_to_kafka if settings.uses_kafka() else send_to_embedded_log
+    reports.send(send(settings, payloads))
 
 
-def send_to_kafka(settings: Settings, payloads: Payloads) -> Measurement:
+def send_to_kafka(settings: Settings, payloads: Iterable[Payload]) -> Measurement:
     producer = create_producer(settings, client_id="benchmark-bare-producer")
     try:
         # Connected and with the topic's metadata, as the service is before the first file.
         producer.partitions_for(settings.raw_topic)
-        started = time.perf_counter()
+        started, sent = time.perf_counter(), 0
         for key, value in payloads:
             producer.send(settings.raw_topic, key=key, value=value)
+            sent += 1
         producer.flush()
-        return Measurement(len(payloads), time.perf_counter() - started, peak_rss_mib())
+        return Measurement(sent, time.perf_counter() - started, peak_rss_mib())
     finally:
         producer.close()
 
 
-def send_to_embedded_log(settings: Settings, payloads: Payloads) -> Measurement:
+def send_to_embedded_log(settings: Settings, payloads: Iterable[Payload]) -> Measurement:
     """The embedded log's producer alone: every send, then until each one is acknowledged."""
     producer = open_event_log(settings).producer(client_id="benchmark-bare-producer")
     try:
@@ -164,16 +196,12 @@ def send_to_embedded_log(settings: Settings, payloads: Payloads) -> Measurement:
     failures = [error for d in deliveries if (error := d.exception()) is not None]
     if failures:
         raise RuntimeError(f"{len(failures)} sends failed, the first: {failures[0]}")
-    return Measurement(len(payloads), seconds, peak_rss_mib())
+    return Measurement(len(deliveries), seconds, peak_rss_mib())
 
 
 def measure_service(settings: Settings, corpus: Path, workdir: Path, fresh: bool) -> Measurement:
     files = corpus_files(corpus)
-    staging = workdir / "staging"
-    for source in files:
-        staged = staging / source.relative_to(corpus)
-        staged.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, staged)
+    staging = fresh_copy(corpus, workdir / "staging")
     reports, child_end = multiprocessing.get_context("spawn").Pipe(duplex=False)
     process = multiprocessing.get_context("spawn").Process(
         target=serve, args=(settings, len(files), child_end)
@@ -197,10 +225,10 @@ def measure_service(settings: Settings, corpus: Path, workdir: Path, fresh: bool
     return Measurement(len(files), finished - started, rss)
 
 
-def measure_bare_producer(settings: Settings, corpus: Path) -> Measurement:
+def measure_bare_producer(settings: Settings, corpus: Path, from_disk: bool) -> Measurement:
     reports, child_end = multiprocessing.get_context("spawn").Pipe(duplex=False)
     process = multiprocessing.get_context("spawn").Process(
-        target=send_bare, args=(settings, corpus, child_end)
+        target=send_bare, args=(settings, corpus, from_disk, child_end)
     )
     process.start()
     try:
@@ -223,7 +251,18 @@ def prepared_topics(settings: Settings, names: list[str]) -> None:
         producer.close()
 
 
-def embedded_round(corpus: Path, fresh: bool) -> tuple[Measurement, Measurement]:
+def measure_floors(
+    disk_settings: Settings, memory_settings: Settings, corpus: Path, workdir: Path
+) -> tuple[Measurement, Measurement]:
+    """The bare producer from disk (reading a fresh copy, as the service read its staged one),
+    then from memory; each with settings (a topic or log) of its own."""
+    copy = fresh_copy(corpus, workdir / "bare-copy")
+    from_disk = measure_bare_producer(disk_settings, copy, from_disk=True)
+    from_memory = measure_bare_producer(memory_settings, copy, from_disk=False)
+    return from_disk, from_memory
+
+
+def embedded_round(corpus: Path, fresh: bool) -> Round:
     """One round on the embedded log: a fresh log file for each side."""
     with tempfile.TemporaryDirectory(prefix="ingest-benchmark-") as temporary:
         workdir = Path(temporary)
@@ -235,15 +274,15 @@ def embedded_round(corpus: Path, fresh: bool) -> tuple[Measurement, Measurement]
             ingest_failed_dir=workdir / "failed",
             ingest_metrics_port=0,
         )
-        bare_settings = settings.model_copy(update={"data_dir": workdir / "bare-data"})
-        for side in (settings, bare_settings):
+        disk = settings.model_copy(update={"data_dir": workdir / "bare-data"})
+        memory = settings.model_copy(update={"data_dir": workdir / "bare-memory-data"})
+        for side in (settings, disk, memory):
             open_event_log(side).ensure_topics([side.raw_topic, side.dlq_topic])
         service = measure_service(settings, corpus, workdir, fresh)
-        bare = measure_bare_producer(bare_settings, corpus)
-    return service, bare
+        return Round(service, *measure_floors(disk, memory, corpus, workdir))
 
 
-def one_round(bootstrap: str, corpus: Path, fresh: bool) -> tuple[Measurement, Measurement]:
+def one_round(bootstrap: str, corpus: Path, fresh: bool) -> Round:
     run = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="ingest-benchmark-") as temporary:
         workdir = Path(temporary)
@@ -257,17 +296,27 @@ def one_round(bootstrap: str, corpus: Path, fresh: bool) -> tuple[Measurement, M
             ingest_failed_dir=workdir / "failed",
             ingest_metrics_port=0,
         )
-        bare_settings = settings.model_copy(update={"raw_topic": f"benchmark.{run}.bare"})
-        topics = [settings.raw_topic, settings.dlq_topic, bare_settings.raw_topic]
+        disk = settings.model_copy(update={"raw_topic": f"benchmark.{run}.bare"})
+        memory = settings.model_copy(update={"raw_topic": f"benchmark.{run}.bare-memory"})
+        topics = [settings.raw_topic, settings.dlq_topic, disk.raw_topic, memory.raw_topic]
         prepared_topics(settings, topics)
         try:
             service = measure_service(settings, corpus, workdir, fresh)
-            bare = measure_bare_producer(bare_settings, corpus)
+            return Round(service, *measure_floors(disk, memory, corpus, workdir))
         finally:
             admin = KafkaAdminClient(bootstrap_servers=bootstrap)
             admin.delete_topics(topics)
             admin.close()
-    return service, bare
+
+
+@contextlib.contextmanager
+def limited_corpus(corpus: Path, limit: int | None) -> Iterator[Path]:
+    """The corpus, or a copy of its first `limit` files (a smoke run)."""
+    if limit is None:
+        yield corpus
+        return
+    with tempfile.TemporaryDirectory(prefix="ingest-benchmark-corpus-") as temporary:
+        yield fresh_copy(corpus, Path(temporary), limit)
 
 
 def main() -> int:
@@ -281,10 +330,21 @@ def main() -> int:
         default="kafka",
         help="where both sides publish: Kafka (default) or the embedded SQLite log",
     )
+    parser.add_argument("--limit", type=int, help="the first N files only (a smoke run)")
     parser.add_argument("--json", type=Path, help="also write the rounds and medians here")
     args = parser.parse_args()
+    with limited_corpus(args.corpus, args.limit) as corpus:
+        rounds = run_rounds(args, corpus)
+    ratios = [one.service.files_per_s / one.bare.files_per_s for one in rounds]
+    print(f"median service / bare producer from disk: {statistics.median(ratios):.2f}")
+    if args.json:
+        write_json(args.json, args.event_log, args.fresh, rounds)
+    return 0
+
+
+def run_rounds(args: argparse.Namespace, corpus: Path) -> list[Round]:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    files = corpus_files(args.corpus)
+    files = corpus_files(corpus)
     where = f"Kafka at {bootstrap}" if args.event_log == "kafka" else "embedded log (SQLite)"
     print(
         f"{len(files)} files, {sum(p.stat().st_size for p in files):,} bytes from {args.corpus}"
@@ -295,36 +355,47 @@ def main() -> int:
     rounds = []
     for number in range(1, args.rounds + 1):
         if args.event_log == "kafka":
-            service, bare = one_round(bootstrap, args.corpus, args.fresh)
+            this = one_round(bootstrap, corpus, args.fresh)
         else:
-            service, bare = embedded_round(args.corpus, args.fresh)
-        rounds.append((service, bare))
-        ratio = service.files_per_s / bare.files_per_s
-        print(f"round {number}: service {service.describe()}")
-        print(f"round {number}: bare producer {bare.describe()}; service/bare {ratio:.2f}")
-    ratios = [service.files_per_s / bare.files_per_s for service, bare in rounds]
-    print(f"median service/bare: {statistics.median(ratios):.2f}")
-    if args.json:
-        write_json(args.json, args.event_log, args.fresh, rounds)
-    return 0
+            this = embedded_round(corpus, args.fresh)
+        rounds.append(this)
+        ratio = this.service.files_per_s / this.bare.files_per_s
+        print(f"round {number}: service {this.service.describe()}")
+        print(f"round {number}: bare producer from disk {this.bare.describe()}")
+        print(f"round {number}: bare producer from memory {this.bare_from_memory.describe()}")
+        print(f"round {number}: service / bare from disk {ratio:.2f}")
+    return rounds
 
 
-def write_json(
-    path: Path, event_log: str, fresh: bool, rounds: list[tuple[Measurement, Measurement]]
-) -> None:
+def write_json(path: Path, event_log: str, fresh: bool, rounds: list[Round]) -> None:
     def described(measurement: Measurement) -> dict[str, float]:
         return asdict(measurement) | {"files_per_s": measurement.files_per_s}
+
+    def median(figure: Callable[[Round], float]) -> float:
+        return statistics.median(figure(one) for one in rounds)
 
     figures = {
         "event_log": event_log,
         "fresh_mtimes": fresh,
+        "floor": "bare producer reading each file from disk and building its message",
         "cpus": os.cpu_count(),
         "load_average": os.getloadavg()[0],
-        "rounds": [{"service": described(s), "bare": described(b)} for s, b in rounds],
+        "rounds": [
+            {
+                "service": described(one.service),
+                "bare": described(one.bare),
+                "bare_from_memory": described(one.bare_from_memory),
+            }
+            for one in rounds
+        ],
         "median": {
-            "service_files_per_s": statistics.median(s.files_per_s for s, _ in rounds),
-            "bare_files_per_s": statistics.median(b.files_per_s for _, b in rounds),
-            "service_to_bare": statistics.median(s.files_per_s / b.files_per_s for s, b in rounds),
+            "service_files_per_s": median(lambda one: one.service.files_per_s),
+            "bare_files_per_s": median(lambda one: one.bare.files_per_s),
+            "bare_from_memory_files_per_s": median(lambda one: one.bare_from_memory.files_per_s),
+            "service_to_bare": median(lambda one: one.service.files_per_s / one.bare.files_per_s),
+            "service_to_bare_from_memory": median(
+                lambda one: one.service.files_per_s / one.bare_from_memory.files_per_s
+            ),
         },
     }
     path.write_text(json.dumps(figures, indent=2) + "\n")

@@ -10,11 +10,13 @@ Runs the real pipeline as a user does, as a process tree in a temporary working 
 The clock starts only once the pipeline is ready: the API answers /healthz, and a warm-up
 article (the reference sample) went all the way through, so the enrich model is loaded. Then:
 
-1. Steady drops: BBC texts at `--rate` files/s for `--duration` s into the section folders, each
+1. Steady drops, one phase per `--rate` (2 then 10 files/s by default), one after the other,
+   each for `--duration` s: BBC texts into the section folders, each
    written under a name ingest ignores (`.name.part`) and renamed (atomic). The texts are the
    corpus's distinct ones in a fixed shuffled order (sections and lengths mixed) with a trailing
    newline added (one more per pass over them), so their ids (sha256 of the bytes) differ from
-   the corpus's and step 2 starts from nothing already indexed. Per file, latency =
+   the corpus's and step 2 starts from nothing already indexed; the phases take consecutive
+   slices of that one sequence (`steady-00000.txt` …), so no file is in two. Per file, latency =
    the moment `GET /articles/{id}` first answered 200 - the moment of the rename. A file renamed
    in is complete at once where ingest can tell a file's writers (Linux, read leases); elsewhere
    ingest's settle time (1 s by default, `--settle` to change it) is part of the latency, as it
@@ -25,22 +27,37 @@ article (the reference sample) went all the way through, so the enrich model is 
    is searchable; embedded: the id's row in the index file, committed together with its
    full-text entry), and sends `GET /articles/{id}` through the API for those only, retrying
    until it answers 200. Resolution: one poll interval plus one request. Files not
-   searchable `--drain-timeout` s after the last drop are counted as never searchable.
+   searchable `--drain-timeout` s after a phase's last drop are counted as never searchable,
+   and the next phase starts then (or once every file answered).
 2. The corpus: all 2,225 BBC files (or every k-th file, `--corpus-limit`) dropped at once into
    their section folders; seconds from the first drop until the API's search `total` has grown
    by the corpus's distinct count (2,127: computed from the files), polled every 0.25 s; the rate
    is files dropped / those seconds. It gives up after `--corpus-timeout` s, or 120 s without
    progress.
+   Where the CPU went meanwhile: the CPU seconds (utime + stime in /proc/PID/stat, all threads)
+   each process used between the first drop and the end: every service process (`newswire
+   run|up` starts several enrich replicas, `enrich`, `enrich-2` …, each its own entry), the
+   supervisor, this benchmark (its drops and polls) and in stack mode the Kafka and
+   Elasticsearch JVMs (found through the dev-services' pid files; servers started otherwise
+   count as "other"); each also as % of the machine's capacity over the phase (seconds x
+   cores), beside the machine's idle % (/proc/stat) and what it did besides ("other": other
+   processes, the kernel). With `--py-spy DIR` each service process is sampled by `py-spy
+   record --nonblocking` (50 Hz, never pausing it) over the phase; the raw collapsed stacks go
+   to DIR/<process>.txt and each process's top functions by self samples are printed. py-spy
+   attaches before the clock starts; its own CPU time is listed (`py-spy (<process>)`) and it
+   slows the pipeline a little, so the default run goes without it.
 3. Peak resident memory: each service process's VmHWM (the supervisor's children, found through
-   /proc) and the supervisor's, read just before the pipeline is stopped; in stack mode also the
-   Kafka and Elasticsearch JVMs' VmRSS, sampled every second during the run (their VmHWM would
-   include whatever ran before).
+   /proc, each enrich replica apart) and the supervisor's, read just before the pipeline is
+   stopped; in stack mode also the Kafka and Elasticsearch JVMs' VmRSS, sampled every second
+   during the run (their VmHWM would include whatever ran before). A service process whose pid
+   changed between the first steady drop and the end counts as restarted.
 
 The pipeline is stopped with SIGTERM at the end, on an error and on Ctrl-C or SIGTERM; whatever
 of its process group is still there 90 s later is killed.
 
     .venv/bin/python benchmarks/pipeline_latency.py --mode embedded|stack \
-        [--rate 10] [--duration 60] [--corpus-limit N | --no-corpus] [--json PATH]
+        [--rate 2 10] [--duration 60] [--corpus-limit N | --no-corpus] [--py-spy DIR] \
+        [--json PATH]
 """
 
 import argparse
@@ -68,7 +85,8 @@ from typing import Any, Protocol
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks._measure import peak_rss_mib  # noqa: E402
+from benchmarks._measure import MachineTicks, cpu_seconds, peak_rss_mib  # noqa: E402
+from benchmarks._py_spy import Profile, Recording, read_profile  # noqa: E402
 from benchmarks.corpus import SHARED_DIR  # noqa: E402
 from newswire.enriched import story_id  # noqa: E402
 from newswire.settings import BACKEND_VARIABLES, DevServicesSettings, Settings  # noqa: E402
@@ -86,22 +104,26 @@ STALL_S = 120.0
 
 @dataclass
 class Figures:
+    """What the JSON holds. Per-rate figures are keyed by the rate as written ("2", "10")."""
+
     mode: str
-    rate_files_per_s: float
+    rates_files_per_s: list[float]
     duration_s: float
     settle_s: float
     poll_s: float
     cpus: int | None = os.cpu_count()
     load_average_before: float = 0.0
     load_average_after: float = 0.0
-    steady_files: int = 0
-    never_searchable: int = 0
-    latency_s: dict[str, float] = field(default_factory=dict)
+    steady_files_by_rate: dict[str, int] = field(default_factory=dict)
+    never_searchable_by_rate: dict[str, int] = field(default_factory=dict)
+    latency_s_by_rate: dict[str, dict[str, float]] = field(default_factory=dict)
     corpus_files: int = 0
     corpus_whole: bool = False  # all of the BBC corpus, not --corpus-limit of it
     corpus_distinct: int = 0
     corpus_seconds: float | None = None
     corpus_files_per_s: float | None = None
+    corpus_cpu: dict[str, Any] = field(default_factory=dict)  # asdict(CpuSplit)
+    corpus_profile: dict[str, Any] = field(default_factory=dict)  # name → asdict(Profile)
     peak_rss_mib: dict[str, float] = field(default_factory=dict)
     service_restarts: int = 0
 
@@ -293,6 +315,16 @@ def _module_of(pid: int) -> str | None:
     return next((module for module in SERVICES if module in arguments), None)
 
 
+def _environment_value(pid: int, name: str) -> str | None:
+    """A variable of the environment the process was started with."""
+    try:
+        entries = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return None
+    prefix = f"{name}="
+    return next((e.removeprefix(prefix) for e in entries if e.startswith(prefix)), None)
+
+
 class Pipeline:
     """`newswire up|run` in `folder`, with names and ports of its own; `stop` ends it."""
 
@@ -356,15 +388,33 @@ class Pipeline:
         return self.process is not None and self.process.poll() is None
 
     def services(self) -> dict[str, int]:
-        """Service module → pid of the supervised child running it now."""
+        """Service process → pid of the supervised child running it now: `ingest`, `enrich`,
+        `enrich-2` …, `indexer`, `api` (the supervisor's names for them, its log files')."""
         if self.process is None:
             return {}
         found = {}
         for pid in _children(self.process.pid):
             module = _module_of(pid)
             if module is not None:
-                found[module] = pid
+                found[self._process_name(module, pid)] = pid
         return found
+
+    def _process_name(self, module: str, pid: int) -> str:
+        """The supervisor tells enrich replica k by its metrics port, the enrich port +
+        10 x (k - 1): a name that stays with the replica when it is restarted."""
+        name = module.removeprefix("newswire_")
+        if module != "newswire_enrich":
+            return name
+        port = _environment_value(pid, "NEWSWIRE_ENRICH_METRICS_PORT")
+        if port is None or not port.isdigit() or not self.settings.enrich_metrics_port:
+            return f"{name}-pid{pid}"  # never two replicas under one name
+        replica = (int(port) - self.settings.enrich_metrics_port) // 10 + 1
+        return name if replica == 1 else f"{name}-{replica}"
+
+    def processes(self) -> dict[str, int]:
+        """Every process of the pipeline: the services and the supervisor."""
+        supervisor = {"supervisor": self.process.pid} if self.process is not None else {}
+        return self.services() | supervisor
 
     def probe(self) -> IndexProbe:
         if self.mode == "embedded":
@@ -545,20 +595,24 @@ def percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
-def measure_steady(pipeline: Pipeline, drops: list[Drop], args: argparse.Namespace) -> Figures:
-    figures = _new_figures(args)
+def measure_steady(
+    pipeline: Pipeline, drops: list[Drop], rate: float, args: argparse.Namespace
+) -> tuple[dict[str, float], int]:
+    """One steady phase: the latency percentiles, and how many files never became searchable."""
     with SteadyPoller(pipeline, args.poll, args.drain_timeout) as poller:
         started = time.monotonic()
         for number, file in enumerate(drops):
-            time.sleep(max(0.0, started + number / args.rate - time.monotonic()))
+            time.sleep(max(0.0, started + number / rate - time.monotonic()))
             # Asked for from the drop on: a file renamed in may be published at once.
             poller.dropped(file.article_id, drop(pipeline.inbox, file))
         missing = poller.wait_for_the_rest()
-    figures.steady_files = len(drops)
-    figures.never_searchable = missing
-    if poller.latencies:
-        figures.latency_s = {k: round(v, 4) for k, v in percentiles(poller.latencies).items()}
-    return figures
+    if not poller.latencies:
+        return {}, missing
+    return {k: round(v, 4) for k, v in percentiles(poller.latencies).items()}, missing
+
+
+def rate_key(rate: float) -> str:
+    return f"{rate:g}"
 
 
 def measure_corpus(pipeline: Pipeline, api: Api, drops: list[Drop], timeout_s: float) -> float:
@@ -585,16 +639,21 @@ def measure_corpus(pipeline: Pipeline, api: Api, drops: list[Drop], timeout_s: f
     return time.monotonic() - started
 
 
+def server_pids() -> dict[str, int]:
+    """The Kafka and Elasticsearch dev-service JVMs that run now, by name."""
+    home = DevServicesSettings().home
+    return {
+        name: pid
+        for name in ("kafka", "elasticsearch")
+        if (pid := ManagedProcess(name, home / name).running_pid()) is not None
+    }
+
+
 class ServerMemory:
     """In a thread: the highest VmRSS of the Kafka and Elasticsearch dev-service JVMs."""
 
     def __init__(self) -> None:
-        home = DevServicesSettings().home
-        self._pids = {
-            name: pid
-            for name in ("kafka", "elasticsearch")
-            if (pid := ManagedProcess(name, home / name).running_pid()) is not None
-        }
+        self._pids = server_pids()
         self.peak_mib: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="jvm-memory", daemon=True)
@@ -621,18 +680,95 @@ class ServerMemory:
 def service_memory(pipeline: Pipeline) -> dict[str, float]:
     """Peak RSS (VmHWM) of each service and of the supervisor, in MiB."""
     found = {}
-    for module, pid in sorted(pipeline.services().items()):
+    for name, pid in sorted(pipeline.services().items()):
         if (peak := peak_rss_mib(pid)) is not None:
-            found[module.removeprefix("newswire_")] = round(peak, 1)
+            found[name] = round(peak, 1)
     if pipeline.process is not None and (peak := peak_rss_mib(pipeline.process.pid)):
         found["supervisor"] = round(peak, 1)
     return found
 
 
+@dataclass
+class CpuSplit:
+    """CPU seconds each process used over a phase, and as % of the machine's capacity then
+    (cpu_s / (phase_s x cores)); `other_percent` is what the machine was busy with besides
+    them (other processes, the kernel); a process gone by the end is None."""
+
+    phase_s: float
+    cpus: int
+    cpu_s: dict[str, float | None]
+    percent: dict[str, float | None]
+    idle_percent: float
+    other_percent: float
+
+
+class CpuClock:
+    """CPU time of named processes and idle time of the machine, from when it is made to
+    `split`."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._pids = pids
+        self._cpus = os.cpu_count() or 1
+        self._started_at = time.monotonic()
+        self._machine = MachineTicks.now()
+        self._cpu_s = {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+    def split(self) -> CpuSplit:
+        phase_s = time.monotonic() - self._started_at
+        machine = MachineTicks.now()
+        capacity = phase_s * self._cpus
+        used: dict[str, float | None] = {}
+        for name, pid in self._pids.items():
+            before, after = self._cpu_s[name], cpu_seconds(pid)
+            used[name] = None if before is None or after is None else round(after - before, 2)
+        percent = {n: None if s is None else round(100 * s / capacity, 1) for n, s in used.items()}
+        idle = 100 * machine.idle_share_since(self._machine)
+        listed = sum(value for value in percent.values() if value is not None)
+        return CpuSplit(
+            round(phase_s, 2),
+            self._cpus,
+            used,
+            percent,
+            round(idle, 1),
+            round(max(0.0, 100 - idle - listed), 1),
+        )
+
+
+def measured_processes(pipeline: Pipeline) -> dict[str, int]:
+    """Whose CPU time the corpus phase counts: the pipeline's processes, this benchmark (its
+    drops and polls) and, in stack mode, the Kafka and Elasticsearch JVMs."""
+    servers = server_pids() if pipeline.mode == "stack" else {}
+    return (
+        pipeline.processes()
+        | {"benchmark": os.getpid()}
+        | {f"{n} JVM": p for n, p in servers.items()}
+    )
+
+
+def measure_corpus_phase(
+    pipeline: Pipeline, api: Api, drops: list[Drop], args: argparse.Namespace
+) -> tuple[float, CpuSplit, dict[str, Profile]]:
+    """The corpus's seconds, the CPU split over them and, with `--py-spy DIR`, each service's
+    profile (py-spy attaches before the clock starts; its own CPU time is listed apart)."""
+    if args.py_spy is None:
+        clock = CpuClock(measured_processes(pipeline))
+        return measure_corpus(pipeline, api, drops, args.corpus_timeout), clock.split(), {}
+    with Recording(args.py_spy, pipeline.services()) as recording:
+        clock = CpuClock(measured_processes(pipeline) | recording.recorder_pids())
+        seconds = measure_corpus(pipeline, api, drops, args.corpus_timeout)
+        split = clock.split()
+    profiles = {
+        name: read_profile(recording.output(name))
+        for name in recording.names
+        if recording.output(name).is_file()  # none when its process went before the end
+    }
+    return seconds, split, profiles
+
+
 def _new_figures(args: argparse.Namespace) -> Figures:
     return Figures(
         mode=args.mode,
-        rate_files_per_s=args.rate,
+        rates_files_per_s=args.rate,
         duration_s=args.duration,
         settle_s=0.0,
         poll_s=args.poll,
@@ -664,28 +800,48 @@ def measure(args: argparse.Namespace, folder: Path) -> Figures:
     return figures
 
 
+def steady_phases(whole_corpus: list[Drop], args: argparse.Namespace) -> list[list[Drop]]:
+    """The drops of each rate's phase: slices of one run of `steady_drops`, so no id is in two
+    phases (nor in the corpus)."""
+    counts = [round(rate * args.duration) for rate in args.rate]
+    files = steady_drops(whole_corpus, sum(counts))
+    starts = [sum(counts[:n]) for n in range(len(counts))]
+    return [files[start : start + count] for start, count in zip(starts, counts, strict=True)]
+
+
 def run_phases(pipeline: Pipeline, api: Api, args: argparse.Namespace) -> Figures:
-    """Ready, steady drops, the corpus, then the services' memory (before they stop)."""
+    """Ready, a steady phase per rate, the corpus, then the services' memory (before they
+    stop)."""
     whole_corpus = corpus_drops(None)
     corpus = corpus_drops(args.corpus_limit)
-    steady = steady_drops(whole_corpus, round(args.rate * args.duration))
+    phases = steady_phases(whole_corpus, args)
     wait_until_ready(pipeline, api)
     pids_at_start = pipeline.services()
-    figures = measure_steady(pipeline, steady, args)
+    figures = _new_figures(args)
+    for rate, drops in zip(args.rate, phases, strict=True):
+        latency, missing = measure_steady(pipeline, drops, rate, args)
+        figures.steady_files_by_rate[rate_key(rate)] = len(drops)
+        figures.latency_s_by_rate[rate_key(rate)] = latency
+        figures.never_searchable_by_rate[rate_key(rate)] = missing
     if not args.no_corpus:
         figures.corpus_files = len(corpus)
         figures.corpus_whole = len(corpus) == len(whole_corpus)
         figures.corpus_distinct = len({file.content_id for file in corpus})
-        seconds = measure_corpus(pipeline, api, corpus, args.corpus_timeout)
+        seconds, cpu, profiles = measure_corpus_phase(pipeline, api, corpus, args)
         figures.corpus_seconds = round(seconds, 2)
         figures.corpus_files_per_s = round(len(corpus) / seconds, 1)
+        figures.corpus_cpu = asdict(cpu)
+        figures.corpus_profile = {name: asdict(profile) for name, profile in profiles.items()}
     figures.service_restarts = _restarts(pids_at_start, pipeline.services())
     figures.peak_rss_mib = service_memory(pipeline)
     return figures
 
 
 def _restarts(before: dict[str, int], after: dict[str, int]) -> int:
-    changed = [module for module in SERVICES if before.get(module) != after.get(module)]
+    """Processes whose pid changed, or that came or went (every enrich replica on its own)."""
+    changed = sorted(
+        name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+    )
     if changed:
         print(f"warning: restarted during the run: {changed}", file=sys.stderr)
     return len(changed)
@@ -699,24 +855,48 @@ def print_figures(figures: Figures) -> None:
         f"\npipeline, mode {figures.mode} ({figures.cpus} CPUs, load average "
         f"{figures.load_average_before:.2f} before, {figures.load_average_after:.2f} after)"
     )
-    print(
-        f"  steady drops: {figures.steady_files} files at {figures.rate_files_per_s:g} files/s "
-        f"(settle time {figures.settle_s:g} s where writers can't be told, polled every "
-        f"{figures.poll_s:g} s)"
-    )
-    for name, value in figures.latency_s.items():
-        print(f"    drop → searchable {name:>4}: {value:6.2f} s")
-    if figures.never_searchable:
-        print(f"    never searchable: {figures.never_searchable}")
+    for rate in map(rate_key, figures.rates_files_per_s):
+        print(
+            f"  steady drops: {figures.steady_files_by_rate[rate]} files at {rate} files/s for "
+            f"{figures.duration_s:g} s (settle time {figures.settle_s:g} s where writers can't "
+            f"be told, polled every {figures.poll_s:g} s)"
+        )
+        for name, value in figures.latency_s_by_rate[rate].items():
+            print(f"    drop → searchable {name:>4}: {value:6.2f} s")
+        if figures.never_searchable_by_rate[rate]:
+            print(f"    never searchable: {figures.never_searchable_by_rate[rate]}")
     if figures.corpus_seconds is not None:
         print(
             f"  corpus: {figures.corpus_files} files ({figures.corpus_distinct} distinct) "
             f"searchable in {figures.corpus_seconds:.1f} s ({figures.corpus_files_per_s} files/s)"
         )
+        print_cpu_split(figures.corpus_cpu)
+        print_profiles(figures.corpus_profile)
     for name, mib in figures.peak_rss_mib.items():
         print(f"  peak RSS {name:<26} {mib:7.0f} MiB")
     if figures.service_restarts:
         print(f"  WARNING: {figures.service_restarts} service(s) restarted during the run")
+
+
+def print_cpu_split(cpu: dict[str, Any]) -> None:
+    print(
+        f"  CPU during the corpus phase ({cpu['phase_s']:g} s x {cpu['cpus']} cores; "
+        f"% of that capacity):"
+    )
+    for name, seconds in sorted(cpu["cpu_s"].items(), key=lambda item: -(item[1] or 0.0)):
+        if seconds is None:
+            print(f"    {name:<28} gone before the end")
+        else:
+            print(f"    {name:<28} {seconds:8.1f} s  {cpu['percent'][name]:5.1f} %")
+    print(f"    {'other (machine, kernel)':<28} {'':10}  {cpu['other_percent']:5.1f} %")
+    print(f"    {'idle':<28} {'':10}  {cpu['idle_percent']:5.1f} %")
+
+
+def print_profiles(profiles: dict[str, Any]) -> None:
+    for name, profile in profiles.items():
+        print(f"  py-spy, {name}: {profile['samples']} busy samples; most self time:")
+        for hot in profile["top_self"]:
+            print(f"    {100 * hot['share']:5.1f} %  {hot['self_samples']:6d}  {hot['function']}")
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -724,8 +904,16 @@ def parse_arguments() -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--mode", choices=["stack", "embedded"], required=True)
-    parser.add_argument("--rate", type=float, default=10.0, help="files per second (10)")
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds of drops (60)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        nargs="+",
+        default=[2.0, 10.0],
+        help="files per second, a steady phase for each, in this order (2 10)",
+    )
+    parser.add_argument(
+        "--duration", type=float, default=60.0, help="seconds of drops per rate (60)"
+    )
     parser.add_argument("--poll", type=float, default=0.05, help="seconds between polls (0.05)")
     parser.add_argument(
         "--settle", type=float, help="ingest's settle time in s (default: the pipeline's, 1)"
@@ -738,9 +926,18 @@ def parse_arguments() -> argparse.Namespace:
         "--corpus-limit", type=int, help="drop only N corpus files (every k-th; a smoke run)"
     )
     parser.add_argument("--corpus-timeout", type=float, default=900.0, help="seconds (900)")
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        metavar="DIR",
+        help="profile each service with py-spy during the corpus phase; raw profiles in DIR",
+    )
     parser.add_argument("--keep-folder", action="store_true", help="keep the working folder")
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if len(set(args.rate)) != len(args.rate):
+        parser.error("each --rate once: the figures are keyed by rate")
+    return args
 
 
 @contextlib.contextmanager
