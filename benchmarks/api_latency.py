@@ -326,7 +326,9 @@ def _same_answers(api_url: str, es_url: str, alias: str, requests: list[Request]
                 content=request.direct_body,
                 headers={"content-type": "application/json"},
             ).json()
-            direct_ids = [hit["_id"] for hit in direct["hits"]["hits"]][: len(api["hits"])]
+            # A hit is a listing (articles-v3): its `_id` names the content, its `id` the story.
+            hits = direct["hits"]["hits"][: len(api["hits"])]
+            direct_ids = [hit["_source"]["id"] for hit in hits]
             if api["total"] != direct["hits"]["total"]["value"] or direct_ids != [
                 hit["id"] for hit in api["hits"]
             ]:
