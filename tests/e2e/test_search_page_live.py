@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from elasticsearch import Elasticsearch
 from playwright.sync_api import Browser, Page, expect
@@ -20,6 +21,7 @@ from newswire_indexer.bulk import BulkWriter
 from newswire_indexer.embedded_writer import EmbeddedDocumentWriter
 from newswire_indexer.ports import DocumentWriter
 from tests.e2e.test_search_page import _api_process, _opened, browser
+from tests.support.pipeline import eventually
 from tests.support.search_corpus import BACKENDS, SearchCorpus, as_documents, reference_sample
 
 pytestmark = pytest.mark.integration
@@ -84,6 +86,11 @@ def newsroom(
         client.options(ignore_status=404).indices.delete(index=index_name)
 
 
+def searchable(url: str, title: str) -> bool:
+    found = httpx.get(f"{url}/articles/search", params={"q": f'"{title}"'}, timeout=10)
+    return any(hit["title"] == title for hit in found.json()["hits"])
+
+
 @pytest.fixture
 def page(browser: Browser, newsroom: tuple[Newsroom, str]) -> Iterator[Page]:
     with _opened(browser, newsroom[1]) as opened:
@@ -93,10 +100,12 @@ def page(browser: Browser, newsroom: tuple[Newsroom, str]) -> Iterator[Page]:
 def test_with_live_on_new_matching_articles_appear_at_the_top(
     page: Page, newsroom: tuple[Newsroom, str]
 ) -> None:
-    room, _ = newsroom
+    room, url = newsroom
     page.goto("/?section=World")
     expect(page.locator(".result")).to_have_count(1)
     room.publish("Before live was switched on", "World")
+    # Searchable before Live is switched on (Elasticsearch shows a write at its next refresh).
+    assert eventually(lambda: searchable(url, "Before live was switched on"), timeout_s=10)
 
     page.locator("#live").check()
     expect(page.locator("#live-status")).to_contain_text("Live")

@@ -104,7 +104,7 @@ def create_router(
             position = FeedPosition.from_event_id(resume) if resume else None
         except InvalidEventIdError as error:
             raise InvalidSearchError(str(error)) from error
-        return streams.start(params, position)
+        return await streams.start(params, position)
 
     @router.get(
         "/articles/search", tags=["articles"], responses=_INVALID, response_model=SearchResponse

@@ -4,8 +4,9 @@ Each stream reads the index itself after its position (`ArticleSearch.listed_aft
 `newswire_api.feed`), never a buffer in memory: it starts where the client's `Last-Event-ID`
 says (or now), sends what became searchable since, then waits. Waiting costs no request per
 stream: one `FeedWatcher` per API process asks the index for its head every poll interval and
-wakes every stream when something was written or an embargo passed; only then does each stream
-ask for its own matches. Bounds:
+wakes every stream when something was written or an embargo passed; only then do the streams
+ask for their matches, one read per distinct set of filters (streams caught up share a position,
+so their reads are one). Bounds:
 
 - at most `api_max_open_streams` streams; one more is answered 503 with Retry-After;
 - at most `api_stream_concurrent_reads` streams ask the index at once (a burst of 200 woken
@@ -34,7 +35,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from newswire.settings import Settings
-from newswire_api.feed import FeedEvent, FeedPosition
+from newswire_api.feed import FeedEvent, FeedPage, FeedPosition
 from newswire_api.ports import ArticleSearch, SearchUnavailableError
 from newswire_api.search_request import SearchParams
 
@@ -69,6 +70,7 @@ class FeedWatcher:
         self._changed = asyncio.Event()
         self._watchers = 0
         self._task: asyncio.Task[None] | None = None
+        self.checked_ms: int | None = None  # when the index was last asked
 
     def token(self) -> asyncio.Event:
         """The event the next change sets: take it before reading the index, so a change
@@ -106,6 +108,7 @@ class FeedWatcher:
             except SearchUnavailableError as error:  # the streams ask again when it is back
                 log.debug("live feed: the index did not answer: %s", error)
             else:
+                self.checked_ms = moment
                 head = (position.sequence, position.tag)
                 lifted = pending_embargo is not None and pending_embargo <= moment
                 if head != last or lifted:
@@ -139,6 +142,8 @@ class Streams:
         )
         self._count = 0
         self._ending = False
+        self._pages: dict[tuple[str, FeedPosition, int], asyncio.Future[FeedPage]] = {}
+        self._pages_at = 0
         self.send_timeout_s = settings.api_stream_send_timeout_s
 
     def end_all(self) -> None:
@@ -169,29 +174,37 @@ class Streams:
 
             signal.signal(signum, handler)
 
-    def start(self, params: SearchParams, position: FeedPosition | None) -> "EventStreamResponse":
-        """A response for a new stream; StreamsFullError when the cap is reached."""
+    async def start(
+        self, params: SearchParams, position: FeedPosition | None
+    ) -> "EventStreamResponse":
+        """A response for a new stream from `position` (None: from now); StreamsFullError when
+        the cap is reached, SearchUnavailableError when the index cannot say where now is."""
         if self._count >= self._settings.api_max_open_streams:
             raise StreamsFullError(
                 f"as many live streams as allowed are open "
                 f"({self._settings.api_max_open_streams}): try again later"
             )
+        start = position or (await self._read(self._search.feed_head, now_ms()))[0]
         self._count += 1
-        return EventStreamResponse(self, params, position)
+        return EventStreamResponse(self, params, start)
 
     async def events(
-        self, params: SearchParams, position: FeedPosition | None
+        self, params: SearchParams, position: FeedPosition
     ) -> AsyncGenerator[bytes, None]:
         """The stream's bytes: what became searchable after `position`, then as it comes."""
         self._watcher.opened()
         self._open.inc()
         try:
             yield f"retry: {RETRY_MS}\n\n".encode()
-            if position is None:
-                position, _ = await self._read(self._search.feed_head, now_ms())
             while not self._ending:
                 token = self._watcher.token()
-                page = await self._read(self._search.listed_after, params, position, now_ms(), PAGE)
+                try:
+                    page = await self._listed_after(params, position)
+                except SearchUnavailableError as error:  # the index is back at a later wake-up
+                    log.info("live feed: the index did not answer: %s", error)
+                    await self._watcher.wait(token, self._settings.api_stream_heartbeat_s)
+                    yield b": the index did not answer; trying again\n\n"
+                    continue
                 for event in page.events:
                     yield server_sent_event(event)
                     self._events.inc()
@@ -209,6 +222,24 @@ class Streams:
         if dropped:
             self._dropped.inc()
 
+    async def _listed_after(self, params: SearchParams, after: FeedPosition) -> FeedPage:
+        """The page after `after`, read once for every stream asking the same at the same
+        time. Streams caught up with the index are all at the position of the same check
+        (`FeedWatcher.checked_ms` as the time of the read), so a wake-up costs one read per
+        distinct set of filters, not one per stream."""
+        now = self._watcher.checked_ms or now_ms()
+        if now != self._pages_at:
+            self._pages.clear()  # a new check: earlier pages are never asked for again
+            self._pages_at = now
+        key = (params.model_dump_json(), after, now)
+        shared = self._pages.get(key)
+        if shared is None:
+            shared = asyncio.ensure_future(
+                self._read(self._search.listed_after, params, after, now, PAGE)
+            )
+            self._pages[key] = shared
+        return await asyncio.shield(shared)
+
     async def _read(self, read: Callable[..., Result], *args: object) -> Result:
         return await run_sync(read, *args, limiter=self._reads)
 
@@ -225,9 +256,7 @@ class EventStreamResponse(Response):
 
     media_type = "text/event-stream"
 
-    def __init__(
-        self, streams: Streams, params: SearchParams, position: FeedPosition | None
-    ) -> None:
+    def __init__(self, streams: Streams, params: SearchParams, position: FeedPosition) -> None:
         super().__init__(status_code=200)
         self._streams = streams
         self._params = params

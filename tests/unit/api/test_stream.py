@@ -75,7 +75,7 @@ def test_a_client_that_stops_reading_is_dropped_with_the_reason() -> None:
         return {"type": "http.disconnect"}
 
     async def serve() -> None:
-        response = open_streams.start(SearchParams(), None)
+        response = await open_streams.start(SearchParams(), None)
         await response({"type": "http"}, receive, send)  # type: ignore[arg-type]
 
     started = time.monotonic()
@@ -90,9 +90,12 @@ def test_a_client_that_stops_reading_is_dropped_with_the_reason() -> None:
 
 def test_a_stream_beyond_the_cap_is_refused_and_a_closed_one_frees_its_place() -> None:
     open_streams = streams(api_max_open_streams=1)
-    open_streams.start(SearchParams(), None)
 
+    async def start() -> None:
+        await open_streams.start(SearchParams(), FeedPosition(0, 0))
+
+    anyio.run(start)
     with pytest.raises(StreamsFullError, match="live streams"):
-        open_streams.start(SearchParams(), None)
+        anyio.run(start)
     open_streams.ended(dropped=False)
-    open_streams.start(SearchParams(), None)
+    anyio.run(start)
