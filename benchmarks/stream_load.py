@@ -218,13 +218,16 @@ def write_trickle(
         n += 1
 
 
-async def phase(url: str, streams: int, args: argparse.Namespace) -> tuple[list[float], Streams]:
+async def phase(
+    url: str, streams: int, args: argparse.Namespace, writes: threading.Event
+) -> tuple[list[float], Streams]:
     opened = Streams(url, streams)
     if streams:
         await opened.open()
     await searches(url, args.clients, args.clients * 5)  # warm-up
     latencies = await searches(url, args.clients, args.requests)
-    await asyncio.sleep(2)  # the last writes reach the streams
+    writes.set()  # no more writes: the last ones reach the streams meanwhile
+    await asyncio.sleep(2)
     if streams:
         await opened.close()
     return latencies, opened
@@ -260,7 +263,7 @@ def main() -> int:
                 )
                 trickle.start()
                 try:
-                    latencies, opened = asyncio.run(phase(url, streams, args))
+                    latencies, opened = asyncio.run(phase(url, streams, args, stop))
                 finally:
                     stop.set()
                     trickle.join()
