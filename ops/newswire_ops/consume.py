@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from newswire.backends import open_event_log
-from newswire.event_log import TimedRecord, TopicReader
+from newswire.event_log import EventLogError, TimedRecord, TopicReader
 from newswire.service_process import stop_on_signals
 from newswire.settings import Settings
 
@@ -161,21 +161,32 @@ def _iso(timestamp_ms: int) -> str:
 def _consume(args: argparse.Namespace) -> int:
     settings = Settings()
     topic = args.topic or settings.enriched_topic
-    reader = open_event_log(settings).reader(topic, args.group, client_id="newswire-consume")
+    if not settings.uses_kafka() and not settings.event_log_path.is_file():
+        print(
+            f"newswire consume: no embedded event log at {settings.event_log_path}: run it where "
+            "`newswire run` runs (or set NEWSWIRE_DATA_DIR), or set KAFKA_BOOTSTRAP_SERVERS",
+            file=sys.stderr,
+        )
+        return 1
     stopping = threading.Event()
     stop_on_signals(stopping.set)
     try:
-        consume(
-            reader,
-            sys.stdout,
-            from_beginning=args.from_beginning,
-            since=args.since,
-            commits=args.group is not None,
-            follow=args.follow,
-            stopping=stopping,
-        )
+        reader = open_event_log(settings).reader(topic, args.group, client_id="newswire-consume")
+        try:
+            consume(
+                reader,
+                sys.stdout,
+                from_beginning=args.from_beginning,
+                since=args.since,
+                commits=args.group is not None,
+                follow=args.follow,
+                stopping=stopping,
+            )
+        finally:
+            reader.close()
     except BrokenPipeError:  # `| head`: the reader has what it wanted
         return 0
-    finally:
-        reader.close()
+    except EventLogError as error:
+        print(f"newswire consume: {error}", file=sys.stderr)
+        return 1
     return 0

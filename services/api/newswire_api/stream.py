@@ -142,7 +142,9 @@ class Streams:
         )
         self._count = 0
         self._ending = False
-        self._pages: dict[tuple[str, FeedPosition, int], asyncio.Future[FeedPage]] = {}
+        self._pages: dict[
+            tuple[str, FeedPosition, int], asyncio.Future[tuple[FeedPage, list[bytes]]]
+        ] = {}
         self._pages_at = 0
         self.send_timeout_s = settings.api_stream_send_timeout_s
 
@@ -199,14 +201,14 @@ class Streams:
             while not self._ending:
                 token = self._watcher.token()
                 try:
-                    page = await self._listed_after(params, position)
+                    page, encoded = await self._listed_after(params, position)
                 except SearchUnavailableError as error:  # the index is back at a later wake-up
                     log.info("live feed: the index did not answer: %s", error)
                     await self._watcher.wait(token, self._settings.api_stream_heartbeat_s)
                     yield b": the index did not answer; trying again\n\n"
                     continue
-                for event in page.events:
-                    yield server_sent_event(event)
+                for event in encoded:
+                    yield event
                     self._events.inc()
                 position = page.position
                 if page.more:
@@ -222,23 +224,31 @@ class Streams:
         if dropped:
             self._dropped.inc()
 
-    async def _listed_after(self, params: SearchParams, after: FeedPosition) -> FeedPage:
-        """The page after `after`, read once for every stream asking the same at the same
-        time. Streams caught up with the index are all at the position of the same check
-        (`FeedWatcher.checked_ms` as the time of the read), so a wake-up costs one read per
-        distinct set of filters, not one per stream."""
-        now = self._watcher.checked_ms or now_ms()
-        if now != self._pages_at:
+    async def _listed_after(
+        self, params: SearchParams, after: FeedPosition
+    ) -> tuple[FeedPage, list[bytes]]:
+        """The page after `after`, and its events as sent, read and encoded once for every
+        stream asking the same at the same time. Streams caught up with the index are all at the
+        position of the same check (`FeedWatcher.checked_ms` as the time of the read), so a
+        wake-up costs one read per distinct set of filters, not one per stream."""
+        checked = self._watcher.checked_ms or now_ms()
+        if checked != self._pages_at:
             self._pages.clear()  # a new check: earlier pages are never asked for again
-            self._pages_at = now
+            self._pages_at = checked
+        # Never before the position's own time: a new stream starts after the last check.
+        now = max(checked, after.embargoes_until_ms)
         key = (params.model_dump_json(), after, now)
         shared = self._pages.get(key)
         if shared is None:
-            shared = asyncio.ensure_future(
-                self._read(self._search.listed_after, params, after, now, PAGE)
-            )
+            shared = asyncio.ensure_future(self._read(self._encoded_page, params, after, now))
             self._pages[key] = shared
         return await asyncio.shield(shared)
+
+    def _encoded_page(
+        self, params: SearchParams, after: FeedPosition, now: int
+    ) -> tuple[FeedPage, list[bytes]]:
+        page = self._search.listed_after(params, after, now, PAGE)
+        return page, [server_sent_event(event) for event in page.events]
 
     async def _read(self, read: Callable[..., Result], *args: object) -> Result:
         return await run_sync(read, *args, limiter=self._reads)
