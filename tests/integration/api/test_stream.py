@@ -217,6 +217,7 @@ def test_the_search_filters_and_the_visibility_rules_apply_to_the_stream(
     live_index: LiveIndex, open_stream: Any
 ) -> None:
     business = open_stream(section="Business")
+    sport_words = open_stream(q="sport OR embargoed -business")
     everything = open_stream()
     embargo_ends = datetime.now(UTC) + timedelta(seconds=3)
 
@@ -231,12 +232,15 @@ def test_the_search_filters_and_the_visibility_rules_apply_to_the_stream(
 
     assert sorted(everything.titles(2)) == ["Story business", "Story sport"]
     assert business.titles(1) == ["Story business"]
+    assert sport_words.titles(1) == ["Story sport"]
     # The embargoed story arrives when its embargo passes, never before; the withheld never.
     assert business.titles(1, timeout_s=10) == ["Story embargoed"]
     assert datetime.now(UTC) >= embargo_ends
     assert everything.titles(1, timeout_s=5) == ["Story embargoed"]
+    assert sport_words.titles(1, timeout_s=5) == ["Story embargoed"]
     time.sleep(1)
     assert business.events.empty()
+    assert sport_words.events.empty()
     assert everything.events.empty()
 
 
