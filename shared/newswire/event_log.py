@@ -101,6 +101,50 @@ class EventConsumer(Protocol):
         ...
 
 
+class TimedRecord(Record, Protocol):
+    """A message with the time the log took it (Kafka's record timestamp)."""
+
+    @property
+    def timestamp(self) -> int:
+        """Milliseconds since the epoch."""
+        ...
+
+
+class TopicReader(Protocol):
+    """Reads every partition of one topic, outside any group's sharing of partitions: what a
+    tool such as `newswire consume` needs (from the beginning, from a time, from a group's
+    committed offsets). Its commits are the named group's, so a restarted reader continues."""
+
+    def partitions(self) -> list[int]: ...
+
+    def end_offsets(self) -> dict[int, int]:
+        """Per partition, the offset the next message will get."""
+        ...
+
+    def offsets_for_time(self, timestamp_ms: int) -> dict[int, int]:
+        """Per partition, the first offset whose message was taken at or after `timestamp_ms`
+        (the end offset when none was)."""
+        ...
+
+    def committed(self) -> dict[int, int]:
+        """The group's committed offsets (partitions without one are left out); {} without a
+        group."""
+        ...
+
+    def seek(self, partition: int, offset: int) -> None: ...
+
+    def poll(self, timeout_s: float, max_records: int) -> Sequence[TimedRecord]:
+        """The next messages from the positions sought, waiting at most `timeout_s`."""
+        ...
+
+    def commit(self, next_offsets: Mapping[int, int]) -> None:
+        """Record the group's offsets (the next message to read, per partition); an error
+        without a group."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class EventLog(Protocol):
     """Opens producers and consumers, and answers the few questions tools ask of the log."""
 
@@ -124,6 +168,11 @@ class EventLog(Protocol):
 
     def committed(self, group_id: str, topic: str, partition: int) -> int | None:
         """The group's committed offset (next message to read) on a partition, if any."""
+        ...
+
+    def reader(self, topic: str, group_id: str | None, client_id: str) -> TopicReader:
+        """A reader of every partition of `topic` (see TopicReader); `group_id` names whose
+        offsets it reads and commits (None: it commits nothing)."""
         ...
 
 

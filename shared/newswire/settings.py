@@ -291,6 +291,41 @@ class Settings(BaseSettings):
         "on; 0.0.0.0 lets another host (a Prometheus server) scrape them.",
     )
 
+    # --- api: the live feed (GET /articles/stream, issue 19) -------------------------------
+    api_max_open_streams: int = Field(
+        default=1000,
+        gt=0,
+        description="Live-feed streams open at once per API process, at most; one more is "
+        "answered 503 with Retry-After. An idle stream costs a socket and a little memory: the "
+        "index is asked once per poll for all of them, and per stream only when something new "
+        "was indexed.",
+    )
+    api_stream_poll_interval_s: float = Field(
+        default=0.25,
+        gt=0,
+        description="How often the API asks the index whether anything became searchable, for "
+        "all its streams at once (the delay of the live feed, plus the index's own refresh).",
+    )
+    api_stream_heartbeat_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="A stream with nothing to send sends a comment this often, so proxies keep "
+        "it open and a client notices a dead connection.",
+    )
+    api_stream_send_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="A client that has not taken an event within this long is reading too "
+        "slowly: its stream is closed (with a `dropped` event saying so, when it still fits). "
+        "It resumes, missing nothing, with the Last-Event-ID it had.",
+    )
+    api_stream_concurrent_reads: int = Field(
+        default=4,
+        gt=0,
+        description="Streams asking the index at once, at most (searches keep the other "
+        "worker threads).",
+    )
+
     # --- newswire run | up -------------------------------------------------------------------
     log_max_bytes: int = Field(
         default=10 * 2**20,

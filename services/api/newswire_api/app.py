@@ -28,6 +28,7 @@ from newswire_api.routes import PAGE_DIR, create_router
 from newswire_api.search import open_article_search
 from newswire_api.search_request import CursorCodec
 from newswire_api.server_secret import cursor_secret
+from newswire_api.stream import Streams
 
 # Swagger UI's script and style sheet, as the fastapi-offline package ships them.
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
@@ -44,9 +45,11 @@ def create_app(settings: Settings, search: ArticleSearch | None = None) -> FastA
     keys = ApiKeys.from_settings(settings)
     search = search or open_article_search(settings, CursorCodec(cursor_secret(settings)))
     metrics = ApiMetrics()
+    streams = Streams(search, settings, metrics.registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        streams.end_on_signals()
         yield
         search.close()
 
@@ -59,7 +62,7 @@ def create_app(settings: Settings, search: ArticleSearch | None = None) -> FastA
         redoc_url=None,
     )
     slots = SearchSlots(settings.api_max_concurrent_searches)
-    app.include_router(create_router(search, metrics, slots, docs=settings.api_docs))
+    app.include_router(create_router(search, metrics, slots, streams, docs=settings.api_docs))
     if settings.api_docs:
         app.mount("/static/docs", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
     app.mount("/static", StaticFiles(directory=PAGE_DIR), name="static")

@@ -12,6 +12,7 @@ are what the client reads, so the API, the page and their tests are identical on
 from typing import Protocol
 
 from newswire.enriched import Story
+from newswire_api.feed import FeedPage, FeedPosition
 from newswire_api.responses import (
     EntitiesResponse,
     SearchResponse,
@@ -71,6 +72,19 @@ class ArticleSearch(Protocol):
     def stories_from_file(self, sha256: str) -> list[Story]:
         """The stories that have a version from the file with this sha256, by id; [] when
         nothing has been indexed yet. For tools (`newswire status`), not for searches."""
+        ...
+
+    def feed_head(self, now_ms: int) -> tuple[FeedPosition, int | None]:
+        """Where the live feed is now (`newswire_api.feed`): the latest write, and embargoes
+        lifted up to `now_ms`; plus when the next pending embargo passes (ms), if one does. A
+        stream without Last-Event-ID starts here, and a change of it wakes the streams."""
+        ...
+
+    def listed_after(
+        self, params: SearchParams, after: FeedPosition, now_ms: int, limit: int
+    ) -> FeedPage:
+        """The listings matching `params` that became searchable after `after` and by
+        `now_ms` (written, or their embargo passed), in order, at most about `limit`."""
         ...
 
     def is_ready(self) -> bool:

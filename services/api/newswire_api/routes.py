@@ -8,13 +8,14 @@ Each question to the index holds one of the bounded search slots (`admission`) w
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from newswire.enriched import EnrichedArticle
 from newswire_api.admission import SearchSlots
 from newswire_api.errors import problem
+from newswire_api.feed import FeedPosition, InvalidEventIdError
 from newswire_api.metrics import ApiMetrics
 from newswire_api.ports import ArticleSearch
 from newswire_api.responses import (
@@ -27,7 +28,13 @@ from newswire_api.responses import (
     StoryVersionSeen,
     VersionsResponse,
 )
-from newswire_api.search_request import EntitiesParams, SearchParams, SimilarParams
+from newswire_api.search_request import (
+    EntitiesParams,
+    InvalidSearchError,
+    SearchParams,
+    SimilarParams,
+)
+from newswire_api.stream import EventStreamResponse, Streams
 from newswire_api.visibility import visible_article, visible_story
 
 PAGE_DIR = Path(__file__).parent / "page"
@@ -59,10 +66,45 @@ _NOT_FOUND: Responses = {
 }
 
 
+_STREAM: Responses = {
+    200: {
+        "content": {"text/event-stream": {}},
+        "description": "Server-Sent Events: `article` events (`id`: the position to resume "
+        "after, `data`: a search hit as JSON), `: heartbeat` comments, and a last `dropped` "
+        "event with the reason when the client read too slowly.",
+    },
+    422: _INVALID[422],
+}
+
+
 def create_router(
-    search: ArticleSearch, metrics: ApiMetrics, slots: SearchSlots, docs: bool
+    search: ArticleSearch, metrics: ApiMetrics, slots: SearchSlots, streams: Streams, docs: bool
 ) -> APIRouter:
     router = APIRouter(responses={**_UNAVAILABLE, **_UNAUTHORISED})
+
+    @router.get("/articles/stream", tags=["articles"], response_class=Response, responses=_STREAM)
+    async def stream_articles(
+        params: Annotated[SearchParams, Query()],
+        last_event_id: Annotated[
+            str | None,
+            Query(
+                description="Resume after this event id (for clients that cannot send the "
+                "Last-Event-ID header); the header wins."
+            ),
+        ] = None,
+        last_event_id_header: Annotated[str | None, Header(alias="last-event-id")] = None,
+    ) -> EventStreamResponse:
+        """The live feed: articles matching the search filters (`q`, `section`, `entity`, …;
+        `sort`, `size`, `cursor` and `interval` do not apply) as they become searchable —
+        indexed, or their embargo passed — as Server-Sent Events. Each event's `id` is a
+        position in the index: reconnecting with `Last-Event-ID` delivers everything that
+        became searchable meanwhile, and nothing twice. Without it the stream starts now."""
+        resume = last_event_id_header or last_event_id
+        try:
+            position = FeedPosition.from_event_id(resume) if resume else None
+        except InvalidEventIdError as error:
+            raise InvalidSearchError(str(error)) from error
+        return await streams.start(params, position)
 
     @router.get(
         "/articles/search", tags=["articles"], responses=_INVALID, response_model=SearchResponse

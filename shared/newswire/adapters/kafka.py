@@ -261,6 +261,79 @@ class KafkaEventConsumer:
         self._consumer.close(autocommit=False)
 
 
+class KafkaTopicReader:
+    """Every partition of one topic, assigned by hand (no group membership, no rebalance);
+    commits under the group id without a generation, as Kafka allows a consumer that assigns
+    its partitions itself."""
+
+    def __init__(
+        self, settings: Settings, consumer: KafkaConsumer, topic: str, group_id: str | None
+    ) -> None:
+        self._settings = settings
+        self._consumer = consumer
+        self._topic = topic
+        self._group_id = group_id
+        with _kafka_errors_as_ours(settings):
+            self._partitions = [TopicPartition(topic, p) for p in self.partitions()]
+            consumer.assign(self._partitions)
+
+    def partitions(self) -> list[int]:
+        with _kafka_errors_as_ours(self._settings):
+            deadline = time.monotonic() + TOPIC_METADATA_TIMEOUT_S
+            while not (found := self._consumer.partitions_for_topic(self._topic)):
+                if time.monotonic() > deadline:
+                    raise EventLogError(f"{self._topic!r} has no partitions on the broker")
+                time.sleep(0.2)
+            return sorted(found)
+
+    def end_offsets(self) -> dict[int, int]:
+        with _kafka_errors_as_ours(self._settings):
+            ends = self._consumer.end_offsets(self._partitions)
+        return {tp.partition: int(offset) for tp, offset in ends.items()}
+
+    def offsets_for_time(self, timestamp_ms: int) -> dict[int, int]:
+        with _kafka_errors_as_ours(self._settings):
+            found = self._consumer.offsets_for_times(dict.fromkeys(self._partitions, timestamp_ms))
+        ends = self.end_offsets()
+        return {
+            tp.partition: ends[tp.partition] if at is None else int(at.offset)
+            for tp, at in found.items()
+        }
+
+    def committed(self) -> dict[int, int]:
+        if self._group_id is None:
+            return {}
+        offsets = {}
+        with _kafka_errors_as_ours(self._settings):
+            for tp in self._partitions:
+                committed = self._consumer.committed(tp)
+                if committed is not None and committed >= 0:
+                    offsets[tp.partition] = int(committed)
+        return offsets
+
+    def seek(self, partition: int, offset: int) -> None:
+        self._consumer.seek(TopicPartition(self._topic, partition), offset)
+
+    def poll(self, timeout_s: float, max_records: int) -> list[ConsumerRecord]:
+        with _kafka_errors_as_ours(self._settings):
+            polled = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        return [record for records in polled.values() for record in records]
+
+    def commit(self, next_offsets: Mapping[int, int]) -> None:
+        if self._group_id is None:
+            raise EventLogError("a reader without a group has no offsets to commit")
+        with _kafka_errors_as_ours(self._settings):
+            self._consumer.commit(
+                {
+                    TopicPartition(self._topic, p): OffsetAndMetadata(offset, "", -1)
+                    for p, offset in next_offsets.items()
+                }
+            )
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)
+
+
 class KafkaEventLog:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -307,6 +380,16 @@ class KafkaEventLog:
                 return found
             finally:
                 consumer.close(autocommit=False)
+
+    def reader(self, topic: str, group_id: str | None, client_id: str) -> "KafkaTopicReader":
+        with _kafka_errors_as_ours(self._settings):
+            consumer = KafkaConsumer(
+                bootstrap_servers=self._settings.kafka_bootstrap_servers,
+                group_id=group_id,
+                client_id=client_id,
+                enable_auto_commit=False,
+            )
+        return KafkaTopicReader(self._settings, consumer, topic, group_id)
 
     def committed(self, group_id: str, topic: str, partition: int) -> int | None:
         with _kafka_errors_as_ours(self._settings):

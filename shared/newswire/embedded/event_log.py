@@ -92,6 +92,7 @@ class LogRecord:
     offset: int
     key: bytes | None
     value: bytes | None
+    timestamp: int = 0  # when it was appended, ms since the epoch (read by `TopicReader`s)
 
 
 @contextlib.contextmanager
@@ -491,6 +492,9 @@ class SqliteEventLog:
         finally:
             connection.close()
 
+    def reader(self, topic: str, group_id: str | None, client_id: str) -> "SqliteTopicReader":
+        return SqliteTopicReader(self, topic, group_id)
+
     def committed_on(
         self, connection: sqlite3.Connection, group_id: str, topic: str, partition: int
     ) -> int | None:
@@ -516,3 +520,93 @@ class SqliteEventLog:
             else:
                 self._partition_counts[topic] = int(row[0])
         return self._partition_counts[topic]
+
+
+class SqliteTopicReader:
+    """Every partition of one topic, read from positions the caller seeks (`TopicReader`). Its
+    commits go straight to the group's offsets: the reader is no member sharing partitions, so
+    there is nobody whose ownership to check (as a Kafka consumer that assigns partitions
+    itself commits without a group generation)."""
+
+    def __init__(self, log: SqliteEventLog, topic: str, group_id: str | None) -> None:
+        self._log = log
+        self._topic = topic
+        self._group_id = group_id
+        self._connection = connect(log.path)
+        self._positions: dict[int, int] = {}
+
+    def partitions(self) -> list[int]:
+        row = self._connection.execute(
+            "SELECT partitions FROM topics WHERE name = ?", (self._topic,)
+        ).fetchone()
+        if row is None:
+            raise EventLogError(f"{self._log.describe()} has no topic {self._topic!r}")
+        return list(range(int(row[0])))
+
+    def end_offsets(self) -> dict[int, int]:
+        return {p: _end_offset(self._connection, self._topic, p) for p in self.partitions()}
+
+    def offsets_for_time(self, timestamp_ms: int) -> dict[int, int]:
+        offsets = {}
+        for partition, end in self.end_offsets().items():
+            # Appended in offset order by one writer at a time, so the times only grow.
+            row = self._connection.execute(
+                "SELECT min(offset) FROM records WHERE topic = ? AND partition = ? "
+                "AND appended_at >= ?",
+                (self._topic, partition, timestamp_ms / 1000),
+            ).fetchone()
+            offsets[partition] = end if row[0] is None else int(row[0])
+        return offsets
+
+    def committed(self) -> dict[int, int]:
+        if self._group_id is None:
+            return {}
+        rows = self._connection.execute(
+            "SELECT partition, next_offset FROM group_offsets WHERE group_id = ? AND topic = ?",
+            (self._group_id, self._topic),
+        ).fetchall()
+        return {int(partition): int(offset) for partition, offset in rows}
+
+    def seek(self, partition: int, offset: int) -> None:
+        self._positions[partition] = offset
+
+    def poll(self, timeout_s: float, max_records: int) -> list[LogRecord]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            records = self._fetch(max_records)
+            remaining = deadline - time.monotonic()
+            if records or remaining <= 0:
+                return records
+            time.sleep(min(FETCH_INTERVAL_S, remaining))
+
+    def commit(self, next_offsets: Mapping[int, int]) -> None:
+        if self._group_id is None:
+            raise EventLogError("a reader without a group has no offsets to commit")
+        with _write_transaction(self._connection) as connection:
+            connection.executemany(
+                "INSERT OR REPLACE INTO group_offsets VALUES (?, ?, ?, ?)",
+                [(self._group_id, self._topic, p, offset) for p, offset in next_offsets.items()],
+            )
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def _fetch(self, max_records: int) -> list[LogRecord]:
+        records: list[LogRecord] = []
+        for partition, position in sorted(self._positions.items()):
+            if len(records) >= max_records:
+                break
+            rows = self._connection.execute(
+                "SELECT offset, key, value, appended_at FROM records WHERE topic = ? "
+                "AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?",
+                (self._topic, partition, position, max_records - len(records)),
+            ).fetchall()
+            for offset, key, value, appended_at in rows:
+                records.append(
+                    LogRecord(
+                        self._topic, partition, int(offset), key, value, round(appended_at * 1000)
+                    )
+                )
+            if rows:
+                self._positions[partition] = int(rows[-1][0]) + 1
+        return records

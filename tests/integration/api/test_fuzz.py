@@ -37,6 +37,12 @@ CHECKS = [
 ]
 
 
+# A valid request to the live feed opens a stream that never ends, which a fuzzer's client reads
+# to its end: it is left out. Its parameters are /articles/search's (fuzzed there) and an event
+# id (tests/unit/api/test_stream.py); its answers: tests/integration/api/test_stream.py.
+ENDLESS = {"/articles/stream"}
+
+
 API_KEY = "a-fuzzing-client-key-0123456789"
 KEYED_HEADERS = {"Authorization": f"Bearer {API_KEY}", "X-Request-ID": "fuzz-1"}
 
@@ -74,6 +80,7 @@ def test_no_request_gets_a_server_error(
     results = list(schema.get_all_operations())
     operations = [result.ok() for result in results if isinstance(result, Ok)]
     assert len(operations) == len(results), "the OpenAPI spec has invalid operations"
+    operations = [operation for operation in operations if operation.path not in ENDLESS]
     assert len(operations) >= 8
     if mode is schemathesis.GenerationMode.NEGATIVE:
         # Only query parameters can be invalid: an article id is any string (unknown ones: 404).

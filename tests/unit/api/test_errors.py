@@ -9,6 +9,7 @@ import pytest
 from newswire.enriched import Story
 from newswire.settings import Settings
 from newswire_api.app import create_app
+from newswire_api.feed import FeedPage, FeedPosition
 from newswire_api.ports import ArticleNotFoundError, SearchRefusedError, SearchUnavailableError
 from newswire_api.responses import (
     EntitiesResponse,
@@ -42,6 +43,14 @@ class FailingSearch:
         raise self.failure
 
     def stories_from_file(self, sha256: str) -> list[Story]:
+        raise self.failure
+
+    def feed_head(self, now_ms: int) -> tuple[FeedPosition, int | None]:
+        raise self.failure
+
+    def listed_after(
+        self, params: SearchParams, after: FeedPosition, now_ms: int, limit: int
+    ) -> FeedPage:
         raise self.failure
 
     def is_ready(self) -> bool:

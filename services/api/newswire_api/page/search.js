@@ -4,6 +4,9 @@
 // before adding <mark>; every other value is set as text. No inline script or style anywhere:
 // the Content-Security-Policy allows neither. When the API needs a key (401), the page asks for
 // it once and keeps it in sessionStorage: for this tab only, sent as a bearer token.
+// The Live toggle follows GET /articles/stream with the search's filters: new matching articles
+// are put at the top of the list as they are indexed. It reads the stream with fetch (an
+// EventSource cannot send the key) and reconnects with the last event's id, missing nothing.
 "use strict";
 
 const $ = (selector) => document.querySelector(selector);
@@ -12,6 +15,9 @@ const LABEL_NAMES = { PERSON: "people", ORG: "organisations", GPE: "places", LOC
                       NORP: "groups", EVENT: "events" };
 let nextCursor = null;
 let latestSearch = 0; // a slow answer to an older search must not overwrite a newer one
+let live = null; // the stream followed while Live is on: { controller, lastEventId, arrived }
+const LIVE_RETRY_MS = 2000;
+const NOT_STREAMED = ["sort", "cursor", "interval"];
 
 function element(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -61,6 +67,7 @@ async function getJson(url) {
 
 async function runSearch(append = false) {
   const params = currentParams();
+  if (!append && $("#live").checked) startLive(); // follow the new search's filters
   $("#q").value = params.get("q") || "";
   $("#sort").value = params.get("sort") || "";
   $("#interval").value = params.get("interval") || "month";
@@ -102,8 +109,94 @@ function resultItem(hit) {
   if (hit.highlights.body.length) snippet.innerHTML = hit.highlights.body.join(" … ");
   else if (hit.highlights.standfirst) snippet.innerHTML = hit.highlights.standfirst;
   else snippet.textContent = hit.summary || "";
-  return element("li", { className: "result" },
+  const item = element("li", { className: "result" },
     element("h3", {}, title), element("div", { className: "meta" }, describe(hit)), snippet);
+  item.dataset.id = hit.id;
+  return item;
+}
+
+function stopLive() {
+  if (live) live.controller.abort();
+  live = null;
+  $("#live-status").hidden = true;
+}
+
+function startLive() {
+  stopLive();
+  const state = { controller: new AbortController(), lastEventId: null, arrived: 0 };
+  live = state;
+  showLive(state, "Live: waiting for new matching articles…");
+  followStream(state);
+}
+
+function showLive(state, text) {
+  if (live !== state) return;
+  $("#live-status").textContent = text;
+  $("#live-status").hidden = false;
+}
+
+async function followStream(state) {
+  while (live === state) {
+    try {
+      await readStream(state);
+    } catch (error) {
+      if (live !== state) return;
+      showLive(state, `Live: ${error.message}; reconnecting…`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, LIVE_RETRY_MS));
+  }
+}
+
+async function readStream(state) {
+  const query = currentParams();
+  for (const name of NOT_STREAMED) query.delete(name);
+  const headers = { Accept: "text/event-stream" };
+  const key = sessionStorage.getItem(KEY_STORAGE);
+  if (key) headers.Authorization = `Bearer ${key}`;
+  if (state.lastEventId) headers["Last-Event-ID"] = state.lastEventId;
+  const response = await fetch(`/articles/stream?${query}`,
+    { headers, signal: state.controller.signal });
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    throw new Error(body.detail || `HTTP ${response.status}`);
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value.replace(/\r\n?/g, "\n");
+    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+      liveEvent(state, buffer.slice(0, end));
+      buffer = buffer.slice(end + 2);
+    }
+  }
+}
+
+function liveEvent(state, block) {
+  const fields = { data: [] };
+  for (const line of block.split("\n")) {
+    const at = line.indexOf(":");
+    if (at <= 0) continue; // a comment (a heartbeat) or nothing
+    const name = line.slice(0, at);
+    const value = line.slice(at + 1).replace(/^ /, "");
+    if (name === "data") fields.data.push(value); else fields[name] = value;
+  }
+  if (fields.id) state.lastEventId = fields.id;
+  if (fields.event === "dropped") {
+    showLive(state, `Live: ${JSON.parse(fields.data.join("\n")).reason}`);
+  } else if (fields.event === "article" && live === state) {
+    const hit = JSON.parse(fields.data.join("\n"));
+    const list = $("#results");
+    for (const shown of list.querySelectorAll(".result")) {
+      if (shown.dataset.id === hit.id) shown.remove(); // a new version replaces the old one
+    }
+    const item = resultItem(hit);
+    item.classList.add("live-new");
+    list.prepend(item);
+    state.arrived += 1;
+    showLive(state, `Live: ${state.arrived} new article${state.arrived === 1 ? "" : "s"} at the top`);
+  }
 }
 
 function describe(article) {
@@ -283,6 +376,9 @@ document.addEventListener("DOMContentLoaded", () => {
     navigate(params);
   });
   $("#more").addEventListener("click", () => runSearch(true));
+  $("#live").addEventListener("change", () => {
+    if ($("#live").checked) startLive(); else stopLive();
+  });
   $("#close-article").addEventListener("click", () => { $("#article").hidden = true; });
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape") $("#article").hidden = true;

@@ -17,6 +17,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 from newswire.article_index import LISTING, story_of
 from newswire.enriched import EnrichedArticle, Story
 from newswire.settings import Settings
+from newswire_api.feed import FeedPage, FeedPosition
 from newswire_api.ports import ArticleNotFoundError, SearchUnavailableError
 from newswire_api.responses import (
     EntitiesResponse,
@@ -24,6 +25,7 @@ from newswire_api.responses import (
     SectionsResponse,
     SimilarResponse,
 )
+from newswire_api.search.elasticsearch import feed
 from newswire_api.search.elasticsearch.failures import OVER_BUDGET, translated_failures
 from newswire_api.search.elasticsearch.query import (
     FILE_ARTICLES_PAGE,
@@ -122,6 +124,17 @@ class ElasticsearchArticleSearch:
             if len(result["hits"]["hits"]) < FILE_ARTICLES_PAGE:
                 return found
 
+    def feed_head(self, now_ms: int) -> tuple[FeedPosition, int | None]:
+        head, next_embargo = feed.head_of(self._feed_search(feed.head_body(now_ms)))
+        return FeedPosition(head, now_ms), next_embargo
+
+    def listed_after(
+        self, params: SearchParams, after: FeedPosition, now_ms: int, limit: int
+    ) -> FeedPage:
+        lifted = self._feed_search(feed.lifted_body(params, after, now_ms, limit))
+        written = self._feed_search(feed.written_body(params, after, now_ms, limit))
+        return feed.feed_page(after, now_ms, limit, lifted, written)
+
     def is_ready(self) -> bool:
         """Elasticsearch answers and the alias exists."""
         with translated_failures():
@@ -135,6 +148,15 @@ class ElasticsearchArticleSearch:
             response = self._client.search(
                 index=self._alias, body=body, ignore_unavailable=ignore_unavailable or None
             )
+        result: dict[str, Any] = response.body
+        if result.get("timed_out"):
+            raise SearchUnavailableError(OVER_BUDGET)
+        return result
+
+    def _feed_search(self, body: dict[str, Any]) -> dict[str, Any]:
+        body["timeout"] = f"{self._budget_ms}ms"
+        with translated_failures():
+            response = self._client.search(index=self._alias, body=body, preference=feed.PREFERENCE)
         result: dict[str, Any] = response.body
         if result.get("timed_out"):
             raise SearchUnavailableError(OVER_BUDGET)

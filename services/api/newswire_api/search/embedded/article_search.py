@@ -21,6 +21,7 @@ from pathlib import Path
 from newswire.embedded.search_index import epoch_ms_of, is_initialised, read_stories
 from newswire.embedded.sqlite import connect
 from newswire.enriched import Story
+from newswire_api.feed import FeedPage, FeedPosition
 from newswire_api.ports import ArticleNotFoundError, SearchUnavailableError
 from newswire_api.responses import (
     EntitiesResponse,
@@ -29,7 +30,7 @@ from newswire_api.responses import (
     SectionsResponse,
     SimilarResponse,
 )
-from newswire_api.search.embedded import query
+from newswire_api.search.embedded import feed, query
 from newswire_api.search.embedded.filters import entities_conditions, search_conditions
 from newswire_api.search.embedded.results import counts, entity_counts, hit, timeline
 from newswire_api.search.embedded.text_query import TextQuery
@@ -137,6 +138,16 @@ class EmbeddedArticleSearch:
         except _NothingIndexedError:
             return []
         return [Story.model_validate_json(story) for story in found]
+
+    def feed_head(self, now_ms: int) -> tuple[FeedPosition, int | None]:
+        with self._connection() as connection:
+            return feed.head(connection, now_ms)
+
+    def listed_after(
+        self, params: SearchParams, after: FeedPosition, now_ms: int, limit: int
+    ) -> FeedPage:
+        with self._connection() as connection:
+            return feed.listed_after(connection, params, after, now_ms, limit)
 
     def is_ready(self) -> bool:
         try:
