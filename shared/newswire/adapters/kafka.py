@@ -46,6 +46,7 @@ from newswire.settings import Settings
 log = logging.getLogger(__name__)
 
 TOPIC_METADATA_TIMEOUT_S = 60.0
+DAY_MS = 24 * 60 * 60 * 1000
 # How long `find` waits for a partition's messages before deciding it has read them all.
 _FIND_POLL_TIMEOUT_MS = 1000
 
@@ -93,6 +94,13 @@ def topic_configs(settings: Settings, name: str) -> dict[str, str]:
         configs["retention.ms"] = "-1"  # every raw message, for re-enrichment
     elif name == settings.enriched_topic:
         configs["cleanup.policy"] = "compact"  # the latest message per story; tombstones delete
+        # A kill (tombstone) stays readable this long after compaction: a consumer offline for
+        # less than a week still sees it (the broker's default is one day).
+        configs["delete.retention.ms"] = str(7 * DAY_MS)
+    elif name == settings.dlq_topic:
+        # Dead letters are work for people (a file to fix and drop again): a month, not the
+        # broker's default week, so a long weekend or a holiday does not lose them.
+        configs["retention.ms"] = str(30 * DAY_MS)
     return configs
 
 
@@ -128,7 +136,7 @@ def _warn_about_other_configs(
 ) -> None:
     """Name the existing topics whose retention or cleanup policy is not what Newswire would
     create them with (a topic made by an older Newswire, or by hand)."""
-    checked = {"retention.ms", "cleanup.policy"}
+    checked = {"retention.ms", "cleanup.policy", "delete.retention.ms"}
     resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
     if not resources:
         return

@@ -26,7 +26,7 @@ def _configs(bootstrap: str, topic: str) -> dict[str, str]:
     return {key: str(entry["value"]) for key, entry in described["topic"][topic].items()}
 
 
-def test_raw_is_kept_whole_and_enriched_is_compacted_by_story(
+def test_raw_is_kept_whole_enriched_compacted_by_story_and_dead_letters_kept_a_month(
     kafka_bootstrap_servers: str, kafka_topic: Callable[[], str]
 ) -> None:
     settings = Settings(
@@ -37,9 +37,13 @@ def test_raw_is_kept_whole_and_enriched_is_compacted_by_story(
     )
     ensure_topics(settings, [settings.raw_topic, settings.enriched_topic, settings.dlq_topic])
 
-    assert _configs(kafka_bootstrap_servers, settings.raw_topic)["retention.ms"] == "-1"
-    assert _configs(kafka_bootstrap_servers, settings.enriched_topic)["cleanup.policy"] == "compact"
-    assert _configs(kafka_bootstrap_servers, settings.dlq_topic)["cleanup.policy"] == "delete"
+    raw, enriched, dlq = (
+        _configs(kafka_bootstrap_servers, topic)
+        for topic in (settings.raw_topic, settings.enriched_topic, settings.dlq_topic)
+    )
+    assert raw["retention.ms"] == "-1"
+    assert (enriched["cleanup.policy"], enriched["delete.retention.ms"]) == ("compact", "604800000")
+    assert (dlq["cleanup.policy"], dlq["retention.ms"]) == ("delete", "2592000000")
 
 
 def test_an_existing_topic_configured_otherwise_is_left_alone_with_a_warning(
