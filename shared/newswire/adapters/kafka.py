@@ -77,14 +77,24 @@ def create_consumer(
     # created a moment ago may not be in its metadata yet, and a member that joins then is
     # assigned nothing and stays idle (seen with kafka-python 3 in the e2e tests).
     names = list(topics)
-    deadline = time.monotonic() + TOPIC_METADATA_TIMEOUT_S
-    while not all(consumer.partitions_for_topic(name) for name in names):
-        if time.monotonic() > deadline:
-            consumer.close()
-            raise EventLogError(f"topics {names} have no partitions on the broker yet")
-        time.sleep(0.2)
+    if not _partitions_shown(consumer, names):
+        consumer.close()
+        raise EventLogError(f"topics {names} have no partitions on the broker yet")
     consumer.subscribe(names)
     return consumer
+
+
+def _partitions_shown(consumer: KafkaConsumer, topics: list[str]) -> dict[str, set[int]]:
+    """Each topic's partitions, once the consumer's metadata shows them all; {} when it does not
+    within TOPIC_METADATA_TIMEOUT_S (a topic made a moment ago, or missing)."""
+    deadline = time.monotonic() + TOPIC_METADATA_TIMEOUT_S
+    while True:
+        found = {topic: consumer.partitions_for_topic(topic) for topic in topics}
+        if all(found.values()):
+            return {topic: set(partitions) for topic, partitions in found.items()}
+        if time.monotonic() > deadline:
+            return {}
+        time.sleep(0.2)
 
 
 def topic_configs(settings: Settings, name: str) -> dict[str, str]:
@@ -287,12 +297,10 @@ class KafkaTopicReader:
 
     def partitions(self) -> list[int]:
         with _kafka_errors_as_ours(self._settings):
-            deadline = time.monotonic() + TOPIC_METADATA_TIMEOUT_S
-            while not (found := self._consumer.partitions_for_topic(self._topic)):
-                if time.monotonic() > deadline:
-                    raise EventLogError(f"{self._topic!r} has no partitions on the broker")
-                time.sleep(0.2)
-            return sorted(found)
+            found = _partitions_shown(self._consumer, [self._topic])
+        if not found:
+            raise EventLogError(f"{self._topic!r} has no partitions on the broker")
+        return sorted(found[self._topic])
 
     def end_offsets(self) -> dict[int, int]:
         with _kafka_errors_as_ours(self._settings):
