@@ -74,7 +74,9 @@ from newswire_ingest.app import ingest_service  # noqa: E402
 from newswire_ingest.article import raw_article  # noqa: E402
 
 TIMEOUT_S = 300.0
-POLL_S = 0.002
+# How often the service process looks whether every file is published: often enough to add
+# little to the figure, seldom enough not to take the service's CPU (every look is a GIL hand-over).
+POLL_S = 0.01
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,12 @@ class Measurement:
     files: int
     seconds: float
     peak_rss_mib: float
+    cpu_seconds: float  # the process's, user and system, over the timed part
+
+    @property
+    def cpu_share(self) -> float:
+        """CPU time over wall time: 1.0 is one core busy throughout."""
+        return self.cpu_seconds / self.seconds
 
     @property
     def files_per_s(self) -> float:
@@ -90,6 +98,7 @@ class Measurement:
     def describe(self) -> str:
         return (
             f"{self.files_per_s:,.0f} files/s ({self.files} in {self.seconds:.2f} s, "
+            f"CPU {self.cpu_seconds:.2f} s = {self.cpu_share:.0%} of a core, "
             f"peak RSS {self.peak_rss_mib:.0f} MiB)"
         )
 
@@ -115,6 +124,12 @@ def fresh_copy(corpus: Path, target: Path, limit: int | None = None) -> Path:
     return target
 
 
+def cpu_seconds() -> float:
+    """This process's CPU time so far, all threads, user and system."""
+    times = os.times()
+    return times.user + times.system
+
+
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -133,13 +148,14 @@ def serve(settings: Settings, expected_files: int, reports: Connection) -> None:
         running = threading.Thread(target=service.run)
         running.start()
         time.sleep(0.5)  # for the watcher's inotify watches to be in place
+        cpu_at_start = cpu_seconds()
         reports.send("ready")
         deadline = time.monotonic() + TIMEOUT_S
         while published(service.metrics.registry) < expected_files:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{published(service.metrics.registry)} files published")
             time.sleep(POLL_S)
-        reports.send((time.monotonic(), peak_rss_mib()))
+        reports.send((time.monotonic(), peak_rss_mib(), cpu_seconds() - cpu_at_start))
         service.stop()
         running.join()
 
@@ -173,12 +189,13 @@ def send_to_kafka(settings: Settings, payloads: Iterable[Payload]) -> Measuremen
     try:
         # Connected and with the topic's metadata, as the service is before the first file.
         producer.partitions_for(settings.raw_topic)
-        started, sent = time.perf_counter(), 0
+        started, cpu_at_start, sent = time.perf_counter(), cpu_seconds(), 0
         for key, value in payloads:
             producer.send(settings.raw_topic, key=key, value=value)
             sent += 1
         producer.flush()
-        return Measurement(sent, time.perf_counter() - started, peak_rss_mib())
+        seconds = time.perf_counter() - started
+        return Measurement(sent, seconds, peak_rss_mib(), cpu_seconds() - cpu_at_start)
     finally:
         producer.close()
 
@@ -187,16 +204,16 @@ def send_to_embedded_log(settings: Settings, payloads: Iterable[Payload]) -> Mea
     """The embedded log's producer alone: every send, then until each one is acknowledged."""
     producer = open_event_log(settings).producer(client_id="benchmark-bare-producer")
     try:
-        started = time.perf_counter()
+        started, cpu_at_start = time.perf_counter(), cpu_seconds()
         deliveries = [producer.send(settings.raw_topic, key, value) for key, value in payloads]
         producer.flush()
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_at_start
     finally:
         producer.close()
     failures = [error for d in deliveries if (error := d.exception()) is not None]
     if failures:
         raise RuntimeError(f"{len(failures)} sends failed, the first: {failures[0]}")
-    return Measurement(len(deliveries), seconds, peak_rss_mib())
+    return Measurement(len(deliveries), seconds, peak_rss_mib(), cpu)
 
 
 def measure_service(settings: Settings, corpus: Path, workdir: Path, fresh: bool) -> Measurement:
@@ -219,10 +236,10 @@ def measure_service(settings: Settings, corpus: Path, workdir: Path, fresh: bool
             (staging / relative).rename(settings.ingest_inbox / relative)
         if not reports.poll(TIMEOUT_S):
             raise TimeoutError("the service did not publish every file")
-        finished, rss = reports.recv()
+        finished, rss, cpu = reports.recv()
     finally:
         process.join(TIMEOUT_S)
-    return Measurement(len(files), finished - started, rss)
+    return Measurement(len(files), finished - started, rss, cpu)
 
 
 def measure_bare_producer(settings: Settings, corpus: Path, from_disk: bool) -> Measurement:

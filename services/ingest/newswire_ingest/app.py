@@ -59,6 +59,7 @@ def _watching(inbox: Inbox, service: IngestService) -> Iterator[None]:
         service.notice,
         on_restart=service.metrics.watcher_restarts.inc,
         writes_matter=not inbox.writers_visible,
+        excluded=(inbox.processed, inbox.failed),
     ) as watcher:
         service.every_rescan(watcher.ensure_running)
         yield

@@ -21,6 +21,7 @@ Names are bytes: they reach messages through `newswire.file_names` (lossless), a
 import errno
 import fcntl
 import fnmatch
+import functools
 import hashlib
 import logging
 import os
@@ -86,7 +87,11 @@ class Inbox:
 
     def look_at(self, path: Path) -> Iterator[tuple[Path, FileState]]:
         """What a file-system event at `path` may have brought: that file, or every file of a
-        folder that appeared. Nothing for a path the inbox does not take."""
+        folder that appeared, or every file of the inbox for the inbox itself (events were
+        lost). Nothing for a path the inbox does not take."""
+        if path == self.root:
+            yield from self._walk(self.root)
+            return
         if not self._takes(path):
             return
         try:
@@ -132,17 +137,20 @@ class Inbox:
             raise FileRejectedError(
                 "unreadable", f"it can't be opened: {error.strerror}"
             ) from error
-        with open(fd, "rb") as file:
+        try:
             if self.writers_visible:
                 _lease_or_raise(fd)  # released when the file is closed
             try:
                 opened = _state(os.fstat(fd))
-                data = file.read(max_bytes + 1)
+                data = _read_exactly(fd, state.size)
                 after = _state(os.fstat(fd))
             except OSError as error:
                 raise FileRejectedError(
                     "unreadable", f"reading it failed: {error.strerror}"
                 ) from error
+        finally:
+            os.close(fd)
+        # A file that grew or shrank since it was seen has another size or mtime after the read.
         if not opened == after == state or len(data) != state.size:
             raise FileChangedError
         return data
@@ -231,6 +239,17 @@ class Inbox:
                     folders.append(path)
                 else:
                     yield path, _state(entry_stat)
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    """`size` bytes, or fewer at the end of the file. Plain reads into a buffer of the file's
+    size: a buffered file's read(n) takes n bytes of memory first (a mmap for large n) and
+    checks whether the file is a terminal, system calls that cost as much as the read."""
+    chunks, remaining = [], size
+    while remaining > 0 and (chunk := os.read(fd, remaining)):
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _ensure_hard_links_reach(root: Path, area: Path) -> None:
@@ -349,7 +368,9 @@ def _short_name(wanted: Path, area: Path, reserve: int) -> str:
     return os.fsdecode(start + suffix)
 
 
+@functools.lru_cache(maxsize=8)
 def _limits(folder: Path) -> tuple[int, int]:
+    """NAME_MAX and PATH_MAX of the area's file system (asked once per area: a statfs each)."""
     try:
         return os.pathconf(folder, "PC_NAME_MAX"), os.pathconf(folder, "PC_PATH_MAX")
     except (OSError, ValueError):

@@ -56,13 +56,12 @@ class _Delivery:
 
 
 @dataclass(frozen=True)
-class _Event:
-    path: Path
-    closed: bool  # a writer closed the file, or it was moved in
+class _Events:
+    noticed: list[tuple[Path, bool]]  # (a path, whether a writer closed it or it was moved in)
 
 
-_Wakeup = _Event | _Delivery | None
-"""A path an event touched, the outcome of a send, or None: stop."""
+_Wakeup = _Events | _Delivery | None
+"""Paths events touched, the outcome of a send, or None: stop."""
 
 
 class IngestService:
@@ -91,10 +90,10 @@ class IngestService:
         self._wakeups: queue.SimpleQueue[_Wakeup] = queue.SimpleQueue()
         self._stopping = False
 
-    def notice(self, path: Path, closed: bool = False) -> None:
-        """A file-system event touched `path` (`closed`: a writer closed it, or it was moved
-        in). Safe from any thread."""
-        self._wakeups.put(_Event(path, closed))
+    def notice(self, noticed: list[tuple[Path, bool]]) -> None:
+        """File-system events touched these paths (with True where a writer closed the file,
+        or it was moved in). Safe from any thread."""
+        self._wakeups.put(_Events(noticed))
 
     def stop(self) -> None:
         """Makes `run` stop taking files and return once what it sent is settled. Safe from any
@@ -153,7 +152,8 @@ class IngestService:
         elif isinstance(wakeup, _Delivery):
             self._settle(wakeup.sent, wakeup.error)
         else:
-            self._track(self._inbox.look_at(wakeup.path), closed=wakeup.closed)
+            for path, closed in wakeup.noticed:
+                self._track(self._inbox.look_at(path), closed=closed)
 
     def _track(self, entries: Iterable[tuple[Path, FileState]], closed: bool = False) -> None:
         now, wall_clock_ns = time.monotonic(), time.time_ns()

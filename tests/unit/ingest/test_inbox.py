@@ -80,6 +80,17 @@ def test_an_event_for_a_new_folder_brings_every_file_in_it(inbox: Inbox) -> None
     assert brought == {"batch/one.txt", "batch/deeper/two.txt"}
 
 
+def test_an_event_for_the_inbox_itself_brings_every_file_as_a_scan_does(tmp_path: Path) -> None:
+    root = tmp_path / "inbox"
+    inbox = Inbox(root, root / "processed", root / "failed", WRITERS_NAMES)
+    for name in ["a.txt", "world/b.txt", "processed/old.txt", ".c.txt.part"]:
+        write(root / name)
+
+    brought = {inbox.relative_name(path) for path, _ in inbox.look_at(root)}
+
+    assert brought == {"a.txt", "world/b.txt"} == found(inbox)
+
+
 def test_a_name_that_is_not_utf8_is_shown_with_escapes(inbox: Inbox) -> None:
     path = write(Path(os.fsdecode(bytes(inbox.root) + b"/caf\xe9.txt")))
 
