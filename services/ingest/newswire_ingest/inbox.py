@@ -112,7 +112,14 @@ class Inbox:
     def relative_name(self, path: Path) -> str:
         """The path relative to the inbox, `/`-separated, as `newswire.file_names` writes names
         (bytes that are not UTF-8 as `\\xNN`, losslessly)."""
-        return escaped_name(os.fsencode(path.relative_to(self.root).as_posix()))
+        return escaped_name(os.fsencode(self._relative(path)))
+
+    def _relative(self, path: Path) -> str:
+        """`path` relative to the inbox (from its text: pathlib's relative_to parses it again)."""
+        text = str(path)
+        if text.startswith(self._root_prefix):
+            return text[len(self._root_prefix) :]
+        return path.relative_to(self.root).as_posix()  # a ValueError when outside, as before
 
     def read(self, path: Path, state: FileState, max_bytes: int) -> bytes:
         """The whole file, as `state` describes it. Raises FileRejectedError for a file that can
@@ -162,9 +169,7 @@ class Inbox:
         """Moves the file to the failed area with `<name>.reason.json` beside it: both, or
         (on an error) neither."""
         self._ensure_unchanged(path, state)
-        return _move_with_reason(
-            path, self.failed / path.relative_to(self.root), self.failed, reason_json
-        )
+        return _move_with_reason(path, self.failed / self._relative(path), self.failed, reason_json)
 
     def fail_published(self, relative_path: str, reason_json: str) -> Path | None:
         """Moves a published file from the processed area to the failed one, with its reason,
@@ -188,7 +193,7 @@ class Inbox:
 
     def _move(self, path: Path, state: FileState, area: Path, reserve: int) -> Path:
         self._ensure_unchanged(path, state)
-        return _link_then_unlink(path, area / path.relative_to(self.root), area, reserve)
+        return _link_then_unlink(path, area / self._relative(path), area, reserve)
 
     def _ensure_unchanged(self, path: Path, state: FileState) -> None:
         if self.state_of(path) != state:
