@@ -42,7 +42,6 @@ files only (a smoke run). `--json` also writes every round and the medians there
 import argparse
 import contextlib
 import json
-import logging
 import multiprocessing
 import os
 import platform
@@ -67,6 +66,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from benchmarks.corpus import SHARED_DIR  # noqa: E402
 from newswire.adapters.kafka import create_producer, ensure_topics  # noqa: E402
 from newswire.backends import open_event_log  # noqa: E402
+from newswire.command_line import configure_logging  # noqa: E402
 from newswire.messages import utc_now  # noqa: E402
 from newswire.settings import Settings  # noqa: E402
 from newswire_ingest.app import ingest_service  # noqa: E402
@@ -144,9 +144,9 @@ def published(metrics: IngestMetrics) -> float:
 def serve(settings: Settings, expected_files: int, reports: Connection) -> None:
     """Runs the service until `expected_files` are published. Reports "ready" once it watches,
     then the time of the last acknowledgement (time.monotonic: one clock for all processes)."""
-    # The service logs a line per file: written somewhere, so that their cost is counted.
-    logging.basicConfig(level=logging.INFO, stream=open(os.devnull, "w"))  # noqa: SIM115
-    logging.getLogger("kafka").setLevel(logging.WARNING)
+    # The service's own logging, a line per file: formatted and written (to nowhere), so that
+    # its cost is counted.
+    configure_logging(stream=open(os.devnull, "w"))  # noqa: SIM115
     with ingest_service(settings, watch=True) as service:
         running = threading.Thread(target=service.run)
         running.start()

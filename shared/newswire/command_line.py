@@ -11,6 +11,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Sequence
+from typing import TextIO
 
 from newswire import __version__
 
@@ -46,9 +47,12 @@ class OneLineFormatter(logging.Formatter):
         return super().formatMessage(record)
 
 
-def configure_logging() -> None:
-    """One line per event on stderr, at NEWSWIRE_LOG_LEVEL (default INFO)."""
-    handler = logging.StreamHandler()
+def configure_logging(stream: TextIO | None = None) -> None:
+    """One line per event on stderr (or `stream`), at NEWSWIRE_LOG_LEVEL (default INFO)."""
+    # LOG_FORMAT names no process, thread or multiprocessing name: not looking them up spares
+    # each event a system call and two lookups (ingest logs every file).
+    logging.logProcesses = logging.logThreads = logging.logMultiprocessing = False
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(OneLineFormatter(LOG_FORMAT))
     logging.basicConfig(
         level=os.environ.get("NEWSWIRE_LOG_LEVEL", "INFO").upper(), handlers=[handler]

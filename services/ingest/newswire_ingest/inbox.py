@@ -150,7 +150,10 @@ class Inbox:
             try:
                 opened = _state(os.fstat(fd))
                 data = _read_exactly(fd, state.size)
-                after = _state(os.fstat(fd))
+                # A read lease is granted only while nobody has the file open for writing, and
+                # holds off any open for writing or truncate until it is closed: nothing can
+                # change the file during the read, so one look at it is enough.
+                after = opened if self.writers_visible else _state(os.fstat(fd))
             except OSError as error:
                 raise FileRejectedError(
                     "unreadable", f"reading it failed: {error.strerror}"

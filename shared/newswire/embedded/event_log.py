@@ -78,6 +78,11 @@ CREATE TABLE IF NOT EXISTS partition_owners (
 # A producer commits what was queued meanwhile in one transaction (one fsync), up to this much.
 MAX_BATCH_MESSAGES = 1000
 MAX_BATCH_BYTES = 16 * 1024 * 1024
+# How long the sender waits after a batch's first message for others to join it, as the Kafka
+# producer's `linger_ms`: a producer sending one message at a time (ingest, file by file) then
+# commits tens in one fsync, not each alone. The sender sleeps rather than waits on the queue, so
+# a send meanwhile wakes no thread.
+LINGER_S = 0.005
 # How often an idle consumer looks for new messages: other processes write, so it must look.
 FETCH_INTERVAL_S = 0.02
 # How often a member renews its heartbeat and looks at who else is in its group.
@@ -241,6 +246,7 @@ class SqliteEventProducer:
         if first is None:
             return None
         batch, size = [first], first.size
+        time.sleep(LINGER_S)
         while len(batch) < MAX_BATCH_MESSAGES and size < MAX_BATCH_BYTES:
             try:
                 pending = self._queue.get_nowait()
