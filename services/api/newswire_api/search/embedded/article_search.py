@@ -10,6 +10,7 @@ messages that name no file.
 """
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -58,20 +59,36 @@ OVER_BUDGET = (
     "or try again later"
 )
 
+# SQLite asks the progress handler (Python: it takes the GIL) every this many virtual-machine
+# steps whether the budget is spent.
+PROGRESS_CHECK_EVERY = 10_000
+
 
 class _NothingIndexedError(SearchUnavailableError):
     """The index file is absent or was never written to."""
 
 
 class EmbeddedArticleSearch:
+    """`running`: how many requests read the index at once (default: one per core); the others
+    wait their turn, up to `timeout_s`, before their time budget starts. As Elasticsearch's
+    search thread pool does: SQLite runs each query on the calling thread, and twenty at once on
+    two cores each ran ten times slower, so that heavy ones went past the budget (503) that they
+    meet alone."""
+
     def __init__(
-        self, path: Path, timeout_s: float, cursors: CursorCodec, budget_s: float | None = None
+        self,
+        path: Path,
+        timeout_s: float,
+        cursors: CursorCodec,
+        budget_s: float | None = None,
+        running: int | None = None,
     ) -> None:
         self._path = path
         self._timeout_s = timeout_s
         self._budget_s = budget_s if budget_s is not None else timeout_s
         self._cursors = cursors
         self._local = threading.local()
+        self._turns = threading.BoundedSemaphore(running or os.cpu_count() or 1)
 
     def search(self, params: SearchParams) -> SearchResponse:
         after = self._cursors.decode(params)
@@ -150,8 +167,8 @@ class EmbeddedArticleSearch:
             return feed.listed_after(connection, params, after, now_ms, limit)
 
     def is_ready(self) -> bool:
-        try:
-            with self._connection():
+        try:  # without waiting for a turn: a busy API is still ready
+            with self._read_transaction():
                 return True
         except SearchUnavailableError:
             return False
@@ -172,14 +189,25 @@ class EmbeddedArticleSearch:
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        """This thread's connection, in a read transaction (every query of a request sees the
-        same snapshot, whatever the indexer commits meanwhile), cut off past the time budget."""
+        """This thread's connection once it is this request's turn, in a read transaction
+        (every query of a request sees the same snapshot, whatever the indexer commits
+        meanwhile), cut off past the time budget."""
+        if not self._turns.acquire(timeout=self._timeout_s):
+            raise SearchUnavailableError(f"{UNAVAILABLE}: too many searches are waiting")
+        try:
+            with self._read_transaction() as connection:
+                yield connection
+        finally:
+            self._turns.release()
+
+    @contextmanager
+    def _read_transaction(self) -> Iterator[sqlite3.Connection]:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._open()
             self._local.connection = connection
         deadline = time.monotonic() + self._budget_s
-        connection.set_progress_handler(_past(deadline), 10_000)
+        connection.set_progress_handler(_past(deadline), PROGRESS_CHECK_EVERY)
         try:
             connection.execute("BEGIN")
             try:
