@@ -115,11 +115,13 @@ class Inbox:
         return escaped_name(os.fsencode(self._relative(path)))
 
     def _relative(self, path: Path) -> str:
-        """`path` relative to the inbox (from its text: pathlib's relative_to parses it again)."""
+        """`path` relative to the inbox, `/`-separated as `as_posix` writes it (from its text:
+        pathlib's relative_to parses it again)."""
         text = str(path)
-        if text.startswith(self._root_prefix):
-            return text[len(self._root_prefix) :]
-        return path.relative_to(self.root).as_posix()  # a ValueError when outside, as before
+        if not text.startswith(self._root_prefix):
+            return path.relative_to(self.root).as_posix()  # a ValueError when outside, as before
+        relative = text[len(self._root_prefix) :]
+        return relative if os.sep == "/" else relative.replace(os.sep, "/")
 
     def read(self, path: Path, state: FileState, max_bytes: int) -> bytes:
         """The whole file, as `state` describes it. Raises FileRejectedError for a file that can
