@@ -20,4 +20,5 @@ def open_event_log(settings: Settings) -> EventLog:
         settings.event_log_path,
         partitions=settings.topic_partitions,
         max_message_bytes=settings.kafka_max_message_bytes,
+        max_poll_interval_s=settings.consumer_max_poll_interval_s,
     )

@@ -27,7 +27,11 @@ log = logging.getLogger(__name__)
 class Committer(Protocol):
     """What a checkpoint needs of the consumer: `EventConsumer.commit`."""
 
-    def commit(self, next_offsets: Mapping[PartitionKey, int]) -> None: ...
+    def commit(
+        self,
+        next_offsets: Mapping[PartitionKey, int],
+        notes: Mapping[PartitionKey, str] | None = None,
+    ) -> None: ...
 
 
 class Sink(Protocol):
@@ -62,21 +66,24 @@ class Checkpoint:
         """Per partition, the offset `commit` records: one past the last handled record."""
         return next_offsets(self._handled)
 
-    def commit(self) -> None:
+    def commit(self, notes: Mapping[PartitionKey, str] | None = None) -> bool:
         """Flush the sinks, wait for every acknowledgement (raising the error of one that
-        failed), then commit the offsets of the handled records, if any."""
+        failed), then commit the offsets of the handled records, if any, with `notes` beside
+        them (`EventConsumer.commit`). False when the log refused the commit."""
         for sink in self._sinks:
             sink.flush()
         for acknowledgement in self._acknowledgements:
             acknowledgement.result()
         offsets = self.next_offsets
         if not offsets:
-            return
+            return True
         try:
-            self._consumer.commit(offsets)
+            self._consumer.commit(offsets, notes)
         except CommitRefusedError as error:
             log.warning(
                 "offsets not committed: the partitions moved to another member of the group, "
                 "which reads them again from the last commit (%s)",
                 error,
             )
+            return False
+        return True

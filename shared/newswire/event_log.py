@@ -11,10 +11,17 @@ is durable, and an offset is committed only after what the message caused is dur
 
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 PartitionKey = tuple[str, int]
 """(topic, partition)."""
+
+
+class Committed(NamedTuple):
+    """A group's commit on a partition: the next offset to read, and the note kept with it."""
+
+    offset: int
+    note: str
 
 
 class EventLogError(Exception):
@@ -72,9 +79,25 @@ class EventConsumer(Protocol):
         `timeout_s` for some. Calling it often is what keeps a member in its group."""
         ...
 
-    def commit(self, next_offsets: Mapping[PartitionKey, int]) -> None:
-        """Record, per partition, the offset of the next message to read. Raises
-        CommitRefusedError when a partition is no longer this member's."""
+    def commit(
+        self,
+        next_offsets: Mapping[PartitionKey, int],
+        notes: Mapping[PartitionKey, str] | None = None,
+    ) -> None:
+        """Record, per partition, the offset of the next message to read, with a short note kept
+        beside it ("" unless given; Kafka's commit metadata): the group's members read it back
+        with `committed_notes`. Raises CommitRefusedError when a partition is no longer this
+        member's."""
+        ...
+
+    def committed_notes(self, partitions: Iterable[PartitionKey]) -> dict[PartitionKey, Committed]:
+        """The group's last commit on each of `partitions` (left out: none yet)."""
+        ...
+
+    def keep_alive(self) -> None:
+        """Tell the group this member is still at work on what it polled, during a slow batch:
+        what a poll does for its membership, fetching nothing. Partitions may move meanwhile
+        (then the batch's commit is refused, harmlessly)."""
         ...
 
     def assignment(self) -> set[PartitionKey]:

@@ -108,6 +108,70 @@ class Settings(BaseSettings):
         "recognition takes a core each. Default: one per CPU core, as many as divide the "
         "partitions evenly.",
     )
+    # What enrich reads of one input (checked before parsing), and the budget of the child
+    # process that parses it: no document can stall or exhaust a replica (issue 27).
+    enrich_max_input_characters: int = Field(
+        default=10 * 2**20, gt=0, description="Characters of a text input, at most."
+    )
+    enrich_max_paragraphs: int = Field(
+        default=5_000,
+        gt=0,
+        description="Paragraphs of one article, at most (a Word file's are counted before it is "
+        "parsed).",
+    )
+    enrich_max_article_characters: int = Field(
+        default=1_000_000, gt=0, description="Characters of one article's title and body."
+    )
+    enrich_max_unpacked_bytes: int = Field(
+        default=100 * 2**20,
+        gt=0,
+        description="What a Word (.docx) package may unpack to, all parts together, by its "
+        "own directory.",
+    )
+    enrich_max_package_parts: int = Field(
+        default=1_000, gt=0, description="Parts (ZIP members) of a Word package, at most."
+    )
+    enrich_max_compression_ratio: int = Field(
+        default=100,
+        gt=0,
+        description="How many times a part of a Word package over 1 MiB may inflate (a "
+        "compression bomb inflates a thousandfold).",
+    )
+    enrich_max_pdf_pages: int = Field(default=200, gt=0, description="Pages of a PDF, at most.")
+    enrich_parse_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest one document may take to parse; the parser process is then "
+        "killed and the document tried again in a new one (NEWSWIRE_ENRICH_PARSE_ATTEMPTS).",
+    )
+    enrich_parse_attempts: int = Field(
+        default=2,
+        ge=1,
+        description="Times a document is parsed whose parsing timed out (the load of the "
+        "machine may be the cause), before it goes to the dead-letter topic as `parse_timeout`.",
+    )
+    enrich_parse_memory_mb: int = Field(
+        default=1024,
+        ge=256,
+        description="Address space of the process that parses documents (RLIMIT_AS; about 200 "
+        "MiB of it are its own code); a document needing more is refused.",
+    )
+    enrich_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Times a message is started, counted in the group's commits, that its "
+        "replica never finished (it crashed, ran out of memory, was killed); after its batch "
+        "stopped, it is tried on its own, then goes to the dead-letter topic as "
+        "`enrich_crashed`.",
+    )
+    consumer_max_poll_interval_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="A consumer that has not polled for this long is taken out of its group and "
+        "its partitions given to the others (Kafka's max.poll.interval.ms; the embedded log's "
+        "the same). Enrich tells the group it is alive during a batch slower than a quarter of "
+        "it.",
+    )
     kafka_max_message_bytes: int = Field(
         default=16 * 1024 * 1024,
         gt=0,

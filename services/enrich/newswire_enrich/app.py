@@ -9,14 +9,40 @@ from newswire.backends import open_event_log
 from newswire.enriched import EnrichedArticle
 from newswire.event_log import EventConsumer
 from newswire.settings import Settings
+from newswire_enrich.document_limits import DocumentLimits
 from newswire_enrich.enrichment import ArticleEnricher
 from newswire_enrich.language import language_identifier
 from newswire_enrich.local_files import raw_article_from_file
 from newswire_enrich.metrics import EnrichMetrics
+from newswire_enrich.parser_process import ParseBudget, ParserProcess
 from newswire_enrich.pipeline import NerPipeline
 from newswire_enrich.service import EnrichService
 
 log = logging.getLogger(__name__)
+
+
+def document_limits(settings: Settings) -> DocumentLimits:
+    return DocumentLimits(
+        max_input_characters=settings.enrich_max_input_characters,
+        max_paragraphs=settings.enrich_max_paragraphs,
+        max_article_characters=settings.enrich_max_article_characters,
+        max_unpacked_bytes=settings.enrich_max_unpacked_bytes,
+        max_package_parts=settings.enrich_max_package_parts,
+        max_compression_ratio=settings.enrich_max_compression_ratio,
+        max_pdf_pages=settings.enrich_max_pdf_pages,
+    )
+
+
+def parser_process(settings: Settings) -> ParserProcess:
+    """The child process documents are parsed in, started (see `parser_process`)."""
+    budget = ParseBudget(
+        timeout_s=settings.enrich_parse_timeout_s,
+        memory_bytes=settings.enrich_parse_memory_mb * 1024 * 1024,
+        attempts=settings.enrich_parse_attempts,
+    )
+    parsers = ParserProcess(document_limits(settings), budget)
+    parsers.start()
+    return parsers
 
 
 def create_enricher(settings: Settings) -> ArticleEnricher:
@@ -25,6 +51,7 @@ def create_enricher(settings: Settings) -> ArticleEnricher:
         NerPipeline.load(settings.enrich_spacy_model),
         settings.enrich_words_per_minute,
         settings.enrich_ner_batch_size,
+        reader=parser_process(settings),
     )
 
 
@@ -42,6 +69,7 @@ def run_enrich(
     `newswire reenrich` runs the same with a group of its own and a view of the consumer that
     stops it once caught up."""
     # The models load before the consumer joins the group, so no partition waits on them.
+    owned = enricher is None
     enricher = enricher or create_enricher(settings)
     group_id = group_id or settings.enrich_group_id
     event_log = open_event_log(settings)
@@ -71,12 +99,16 @@ def run_enrich(
         poll_timeout_s=settings.enrich_poll_timeout_s,
         metrics=metrics,
         enriched_v1_topic=settings.enriched_v1_topic or None,
+        max_attempts=settings.enrich_max_attempts,
+        keep_alive_every_s=settings.consumer_max_poll_interval_s / 4,
     )
     try:
         service.run(stop)
     finally:
         consumer.close()
         producer.close()
+        if owned:
+            enricher.reader.close()
 
 
 def parse_files(
@@ -84,15 +116,18 @@ def parse_files(
 ) -> Iterator[tuple[Path, EnrichedArticle | str]]:
     """Each file's enriched articles, or for what cannot be enriched, why (`error_type: reason`)."""
     enricher = create_enricher(settings)
-    for path in paths:
-        try:
-            raw = raw_article_from_file(path, inbox)
-        except (OSError, ValueError) as error:  # ValueError: not text, or outside the inbox
-            yield path, f"unreadable: {error}"
-            continue
-        (enrichment,) = enricher.enrich([raw])
-        for article in enrichment.articles:
-            yield path, article
-        for rejection in enrichment.rejections:
-            where = f"article {rejection.item}: " if rejection.item is not None else ""
-            yield path, f"{where}{rejection.error_type}: {rejection.reason}"
+    try:
+        for path in paths:
+            try:
+                raw = raw_article_from_file(path, inbox)
+            except (OSError, ValueError) as error:  # ValueError: not text, or outside the inbox
+                yield path, f"unreadable: {error}"
+                continue
+            (enrichment,) = enricher.enrich([raw])
+            for article in enrichment.articles:
+                yield path, article
+            for rejection in enrichment.rejections:
+                where = f"article {rejection.item}: " if rejection.item is not None else ""
+                yield path, f"{where}{rejection.error_type}: {rejection.reason}"
+    finally:
+        enricher.reader.close()

@@ -1,7 +1,8 @@
 """Enrichment, the heart of the service: raw articles in, enriched articles or rejections out.
 
-A whole batch is parsed first, then its entities are recognised in one `nlp.pipe` call, which is
-where the time goes. Nothing here knows about Kafka; the service and `newswire parse` share it.
+A whole batch is parsed first (through a `DocumentReader`: in the service, a child process with
+a time and memory budget), then its entities are recognised in `nlp.pipe` calls, which is where
+the time goes. Nothing here knows about Kafka; the service and `newswire parse` share it.
 
 Each article is a version of a story (`newswire.enriched.story_key`): the document's identifier,
 else its canonical URL, else the path it was dropped at (and its place in a several-article
@@ -15,23 +16,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, Protocol
+from urllib.parse import urlsplit
 
 from newswire import __version__
 from newswire.enriched import ArticleFormat, EnrichedArticle, Provenance, story_id, story_key
 from newswire.messages import RawArticle, utc_now
 from newswire_enrich.analysed_text import AnalysedText
 from newswire_enrich.article import ParsedArticle, RejectedItem
+from newswire_enrich.documents import DocumentInput, DocumentReader, InProcessReader
 from newswire_enrich.entities import merge_aliases
-from newswire_enrich.errors import ArticleRejectedError, ArticleTooLongError
-from newswire_enrich.formats import detect_format
+from newswire_enrich.errors import ArticleRejectedError, ArticleTooLongError, describe_unexpected
 from newswire_enrich.language import detect_language
-from newswire_enrich.parsers import parse_document
 from newswire_enrich.pipeline import EntitySpan
 from newswire_enrich.sections import section_from_inbox_path
 
 log = logging.getLogger(__name__)
 
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")  # ISO 639-1, as the contract's `language` is
+# The article's own address is a web page's: `javascript:`, `data:` or `file:` URLs are not
+# stored, and never become a story's key.
+_WEB_SCHEMES = ("http", "https")
 
 
 class EntityRecogniser(Protocol):
@@ -61,7 +65,7 @@ class Rejection:
         if isinstance(error, ArticleRejectedError):
             error_type, reason = error.error_type, str(error)
         else:  # a bug of ours or of a library, met on this input: reported, never fatal
-            error_type, reason = "enrich_failed", f"{type(error).__name__}: {error}"
+            error_type, reason = "enrich_failed", describe_unexpected(error)
         if item is None:
             return cls(error_type, reason)
         return cls(error_type, reason, item.number, item.text)
@@ -93,14 +97,20 @@ class ArticleEnricher:
         words_per_minute: int,
         ner_batch_size: int = 16,
         clock: Callable[[], datetime] = utc_now,
+        reader: DocumentReader | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.words_per_minute = words_per_minute
         self.ner_batch_size = ner_batch_size
         self.clock = clock
+        self.reader = reader or InProcessReader()
 
-    def enrich(self, raws: Sequence[RawArticle]) -> list[Enrichment]:
-        """One `Enrichment` per raw article, in order; never raises for a bad input."""
+    def enrich(
+        self, raws: Sequence[RawArticle], progress: Callable[[], None] = lambda: None
+    ) -> list[Enrichment]:
+        """One `Enrichment` per raw article, in order; never raises for a bad input.
+        `progress` is called after each document parsed and each NER pass, so a caller can
+        show it is alive (a consumer keeping its group membership through a slow batch)."""
         enrichments = [Enrichment() for _ in raws]
         drafts: list[_Draft] = []
         for raw, enrichment in zip(raws, enrichments, strict=True):
@@ -108,7 +118,16 @@ class ArticleEnricher:
                 drafts.extend(self._parse(raw, enrichment))
             except Exception as error:
                 self._reject(raw, enrichment, error)
-        spans = self.pipeline.entities([draft.text.text for draft in drafts], self.ner_batch_size)
+            progress()
+        spans: list[list[EntitySpan]] = []
+        texts = [draft.text.text for draft in drafts]
+        for start in range(0, len(texts), self.ner_batch_size):
+            spans.extend(
+                self.pipeline.entities(
+                    texts[start : start + self.ner_batch_size], self.ner_batch_size
+                )
+            )
+            progress()
         enriched_at = self.clock()
         for draft, article_spans in zip(drafts, spans, strict=True):
             try:
@@ -118,10 +137,10 @@ class ArticleEnricher:
         return enrichments
 
     def _parse(self, raw: RawArticle, enrichment: Enrichment) -> list[_Draft]:
-        data = raw.binary_content()
-        article_format = detect_format(raw.file_name, raw.media_type, raw.content, data)
+        document = self.reader.read(DocumentInput.of(raw))
+        article_format = document.article_format
         drafts = []
-        for item in parse_document(article_format, raw.content, data):
+        for item in document.items:
             if isinstance(item, RejectedItem):
                 enrichment.rejections.append(Rejection.of(item.error, item))
                 continue
@@ -149,7 +168,8 @@ class ArticleEnricher:
         reading_time, reading_time_source = self._reading_time(article, word_count)
         lead_sentence = self.pipeline.lead_sentence(article.body[0]) if article.body else None
         item = article.item.number if article.item else None
-        key = story_key(article.guid, article.url, raw.relative_path, item)
+        url = _web_url(article.url)
+        key = story_key(article.guid, url, raw.relative_path, item)
         received_at = raw.received_at
         if received_at.tzinfo is None:  # ingest writes UTC; a hand-made message may not say so
             received_at = received_at.replace(tzinfo=UTC)
@@ -173,7 +193,7 @@ class ArticleEnricher:
             image_credit=article.image_credit,
             related_titles=list(article.related_titles),
             authors=list(article.authors),
-            url=article.url,
+            url=url,
             tags=list(article.tags),
             entities=merge_aliases(draft.text.mentions(spans)),
             provenance=Provenance(
@@ -214,6 +234,17 @@ class ArticleEnricher:
         if article.reading_time_minutes is not None:
             return article.reading_time_minutes, "document"
         return math.ceil(word_count / self.words_per_minute), "word_count"
+
+
+def _web_url(url: str | None) -> str | None:
+    """`url` if it is the address of a web page (http or https, with a host), else None."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # e.g. an invalid IPv6 host
+        return None
+    return url.strip() if parts.scheme.lower() in _WEB_SCHEMES and parts.hostname else None
 
 
 def _language(article: ParsedArticle) -> str | None:

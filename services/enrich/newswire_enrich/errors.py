@@ -19,3 +19,49 @@ class UnparseableArticleError(ArticleRejectedError):
 
 class ArticleTooLongError(ArticleRejectedError):
     error_type = "article_too_long"
+
+
+class DocumentTooLargeError(ArticleRejectedError):
+    """Past one of enrich's limits on what it reads (`document_limits`)."""
+
+    error_type = "document_too_large"
+
+
+class ParseTimeoutError(ArticleRejectedError):
+    """The parser ran past its time budget on this input (`parser_process`)."""
+
+    error_type = "parse_timeout"
+
+
+class ParseMemoryError(ArticleRejectedError):
+    """The parser ran past its memory budget on this input (`parser_process`)."""
+
+    error_type = "parse_out_of_memory"
+
+
+class ParserCrashedError(ArticleRejectedError):
+    """The process parsing this input died (a crash in a parser's native code)."""
+
+    error_type = "parser_crashed"
+
+
+class ParserFailedError(ArticleRejectedError):
+    """A parser met this input with an error nobody foresaw (a bug of ours or of a library);
+    its details are in enrich's log, the reason says what a person can do."""
+
+    error_type = "enrich_failed"
+
+
+def describe_unexpected(error: BaseException) -> str:
+    """The reason given for an unforeseen parser error: what it means for the document, never
+    the bare exception name (the log has those, with the traceback)."""
+    if isinstance(error, RecursionError):
+        return (
+            "the document is nested too deeply to read (more levels of elements or brackets "
+            "than a parser follows): send it flatter, or as plain text"
+        )
+    return (
+        "a parser failed unexpectedly on this document (a fault in Newswire or a library it "
+        "uses, logged by enrich with its details): report it with the file, or send the text "
+        "in another format"
+    )

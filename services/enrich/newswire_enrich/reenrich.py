@@ -17,11 +17,11 @@ are enriched by the running service anyway.
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from newswire.event_log import EventConsumer, EventLogError, PartitionKey, Record
+from newswire.event_log import Committed, EventConsumer, EventLogError, PartitionKey, Record
 from newswire.settings import Settings
 from newswire_enrich.app import create_enricher, run_enrich
 from newswire_enrich.metrics import ARTICLES_ENRICHED, DEAD_LETTERS, EnrichMetrics
@@ -68,8 +68,18 @@ class _UntilCaughtUp:
             log.debug("lag unknown for now: %s", error)
             return False
 
-    def commit(self, next_offsets: Mapping[PartitionKey, int]) -> None:
-        self._consumer.commit(next_offsets)
+    def commit(
+        self,
+        next_offsets: Mapping[PartitionKey, int],
+        notes: Mapping[PartitionKey, str] | None = None,
+    ) -> None:
+        self._consumer.commit(next_offsets, notes)
+
+    def committed_notes(self, partitions: Iterable[PartitionKey]) -> dict[PartitionKey, Committed]:
+        return self._consumer.committed_notes(partitions)
+
+    def keep_alive(self) -> None:
+        self._consumer.keep_alive()
 
     def assignment(self) -> set[PartitionKey]:
         return self._consumer.assignment()
@@ -104,15 +114,18 @@ def reenrich(settings: Settings, stop: threading.Event | None = None) -> Reenric
         watched.append(_UntilCaughtUp(consumer, stop))
         return watched[-1]
 
-    run_enrich(
-        settings,
-        stop,
-        metrics,
-        enricher=enricher,
-        group_id=group_id,
-        client_id="newswire-reenrich",
-        consumer_view=until_caught_up,
-    )
+    try:
+        run_enrich(
+            settings,
+            stop,
+            metrics,
+            enricher=enricher,
+            group_id=group_id,
+            client_id="newswire-reenrich",
+            consumer_view=until_caught_up,
+        )
+    finally:
+        enricher.reader.close()
     (consumer,) = watched
     registry = metrics.registry
     return ReenrichReport(

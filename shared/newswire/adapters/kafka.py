@@ -36,6 +36,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from newswire.event_log import (
     CommitRefusedError,
+    Committed,
     EventLogError,
     MessageTooLargeError,
     PartitionKey,
@@ -72,6 +73,7 @@ def create_consumer(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         metadata_max_age_ms=5000,
+        max_poll_interval_ms=int(settings.consumer_max_poll_interval_s * 1000),
     )
     # Join the group only once the broker shows the topics' partitions: a topic another service
     # created a moment ago may not be in its metadata yet, and a member that joins then is
@@ -240,16 +242,42 @@ class KafkaEventConsumer:
         polled = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
         return [record for records in polled.values() for record in records]
 
-    def commit(self, next_offsets: Mapping[PartitionKey, int]) -> None:
+    def commit(
+        self,
+        next_offsets: Mapping[PartitionKey, int],
+        notes: Mapping[PartitionKey, str] | None = None,
+    ) -> None:
+        notes = notes or {}
         try:
             self._consumer.commit(
                 {
-                    TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
-                    for (topic, partition), offset in next_offsets.items()
+                    TopicPartition(*where): OffsetAndMetadata(offset, notes.get(where, ""), -1)
+                    for where, offset in next_offsets.items()
                 }
             )
         except _PARTITIONS_MOVED as error:
             raise CommitRefusedError(str(error)) from error
+
+    def committed_notes(self, partitions: Iterable[PartitionKey]) -> dict[PartitionKey, Committed]:
+        found = {}
+        try:
+            for where in partitions:
+                committed = self._consumer.committed(TopicPartition(*where), metadata=True)
+                if committed is not None and committed.offset >= 0:
+                    found[where] = Committed(int(committed.offset), committed.metadata or "")
+        except KafkaError as error:
+            raise EventLogError(f"committed offsets unknown: {error!r}") from error
+        return found
+
+    def keep_alive(self) -> None:
+        # A poll with every partition paused fetches nothing but does what keeps a member in
+        # its group (the poll timer of max.poll.interval.ms, a rebalance's rejoin).
+        paused = self._consumer.assignment() - self._consumer.paused()
+        self._consumer.pause(*paused)
+        try:
+            self._consumer.poll(timeout_ms=0, max_records=1)
+        finally:
+            self._consumer.resume(*(paused & self._consumer.assignment()))
 
     def assignment(self) -> set[PartitionKey]:
         return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}

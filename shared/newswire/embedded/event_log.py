@@ -2,10 +2,13 @@
 
 It implements the same port as Kafka (`newswire.event_log`) with the same promises, for one
 machine: a message is acknowledged once its transaction is committed (WAL, `synchronous=FULL`);
-offsets are dense per partition; a group's committed offsets survive restarts; a member that
-stops polling for `session_timeout_s` loses its partitions to the others, and a commit for a
-partition it no longer owns is refused. Several processes share the file (ingest, enrich and the
-indexer are separate processes), so every decision is taken inside a transaction.
+offsets are dense per partition; a group's committed offsets (and the note kept with each, as
+Kafka's commit metadata) survive restarts; a member loses its partitions to the others when its
+process stops (a thread renews its heartbeat, as Kafka's consumer's does, so a member busy with a
+slow batch keeps them) or when it has not polled for `max_poll_interval_s` (Kafka's
+max.poll.interval.ms), and a commit for a partition it no longer owns is refused. Several
+processes share the file (ingest, enrich and the indexer are separate processes), so every
+decision is taken inside a transaction.
 
 Partitions: a key always lands in the same partition (crc32 of the key, stable across processes
 and versions, unlike Python's `hash`); messages without a key go round-robin. Sending to a topic
@@ -33,6 +36,7 @@ from pathlib import Path
 from newswire.embedded.sqlite import connect
 from newswire.event_log import (
     CommitRefusedError,
+    Committed,
     EventLogError,
     MessageTooLargeError,
     PartitionKey,
@@ -58,6 +62,7 @@ CREATE TABLE IF NOT EXISTS group_offsets (
     topic TEXT NOT NULL,
     partition INTEGER NOT NULL,
     next_offset INTEGER NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (group_id, topic, partition)
 );
 CREATE TABLE IF NOT EXISTS group_members (
@@ -88,6 +93,11 @@ FETCH_INTERVAL_S = 0.02
 # How often a member renews its heartbeat and looks at who else is in its group.
 HEARTBEAT_INTERVAL_S = 1.0
 DEFAULT_SESSION_TIMEOUT_S = 10.0
+DEFAULT_MAX_POLL_INTERVAL_S = 300.0
+_COMMIT = (
+    "INSERT OR REPLACE INTO group_offsets (group_id, topic, partition, next_offset, note) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
 
 
 @dataclass(frozen=True)
@@ -158,6 +168,14 @@ def _assignment(
     rank = members.index(member_id)
     partitions = _topic_partitions(connection, topics)
     return {p for i, p in enumerate(partitions) if i % len(members) == rank}
+
+
+def _keep_offset_notes(connection: sqlite3.Connection) -> None:
+    """Logs made before offsets had notes: add the column (inside the caller's write
+    transaction; once per file)."""
+    columns = connection.execute("PRAGMA table_info(group_offsets)").fetchall()
+    if not any(name == "note" for _, name, *_ in columns):
+        connection.execute("ALTER TABLE group_offsets ADD COLUMN note TEXT NOT NULL DEFAULT ''")
 
 
 def _allow_tombstones(connection: sqlite3.Connection) -> None:
@@ -292,7 +310,8 @@ class SqliteEventProducer:
 
 
 class SqliteEventConsumer:
-    """A member of a consumer group; used from one thread at a time, like Kafka's consumer."""
+    """A member of a consumer group; used from one thread at a time, like Kafka's consumer
+    (its heartbeat thread aside)."""
 
     def __init__(
         self,
@@ -301,16 +320,25 @@ class SqliteEventConsumer:
         topics: Sequence[str],
         client_id: str,
         session_timeout_s: float,
+        *,
+        max_poll_interval_s: float = DEFAULT_MAX_POLL_INTERVAL_S,
     ) -> None:
         self._log = log
         self._group_id = group_id
         self._topics = list(topics)
         self._member_id = f"{client_id}-{uuid.uuid4().hex[:12]}"
         self._session_timeout_s = session_timeout_s
+        self._max_poll_interval_s = max_poll_interval_s
         self._connection = connect(log.path)
         self._positions: dict[PartitionKey, int] = {}
         self._paused = False
         self._next_heartbeat = 0.0
+        self._last_poll = time.monotonic()
+        self._closing = threading.Event()
+        self._heartbeats = threading.Thread(
+            target=self._beat, name=f"sqlite-log-heartbeat-{group_id}", daemon=True
+        )
+        self._heartbeats.start()
 
     @property
     def member_id(self) -> str:
@@ -322,6 +350,7 @@ class SqliteEventConsumer:
     def poll(self, timeout_s: float, max_records: int) -> list[LogRecord]:
         deadline = time.monotonic() + timeout_s
         while True:
+            self._last_poll = time.monotonic()
             self._keep_membership()
             records = [] if self._paused else self._fetch(max_records)
             remaining = deadline - time.monotonic()
@@ -329,7 +358,12 @@ class SqliteEventConsumer:
                 return records
             time.sleep(min(FETCH_INTERVAL_S, remaining))
 
-    def commit(self, next_offsets: Mapping[PartitionKey, int]) -> None:
+    def commit(
+        self,
+        next_offsets: Mapping[PartitionKey, int],
+        notes: Mapping[PartitionKey, str] | None = None,
+    ) -> None:
+        notes = notes or {}
         with _write_transaction(self._connection) as connection:
             owned = self._owned(connection)
             lost = sorted(set(next_offsets) - owned)
@@ -338,9 +372,28 @@ class SqliteEventConsumer:
                     f"{self._member_id} no longer owns {lost} in group {self._group_id}"
                 )
             connection.executemany(
-                "INSERT OR REPLACE INTO group_offsets VALUES (?, ?, ?, ?)",
-                [(self._group_id, t, p, offset) for (t, p), offset in next_offsets.items()],
+                _COMMIT,
+                [
+                    (self._group_id, t, p, offset, notes.get((t, p), ""))
+                    for (t, p), offset in next_offsets.items()
+                ],
             )
+
+    def committed_notes(self, partitions: Iterable[PartitionKey]) -> dict[PartitionKey, Committed]:
+        found = {}
+        for topic, partition in partitions:
+            row = self._connection.execute(
+                "SELECT next_offset, note FROM group_offsets "
+                "WHERE group_id = ? AND topic = ? AND partition = ?",
+                (self._group_id, topic, partition),
+            ).fetchone()
+            if row is not None:
+                found[(topic, partition)] = Committed(int(row[0]), str(row[1]))
+        return found
+
+    def keep_alive(self) -> None:
+        self._last_poll = time.monotonic()
+        self._keep_membership()
 
     def pause_all(self) -> None:
         self._paused = True
@@ -358,6 +411,8 @@ class SqliteEventConsumer:
         )
 
     def close(self) -> None:
+        self._closing.set()
+        self._heartbeats.join()
         with contextlib.suppress(sqlite3.Error), _write_transaction(self._connection) as connection:
             for table in ("group_members", "partition_owners"):
                 connection.execute(
@@ -365,6 +420,24 @@ class SqliteEventConsumer:
                     (self._group_id, self._member_id),
                 )
         self._connection.close()
+
+    def _beat(self) -> None:
+        """Renew this member's heartbeat every second, as long as it polls within the max poll
+        interval: a process that is alive keeps its partitions through a slow batch, one that
+        died (or stopped polling) loses them after the session timeout."""
+        connection = connect(self._log.path)
+        try:
+            while not self._closing.wait(HEARTBEAT_INTERVAL_S):
+                if time.monotonic() - self._last_poll > self._max_poll_interval_s:
+                    continue
+                with contextlib.suppress(sqlite3.Error), _write_transaction(connection):
+                    connection.execute(
+                        "UPDATE group_members SET heartbeat_at = ? "
+                        "WHERE group_id = ? AND member_id = ?",
+                        (time.time(), self._group_id, self._member_id),
+                    )
+        finally:
+            connection.close()
 
     def _keep_membership(self) -> None:
         """Renew the heartbeat and follow the group's assignment, once a second.
@@ -440,11 +513,13 @@ class SqliteEventLog:
         partitions: int = 3,
         max_message_bytes: int = 16 * 1024 * 1024,
         session_timeout_s: float = DEFAULT_SESSION_TIMEOUT_S,
+        max_poll_interval_s: float = DEFAULT_MAX_POLL_INTERVAL_S,
     ) -> None:
         self.path = path
         self.default_partitions = partitions
         self.max_message_bytes = max_message_bytes
         self.session_timeout_s = session_timeout_s
+        self.max_poll_interval_s = max_poll_interval_s
         self._partition_counts: dict[str, int] = {}
         try:
             connection = connect(path)
@@ -454,6 +529,7 @@ class SqliteEventLog:
                         if statement.strip():
                             connection.execute(statement)
                     _allow_tombstones(connection)
+                    _keep_offset_notes(connection)
             finally:
                 connection.close()
         except sqlite3.Error as error:
@@ -477,7 +553,14 @@ class SqliteEventLog:
         return SqliteEventProducer(self)
 
     def consumer(self, group_id: str, topics: Sequence[str], client_id: str) -> SqliteEventConsumer:
-        return SqliteEventConsumer(self, group_id, topics, client_id, self.session_timeout_s)
+        return SqliteEventConsumer(
+            self,
+            group_id,
+            topics,
+            client_id,
+            self.session_timeout_s,
+            max_poll_interval_s=self.max_poll_interval_s,
+        )
 
     def find(self, topic: str, key: bytes) -> LogRecord | None:
         connection = connect(self.path)
@@ -590,8 +673,11 @@ class SqliteTopicReader:
             raise EventLogError("a reader without a group has no offsets to commit")
         with _write_transaction(self._connection) as connection:
             connection.executemany(
-                "INSERT OR REPLACE INTO group_offsets VALUES (?, ?, ?, ?)",
-                [(self._group_id, self._topic, p, offset) for p, offset in next_offsets.items()],
+                _COMMIT,
+                [
+                    (self._group_id, self._topic, p, offset, "")
+                    for p, offset in next_offsets.items()
+                ],
             )
 
     def close(self) -> None:

@@ -83,8 +83,10 @@ def test_processes_appending_at_once_get_dense_offsets_and_lose_nothing(tmp_path
         assert offsets == list(range(len(offsets)))
 
 
-def test_a_silent_member_loses_its_partitions_and_cannot_commit_them(tmp_path: Path) -> None:
-    log = SqliteEventLog(tmp_path / "log.sqlite3", session_timeout_s=2.0)
+def test_a_member_that_stops_polling_loses_its_partitions_and_cannot_commit_them(
+    tmp_path: Path,
+) -> None:
+    log = SqliteEventLog(tmp_path / "log.sqlite3", session_timeout_s=2.0, max_poll_interval_s=1.0)
     log.ensure_topics([TOPIC])
     silent = log.consumer("group", [TOPIC], client_id="silent")
     silent.poll(0.1, 1)
@@ -95,7 +97,9 @@ def test_a_silent_member_loses_its_partitions_and_cannot_commit_them(tmp_path: P
     producer.flush()
     producer.close()
 
-    time.sleep(2.5)  # longer than the session timeout: `silent` no longer counts as alive
+    # Past the max poll interval its heartbeats stop; past the session timeout after the last
+    # one, `silent` no longer counts as alive.
+    time.sleep(3.5)
     survivor = log.consumer("group", [TOPIC], client_id="survivor")
     taken: list[Record] = []
     deadline = time.monotonic() + 10

@@ -3,14 +3,14 @@
 import base64
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import pytest
 
 from newswire.enriched import EnrichedArticle
-from newswire.event_log import EventLogError, PartitionKey
+from newswire.event_log import Committed, EventLogError, PartitionKey
 from newswire.messages import DeadLetter
 from newswire_enrich.metrics import EnrichMetrics
 from newswire_enrich.service import EnrichService
@@ -71,6 +71,9 @@ class FakeConsumer:
     batches: list[list[Record]]
     stop: threading.Event
     committed: dict[PartitionKey, int] = field(default_factory=dict)
+    notes: dict[PartitionKey, str] = field(default_factory=dict)
+    sought: list[tuple[PartitionKey, int]] = field(default_factory=list)
+    kept_alive: int = 0
 
     def poll(self, timeout_s: float, max_records: int) -> list[Record]:
         if not self.batches:
@@ -80,9 +83,24 @@ class FakeConsumer:
         assert len(batch) <= max_records
         return batch
 
-    def commit(self, next_offsets: Mapping[PartitionKey, int]) -> None:
+    def commit(
+        self,
+        next_offsets: Mapping[PartitionKey, int],
+        notes: Mapping[PartitionKey, str] | None = None,
+    ) -> None:
         self.events.append("commit")
         self.committed.update(next_offsets)
+        self.notes.update({where: (notes or {}).get(where, "") for where in next_offsets})
+
+    def committed_notes(self, partitions: Iterable[PartitionKey]) -> dict[PartitionKey, Committed]:
+        return {
+            where: Committed(self.committed[where], self.notes.get(where, ""))
+            for where in partitions
+            if where in self.committed
+        }
+
+    def keep_alive(self) -> None:
+        self.kept_alive += 1
 
     def assignment(self) -> set[PartitionKey]:
         return {("raw", 0)}
@@ -94,7 +112,7 @@ class FakeConsumer:
         pass
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
-        pass
+        self.sought.append(((topic, partition), offset))
 
     def lag(self) -> int:
         return 0
@@ -185,10 +203,12 @@ def test_enriched_articles_are_produced_keyed_by_article_id() -> None:
 def test_offsets_are_committed_only_after_every_send_is_acknowledged() -> None:
     batch = [article_record(0, "One\n\nBody."), record(1, b"not json")]
     consumer, _, events = run_service([batch])
-    assert events[0] == "flush"
+    # The batch is first noted as started, at its first offset (nothing past it committed).
+    assert events[:2] == ["commit", "flush"]
     assert events[-1] == "commit"
-    assert sorted(events[1:-1]) == ["acknowledged dlq", "acknowledged enriched"]
+    assert sorted(events[2:-1]) == ["acknowledged dlq", "acknowledged enriched"]
     assert consumer.committed == {("raw", 0): 2}
+    assert consumer.notes == {("raw", 0): ""}
 
 
 def test_a_send_the_log_does_not_acknowledge_stops_the_service_without_committing() -> None:

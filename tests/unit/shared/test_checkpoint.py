@@ -17,7 +17,11 @@ class RecordingConsumer:
         self.refuses = refuses
         self.committed: list[dict[PartitionKey, int]] = []
 
-    def commit(self, next_offsets: Mapping[PartitionKey, int]) -> None:
+    def commit(
+        self,
+        next_offsets: Mapping[PartitionKey, int],
+        notes: Mapping[PartitionKey, str] | None = None,
+    ) -> None:
         self.events.append("commit")
         if self.refuses:
             raise CommitRefusedError("partition t/0 now belongs to another member")

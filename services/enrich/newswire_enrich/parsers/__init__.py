@@ -1,10 +1,12 @@
 """One parser per input format; each turns a document's text (or, for Word and PDF, its bytes)
-into articles."""
+into articles, within enrich's `DocumentLimits`."""
 
 from collections.abc import Callable
+from functools import partial
 
 from newswire.enriched import ArticleFormat
 from newswire_enrich.article import ParsedArticle, ParsedItem
+from newswire_enrich.document_limits import DocumentLimits, check_article, check_text
 from newswire_enrich.errors import UnparseableArticleError
 from newswire_enrich.parsers.email_message import parse_email
 from newswire_enrich.parsers.feeds import parse_json_feed, parse_xml_feed
@@ -18,14 +20,14 @@ from newswire_enrich.parsers.nitf import parse_nitf
 from newswire_enrich.parsers.office import parse_docx, parse_pdf
 from newswire_enrich.parsers.plain_text import parse_plain_text
 
-BINARY_PARSERS: dict[ArticleFormat, Callable[[bytes], ParsedArticle]] = {
+BINARY_PARSERS: dict[ArticleFormat, Callable[[bytes, DocumentLimits], ParsedArticle]] = {
     "docx": parse_docx,
     "pdf": parse_pdf,
 }
 
 
-def _attachment(kind: str, data: bytes) -> ParsedArticle:
-    return parse_docx(data) if kind == "docx" else parse_pdf(data)
+def _attachment(limits: DocumentLimits, kind: str, data: bytes) -> ParsedArticle:
+    return parse_docx(data, limits) if kind == "docx" else parse_pdf(data, limits)
 
 
 PARSERS: dict[ArticleFormat, Callable[[str], list[ParsedItem]]] = {
@@ -43,18 +45,30 @@ PARSERS: dict[ArticleFormat, Callable[[str], list[ParsedItem]]] = {
     "newsml-1": parse_newsml1,
     "rss": parse_xml_feed,
     "atom": parse_xml_feed,
-    "email": lambda content: [parse_email(content, _attachment)],
 }
 
 
 def parse_document(
-    article_format: ArticleFormat, content: str, data: bytes | None = None
+    article_format: ArticleFormat,
+    content: str,
+    data: bytes | None = None,
+    limits: DocumentLimits | None = None,
 ) -> list[ParsedItem]:
     """The articles in a document (several for JSON Lines, arrays, feeds and news messages);
-    raises `ArticleRejectedError` when the document as a whole cannot be read. `data` is the
-    bytes of a binary document (Word, PDF)."""
+    raises `ArticleRejectedError` when the document as a whole cannot be read or is past the
+    limits. `data` is the bytes of a binary document (Word, PDF)."""
+    limits = limits or DocumentLimits()
     if article_format in BINARY_PARSERS:
         if data is None:
             raise UnparseableArticleError(f"a {article_format} document arrived without its bytes")
-        return [BINARY_PARSERS[article_format](data)]
-    return PARSERS[article_format](content)
+        items: list[ParsedItem] = [BINARY_PARSERS[article_format](data, limits)]
+    else:
+        check_text(content, limits)
+        if article_format == "email":
+            items = [parse_email(content, partial(_attachment, limits))]
+        else:
+            items = PARSERS[article_format](content)
+    for item in items:
+        if isinstance(item, ParsedArticle):
+            check_article(item, limits)
+    return items
