@@ -87,10 +87,10 @@ def file_status(
 ) -> FileStatus:
     relative = relative_name(settings, name)
     waiting = settings.ingest_inbox / relative
-    if waiting.is_file() or waiting.is_symlink():
+    if _dropped_there(waiting):
         return FileStatus(relative, "waiting", f"in {waiting}")
     failed = settings.ingest_failed_dir / relative
-    if failed.is_file() or failed.is_symlink():
+    if _dropped_there(failed):
         return FileStatus(relative, "failed", _ingest_reason(failed))
     processed = _latest_drop(settings.ingest_processed_dir / relative)
     if not processed.is_file():
@@ -115,6 +115,12 @@ def file_status(
     except EventLogError as error:
         state, detail = "published", f"article {sha256}; the event log could not be read: {error}"
     return FileStatus(relative, state, detail + unreadable_index)
+
+
+def _dropped_there(path: Path) -> bool:
+    """Something other than a folder is at `path`, never followed: a file, a symbolic link, or
+    what else a user can drop and ingest refuses as not a regular file (a FIFO, a socket)."""
+    return os.path.lexists(path) and not path.is_dir()
 
 
 def _latest_drop(processed: Path) -> Path:

@@ -25,7 +25,7 @@ from newswire_enrich.analysed_text import AnalysedText
 from newswire_enrich.article import ParsedArticle, RejectedItem
 from newswire_enrich.documents import DocumentInput, DocumentReader, InProcessReader
 from newswire_enrich.entities import merge_aliases
-from newswire_enrich.errors import ArticleRejectedError, ArticleTooLongError, describe_unexpected
+from newswire_enrich.errors import ArticleRejectedError, ArticleTooLongError, rejection_for
 from newswire_enrich.language import detect_language
 from newswire_enrich.pipeline import EntitySpan
 from newswire_enrich.sections import section_from_inbox_path
@@ -62,10 +62,9 @@ class Rejection:
 
     @classmethod
     def of(cls, error: Exception, item: RejectedItem | None = None) -> "Rejection":
-        if isinstance(error, ArticleRejectedError):
-            error_type, reason = error.error_type, str(error)
-        else:  # a bug of ours or of a library, met on this input: reported, never fatal
-            error_type, reason = "enrich_failed", describe_unexpected(error)
+        # A bug of ours or of a library, met on this input, is reported, never fatal.
+        rejected = rejection_for(error)
+        error_type, reason = rejected.error_type, str(rejected)
         if item is None:
             return cls(error_type, reason)
         return cls(error_type, reason, item.number, item.text)
@@ -155,7 +154,7 @@ class ArticleEnricher:
     @staticmethod
     def _reject(raw: RawArticle, enrichment: Enrichment, error: Exception) -> None:
         rejection = Rejection.of(error)
-        if not isinstance(error, ArticleRejectedError):
+        if not isinstance(error, ArticleRejectedError):  # a parser process logged its own
             log.exception("unexpected error enriching %s", raw.relative_path)
         enrichment.rejections.append(rejection)
 

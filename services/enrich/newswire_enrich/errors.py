@@ -52,16 +52,22 @@ class ParserFailedError(ArticleRejectedError):
     error_type = "enrich_failed"
 
 
-def describe_unexpected(error: BaseException) -> str:
-    """The reason given for an unforeseen parser error: what it means for the document, never
-    the bare exception name (the log has those, with the traceback)."""
-    if isinstance(error, RecursionError):
-        return (
-            "the document is nested too deeply to read (more levels of elements or brackets "
-            "than a parser follows): send it flatter, or as plain text"
-        )
-    return (
-        "a parser failed unexpectedly on this document (a fault in Newswire or a library it "
-        "uses, logged by enrich with its details): report it with the file, or send the text "
-        "in another format"
-    )
+NESTED_TOO_DEEPLY = (
+    "the document is nested too deeply to read (more levels of elements or brackets than a "
+    "parser follows): send it flatter, or as plain text"
+)
+UNFORESEEN = (
+    "a parser failed unexpectedly on this document (a fault in Newswire or a library it uses, "
+    "logged by enrich with its details): report it with the file, or send the text in another "
+    "format"
+)
+
+
+def rejection_for(error: Exception) -> ArticleRejectedError:
+    """What an error a parser raised means for the document, as a reason a person can act on:
+    never the bare exception name (the log has it, with the traceback)."""
+    if isinstance(error, ArticleRejectedError):
+        return error
+    if isinstance(error, RecursionError):  # the input's depth, not a fault of ours
+        return DocumentTooLargeError(NESTED_TOO_DEEPLY)
+    return ParserFailedError(UNFORESEEN)

@@ -35,7 +35,6 @@ import signal
 import socket
 import subprocess
 import sys
-import traceback
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -49,7 +48,7 @@ from newswire_enrich.errors import (
     ParserCrashedError,
     ParserFailedError,
     ParseTimeoutError,
-    describe_unexpected,
+    rejection_for,
 )
 
 log = logging.getLogger(__name__)
@@ -80,6 +79,11 @@ class ParserProcess:
     def start(self) -> None:
         """Start the child now rather than at the first document (its imports take a second)."""
         self._running()
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id, while one runs."""
+        return self._child.pid if self._child is not None else None
 
     def read(self, document: DocumentInput) -> ReadDocument:
         for attempt in range(1, self.budget.attempts + 1):
@@ -122,7 +126,7 @@ class ParserProcess:
             connection.send(document)
             answered = connection.poll(self.budget.timeout_s)
         if not answered:
-            self._kill()
+            self._replace()
             raise ParseTimeoutError(
                 f"parsing took longer than {self.budget.timeout_s:g} s, "
                 f"{self.budget.attempts} time(s); the parser was stopped "
@@ -141,17 +145,16 @@ class ParserProcess:
         if outcome == "rejected":
             raise detail
         if outcome == "out_of_memory":
-            self._kill()  # it exits on its own; make sure before the next document
+            self._replace()  # it exits on its own: the next document gets a new one
             raise ParseMemoryError(
                 f"parsing needed more than the parser's {self.budget.memory_bytes / MIB:,.0f} MiB "
                 "(NEWSWIRE_ENRICH_PARSE_MEMORY_MB)"
             )
-        reason, where = detail
-        log.error("a parser failed unexpectedly: %s\n%s", reason, where)
-        raise ParserFailedError(reason)
+        raise AssertionError(f"the parser process answered {outcome!r}")
 
     def _crashed(self) -> ParserCrashedError:
         status = self._kill()
+        self._running()
         how = f"exit status {status}"
         if status is not None and status < 0:
             how = f"signal {signal.Signals(-status).name}"
@@ -184,6 +187,11 @@ class ParserProcess:
         self.children_started += 1
         return self._connection
 
+    def _replace(self) -> None:
+        """A new child, started now: its imports overlap whatever the caller does next."""
+        self._kill()
+        self._running()
+
     def _kill(self) -> int | None:
         """Stop the child at once; its exit status (negative: the signal), None if none ran."""
         if self._connection is not None:
@@ -213,7 +221,10 @@ def _serve(connection: Connection, limits: DocumentLimits) -> None:
         except MemoryError:
             out_of_memory = True  # answered below, once the failed parse's memory is free
         except Exception as error:
-            answer = ("failed", (describe_unexpected(error), traceback.format_exc()))
+            rejection = rejection_for(error)
+            if isinstance(rejection, ParserFailedError):
+                log.exception("a parser failed unexpectedly on %s", document.file_name)
+            answer = ("rejected", rejection)
         if out_of_memory:
             connection.send(("out_of_memory", None))
             return

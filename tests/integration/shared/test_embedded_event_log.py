@@ -114,6 +114,66 @@ def test_a_member_that_stops_polling_loses_its_partitions_and_cannot_commit_them
     survivor.close()
 
 
+def test_a_member_busy_longer_than_the_session_timeout_keeps_its_partitions(
+    tmp_path: Path,
+) -> None:
+    log = SqliteEventLog(tmp_path / "log.sqlite3", session_timeout_s=1.0)
+    log.ensure_topics([TOPIC])
+    busy = log.consumer("group", [TOPIC], client_id="busy")
+    busy.poll(0.1, 1)
+    assert len(busy.assignment()) == 3
+    newcomer = log.consumer("group", [TOPIC], client_id="newcomer")
+    deadline = time.monotonic() + 3.5  # three session timeouts without a poll from `busy`
+    while time.monotonic() < deadline:
+        newcomer.poll(0.2, 10)
+        assert newcomer.assignment() == set(), "took partitions from a live, busy member"
+    busy.commit({(TOPIC, 0): 0})  # still its own
+    busy.poll(0.1, 1)  # back from its batch: it gives up the newcomer's share
+    deadline = time.monotonic() + 5
+    while not newcomer.assignment() and time.monotonic() < deadline:
+        newcomer.poll(0.2, 10)
+        busy.poll(0.1, 1)
+    assert len(newcomer.assignment()) + len(busy.assignment()) == 3
+    assert newcomer.assignment()
+    assert not newcomer.assignment() & busy.assignment()
+    busy.close()
+    newcomer.close()
+
+
+def test_the_partitions_of_a_member_whose_process_died_go_to_the_others(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    SqliteEventLog(path).ensure_topics([TOPIC])
+    member = textwrap.dedent(
+        """
+        import os, sys
+        from pathlib import Path
+        from newswire.embedded.event_log import SqliteEventLog
+
+        consumer = SqliteEventLog(Path(sys.argv[1]), session_timeout_s=1.0).consumer(
+            "group", [sys.argv[2]], client_id="doomed"
+        )
+        consumer.poll(0.1, 1)
+        print(len(consumer.assignment()), flush=True)
+        os.kill(os.getpid(), 9)  # its heartbeat thread dies with it
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", member, str(path), TOPIC],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.stdout.strip() == "3"
+    survivor = SqliteEventLog(path, session_timeout_s=1.0).consumer(
+        "group", [TOPIC], client_id="survivor"
+    )
+    deadline = time.monotonic() + 10
+    while len(survivor.assignment()) < 3 and time.monotonic() < deadline:
+        survivor.poll(0.2, 10)
+    assert len(survivor.assignment()) == 3
+    survivor.close()
+
+
 def test_a_log_made_before_tombstones_keeps_its_records_and_takes_tombstones(
     tmp_path: Path,
 ) -> None:

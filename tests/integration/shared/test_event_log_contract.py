@@ -226,3 +226,49 @@ def test_find_returns_the_latest_message_with_a_key(
     assert found is not None
     assert (found.key, found.value) == (b"a", b"second")
     assert event_log.find(topic, b"absent") is None
+
+
+def test_a_note_committed_beside_an_offset_is_read_back_by_the_next_member(
+    event_log: EventLog, new_topic: Callable[[], str], group: Callable[[], str]
+) -> None:
+    topic, group_id = new_topic(), group()
+    _produce(event_log, topic, _keyed(9, keys=9))
+    first = event_log.consumer(group_id, [topic], client_id="test")
+    try:
+        read = _consume(first, 9)
+        firsts = {
+            (r.topic, r.partition): min(o.offset for o in read if o.partition == r.partition)
+            for r in read
+        }
+        first.commit(firsts, {where: f"started at {offset}" for where, offset in firsts.items()})
+        first.keep_alive()  # fetches nothing, keeps the membership
+        assert first.poll(0.5, 10) == []
+    finally:
+        first.close()
+    second = event_log.consumer(group_id, [topic], client_id="test")
+    try:
+        notes = second.committed_notes([*firsts, (topic, 99)])
+        assert notes == {
+            where: (offset, f"started at {offset}") for where, offset in firsts.items()
+        }
+        again = _consume(second, 9)
+        second.commit(next_offsets(again))  # a commit without notes clears them
+        assert {note for _, note in second.committed_notes(firsts).values()} == {""}
+    finally:
+        second.close()
+    assert sorted(r.value or b"" for r in again) == sorted(r.value or b"" for r in read)
+
+
+def test_keep_alive_fetches_nothing_and_leaves_the_partitions_readable(
+    event_log: EventLog, new_topic: Callable[[], str], group: Callable[[], str]
+) -> None:
+    topic = new_topic()
+    _produce(event_log, topic, _keyed(6))
+    consumer = event_log.consumer(group(), [topic], client_id="test")
+    try:
+        first = _consume(consumer, 1)
+        consumer.keep_alive()
+        rest = _consume(consumer, 5)
+    finally:
+        consumer.close()
+    assert sorted(r.value or b"" for r in first + rest) == sorted(v for _, v in _keyed(6))

@@ -232,3 +232,40 @@ def test_each_feed_item_is_an_article_and_a_bad_item_is_rejected_alone() -> None
     assert (rejection.item, rejection.reason) == (3, "the item has no title")
     assert rejection.original is not None
     assert rejection.original.startswith("<item")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "data:text/html,<b>x</b>", "file:///etc/passwd", "https://", "www.x"],
+)
+def test_an_address_that_is_not_a_web_page_is_neither_stored_nor_a_story_key(url: str) -> None:
+    document = json.dumps({"title": "Click", "body": "Some text.", "url": url})
+    (article,) = enrich_one(document, "world/click.json").articles
+    assert article.url is None
+    assert article.story_key == "inbox:world/click.json"
+
+
+def test_a_web_address_is_stored_and_keys_the_story() -> None:
+    document = json.dumps({"title": "T", "body": "B.", "url": "https://example.org/a?b=1"})
+    (article,) = enrich_one(document, "t.json").articles
+    assert (article.url, article.story_key) == (
+        "https://example.org/a?b=1",
+        "url:https://example.org/a?b=1",
+    )
+
+
+def test_a_feed_item_with_a_relative_namespace_uri_is_read_not_failed() -> None:
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:x="relative/ns"><channel><title>T</title>'
+        "<item><title>Hello</title><x:a>1</x:a><description>Body text.</description></item>"
+        "</channel></rss>"
+    )
+    enrichment = enrich_one(feed, "feed.xml")
+    assert enrichment.rejections == []
+    assert [article.title for article in enrichment.articles] == ["Hello"]
+
+
+def test_json_nested_deeper_than_a_parser_follows_is_refused_as_too_large() -> None:
+    (rejection,) = enrich_one("[" * 50_000 + "]" * 50_000, "deep.json").rejections
+    assert rejection.error_type == "document_too_large"
+    assert "nested too deeply" in rejection.reason

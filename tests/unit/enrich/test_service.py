@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from newswire.delivery_attempts import InFlight
 from newswire.enriched import EnrichedArticle
 from newswire.event_log import Committed, EventLogError, PartitionKey
 from newswire.messages import DeadLetter
@@ -141,6 +142,7 @@ def run_service(
     failing_topic: str | None = None,
     metrics: EnrichMetrics | None = None,
     enriched_v1_topic: str | None = None,
+    keep_alive_every_s: float = 75.0,
 ) -> tuple[FakeConsumer, FakeProducer, list[str]]:
     events: list[str] = []
     stop = threading.Event()
@@ -156,6 +158,7 @@ def run_service(
         poll_timeout_s=0.01,
         metrics=metrics,
         enriched_v1_topic=enriched_v1_topic,
+        keep_alive_every_s=keep_alive_every_s,
     )
     service.run(stop)
     return consumer, producer, events
@@ -263,3 +266,45 @@ def test_metrics_count_committed_messages_enriched_articles_and_dead_letters() -
     assert value("newswire_enrich_articles_enriched_total") == 2
     assert value("newswire_enrich_dead_letters_total", error_type="invalid_raw_message") == 1
     assert value("newswire_enrich_batch_seconds_count") == 2
+
+
+def test_a_batch_slower_than_the_keep_alive_interval_tells_the_group_it_is_alive() -> None:
+    batch = [article_record(n, f"Story {n}\n\nBody.") for n in range(3)]
+    consumer, _, _ = run_service([batch], keep_alive_every_s=0.0)
+    assert consumer.kept_alive >= 3  # after each document, and after its NER pass
+    quick, _, _ = run_service([batch])
+    assert quick.kept_alive == 0  # a poll can start a rebalance: only when it must
+
+
+def test_a_message_in_flight_when_the_replica_stopped_is_started_alone_then_set_aside() -> None:
+    raws = [article_record(n, f"Story {n}\n\nBody.") for n in range(3)]
+    poison = InFlight(2, 2).encode()  # offset 0, with the rest, was started twice already
+    consumer, producer, _ = run_service_after(raws, {("raw", 0): Committed(0, poison)})
+    (send,) = producer.on("dlq")
+    letter = DeadLetter.model_validate_json(send.value)
+    assert (letter.error_type, letter.source) == ("enrich_crashed", "kafka:raw/0/0")
+    assert consumer.sought == [(("raw", 0), 1)]  # the rest of the batch comes again
+    assert consumer.committed == {("raw", 0): 1}
+    assert consumer.notes == {("raw", 0): InFlight(0, 2).encode()}
+
+
+def run_service_after(
+    batch: list[Record], committed: dict[PartitionKey, Committed]
+) -> tuple[FakeConsumer, FakeProducer, list[str]]:
+    events: list[str] = []
+    stop = threading.Event()
+    consumer = FakeConsumer(events, [batch], stop)
+    for where, last in committed.items():
+        consumer.committed[where], consumer.notes[where] = last
+    producer = FakeProducer(events)
+    EnrichService(
+        consumer,
+        producer,
+        fake_enricher(),
+        enriched_topic="enriched",
+        dlq_topic="dlq",
+        batch_size=10,
+        poll_timeout_s=0.01,
+        max_attempts=2,
+    ).run(stop)
+    return consumer, producer, events

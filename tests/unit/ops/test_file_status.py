@@ -4,6 +4,7 @@ The event log is the real embedded one on a temp file; the index lookup is a pla
 
 import hashlib
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
@@ -181,6 +182,19 @@ def test_a_symlink_in_the_failed_folder_is_named_not_followed(
     status = file_status(settings, str(link), event_log, nothing_indexed)
     assert (status.name, status.state) == ("world/link.txt", "failed")
     assert "[not_a_regular_file] it is a symbolic link" in status.detail
+
+
+def test_a_fifo_in_the_failed_folder_is_failed_with_its_reason(
+    settings: Settings, event_log: SqliteEventLog
+) -> None:
+    settings.ingest_failed_dir.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(settings.ingest_failed_dir / "pipe")
+    (settings.ingest_failed_dir / "pipe.reason.json").write_text(
+        json.dumps({"error_type": "not_a_regular_file", "reason": "it is a FIFO"})
+    )
+    status = file_status(settings, "pipe", event_log, nothing_indexed)
+    assert (status.name, status.state) == ("pipe", "failed")
+    assert "[not_a_regular_file] it is a FIFO" in status.detail
 
 
 def test_names_are_taken_relative_to_the_inbox_or_as_paths_into_its_folders(

@@ -136,8 +136,13 @@ def attribute(element: etree._Element | None, name: str) -> str | None:
 
 def canonical_sha256(element: etree._Element) -> tuple[str, str]:
     """The element's exclusive XML canonical form (C14N) and its sha256: the same item has the
-    same form in whatever file, at whatever position, it comes."""
-    canonical = etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
+    same form in whatever file, at whatever position, it comes. C14N refuses relative namespace
+    URIs (`xmlns:x="rel/ns"`, deprecated by the Namespaces in XML recommendation but still
+    well-formed): such an item is named by its plain serialisation instead."""
+    try:
+        canonical = etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
+    except etree.C14NError:
+        canonical = etree.tostring(element, encoding="utf-8")
     return canonical.decode("utf-8"), hashlib.sha256(canonical).hexdigest()
 
 
