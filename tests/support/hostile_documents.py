@@ -4,44 +4,57 @@ part, so every test and the e2e suites drop the same kinds of bomb."""
 
 import io
 import zipfile
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 from tests.support.enrichers import docx_document
 
 _PARAGRAPH = b"<w:p><w:r><w:t>Lorem ipsum dolor sit amet, consectetur.</w:t></w:r></w:p>"
+_CHUNK = 1 << 20
 
 
-def _with_main_part(main_part: bytes) -> bytes:
-    """A real .docx whose `word/document.xml` is replaced by `main_part` (deflated, level 9)."""
+def _with_main_part(main_part: Iterable[bytes]) -> bytes:
+    """A real .docx whose `word/document.xml` is replaced by `main_part`, deflated at level 9
+    as it is written (never whole in memory)."""
     template = docx_document("Title", ["Body."], "Author", datetime(2024, 1, 1, tzinfo=UTC))
     source = zipfile.ZipFile(io.BytesIO(template))
     saved = io.BytesIO()
     with zipfile.ZipFile(saved, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for member in source.infolist():
-            if member.filename == "word/document.xml":
-                archive.writestr(member.filename, main_part)
-            else:
+            if member.filename != "word/document.xml":
                 archive.writestr(member.filename, source.read(member.filename))
+                continue
+            with archive.open(member.filename, "w", force_zip64=True) as part:
+                for chunk in main_part:
+                    part.write(chunk)
     return saved.getvalue()
 
 
-def _document_xml(body: bytes) -> bytes:
-    return (
+def _document_xml(body: Iterable[bytes]) -> Iterator[bytes]:
+    yield (
         b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document '
         b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
-        + body
-        + b"</w:body></w:document>"
     )
+    yield from body
+    yield b"</w:body></w:document>"
+
+
+def _repeated(unit: bytes, times: int) -> Iterator[bytes]:
+    per_chunk = max(1, _CHUNK // len(unit))
+    chunk = unit * per_chunk
+    for _ in range(times // per_chunk):
+        yield chunk
+    yield unit * (times % per_chunk)
 
 
 def paragraph_bomb(paragraphs: int = 250_000) -> bytes:
     """A Word file of about 60 KB whose main part holds `paragraphs` paragraphs (the probe's:
     18.5 MB of them), which python-docx reads one style lookup at a time."""
-    return _with_main_part(_document_xml(_PARAGRAPH * paragraphs))
+    return _with_main_part(_document_xml(_repeated(_PARAGRAPH, paragraphs)))
 
 
 def zip_bomb(unpacked_bytes: int = 1_500_000_000) -> bytes:
     """A Word file whose main part is one run of `unpacked_bytes` letters: about a thousandth of
     that on disk (the probe's: 1.5 MB that takes 3.3 GB to read)."""
-    filler = b"a" * unpacked_bytes
-    return _with_main_part(_document_xml(b"<w:p><w:r><w:t>" + filler + b"</w:t></w:r></w:p>"))
+    run = [b"<w:p><w:r><w:t>", *_repeated(b"a", unpacked_bytes), b"</w:t></w:r></w:p>"]
+    return _with_main_part(_document_xml(run))
