@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.hostile_documents import paragraph_bomb, zip_bomb
+from benchmarks.bombs import paragraph_bomb, zip_bomb
 from tests.support.pipeline import RunningPipeline, eventually, stack_env, story_id_of
 
 pytestmark = pytest.mark.integration

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pypdf
 import pytest
 
+from benchmarks.bombs import paragraph_bomb, zip_bomb
 from newswire_enrich.article import ParsedArticle
 from newswire_enrich.document_limits import (
     DocumentLimits,
@@ -20,7 +21,6 @@ from newswire_enrich.documents import DocumentInput, InProcessReader
 from newswire_enrich.errors import DocumentTooLargeError
 from newswire_enrich.parsers.office import parse_docx, parse_pdf
 from tests.support.enrichers import docx_document
-from tests.support.hostile_documents import paragraph_bomb, zip_bomb
 
 LIMITS = DocumentLimits()
 

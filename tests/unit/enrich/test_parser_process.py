@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.bombs import paragraph_bomb, zip_bomb
 from newswire_enrich.document_limits import MIB, DocumentLimits
 from newswire_enrich.documents import DocumentInput, InProcessReader
 from newswire_enrich.errors import (
@@ -25,7 +26,6 @@ from newswire_enrich.errors import (
 )
 from newswire_enrich.parser_process import ParseBudget, ParserProcess
 from tests.support.enrichers import docx_document
-from tests.support.hostile_documents import paragraph_bomb, zip_bomb
 
 # Limits that let the bombs through to the parser, whose budget must then stop them.
 NO_LIMITS = DocumentLimits(
