@@ -122,7 +122,7 @@ class DeliveryAttempts:
             alone = batch[0]
             if len(batch) > 1:
                 self._consumer.seek(alone.topic, alone.partition, first + 1)
-            after = InFlight(0, in_flight.through).encode()
+            after = InFlight(0, in_flight.through).encode() if first < in_flight.through else ""
             if in_flight.starts >= self._max_attempts:
                 log.warning(
                     "%s[%d] offset %d was started %d times and never finished: set aside",

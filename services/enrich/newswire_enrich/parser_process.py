@@ -157,7 +157,10 @@ class ParserProcess:
         self._running()
         how = f"exit status {status}"
         if status is not None and status < 0:
-            how = f"signal {signal.Signals(-status).name}"
+            try:
+                how = f"signal {signal.Signals(-status).name}"
+            except ValueError:
+                how = f"signal {-status}"
             if -status == signal.SIGKILL:
                 how += ", perhaps from the system running out of memory"
         return ParserCrashedError(
@@ -176,6 +179,7 @@ class ParserProcess:
                     sys.executable,
                     "-m",
                     __name__,
+                    str(os.getpid()),
                     str(theirs.fileno()),
                     str(self.budget.memory_bytes),
                     json.dumps(asdict(self.limits)),
@@ -235,18 +239,19 @@ def _serve(connection: Connection, limits: DocumentLimits) -> None:
             return
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     if sys.platform != "linux":
         return
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() == 1:  # the parent died before the line above
+    if os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
 
 
 def main(argv: list[str]) -> None:
-    descriptor, memory_bytes, limits = int(argv[0]), int(argv[1]), json.loads(argv[2])
-    _die_with_parent()
+    parent, descriptor, memory_bytes = int(argv[0]), int(argv[1]), int(argv[2])
+    limits = json.loads(argv[3])
+    _die_with_parent(parent)
     configure_logging()
     connection = Connection(descriptor)
     # Capped only now: the modules above are loaded, and the budget is for the parsing.
