@@ -20,9 +20,14 @@ import org.elasticsearch.transport.netty4.Netty4Plugin;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.reflect.Constructor;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -240,6 +245,8 @@ public final class ElasticsearchNode {
             .put("cluster.routing.allocation.disk.threshold_enabled", false)
             // Allow DELETE /index-* and DELETE /_all in test teardown.
             .put("action.destructive_requires_name", false)
+            // Last, so the caller's settings (the security ones) win.
+            .put(toSettings(options.settings))
             .build();
 
         // Same as the server (Elasticsearch#initPhase1): the status-logger error listener must be in place before log4j
@@ -269,7 +276,24 @@ public final class ElasticsearchNode {
         //   NativeAccess still loads lazily through java.lang.foreign, hence --enable-native-access on the command line.
         // - Bootstrap checks: only run when Node#validateNodeBeforeAcceptingRequests is overridden (the server's anonymous
         //   Node subclass does); the base class accepts, so vm.max_map_count or file-descriptor limits don't matter.
-        final PluginsLoader pluginsLoader = classpathPluginsLoader(home, List.of(Netty4Plugin.class));
+        final ClassLoader appLoader = ElasticsearchNode.class.getClassLoader();
+        final List<ClasspathPlugin> plugins = new ArrayList<>();
+        plugins.add(new ClasspathPlugin(Netty4Plugin.class, "transport-netty4", List.of()));
+        if (options.securityPlugins != null) {
+            // As in the distribution: x-pack-core (licence, shared SSL service) is a module the security plugin extends,
+            // so it is created first and its class loader is the parent of the security plugin's.
+            final ClassLoader coreLoader = pluginClassLoader("x-pack-core", options.securityPlugins, appLoader);
+            final ClassLoader securityLoader = pluginClassLoader("x-pack-security", options.securityPlugins, coreLoader);
+            plugins.add(new ClasspathPlugin(pluginClass("org.elasticsearch.xpack.core.XPackPlugin", coreLoader), "x-pack-core", List.of()));
+            plugins.add(
+                new ClasspathPlugin(
+                    pluginClass("org.elasticsearch.xpack.security.Security", securityLoader),
+                    "x-pack-security",
+                    List.of("x-pack-core")
+                )
+            );
+        }
+        final PluginsLoader pluginsLoader = classpathPluginsLoader(home, plugins);
 
         final Node created = new Node(environment, pluginsLoader);
         node = created;
@@ -297,9 +321,8 @@ public final class ElasticsearchNode {
      * because on the class path our class and the Elasticsearch classes share the unnamed module, so no
      * {@code --add-opens} is needed. Pinned to the Elasticsearch version in the pom: re-check on upgrade.
      */
-    private static PluginsLoader classpathPluginsLoader(Path home, List<Class<? extends Plugin>> pluginClasses)
+    private static PluginsLoader classpathPluginsLoader(Path home, List<ClasspathPlugin> plugins)
         throws ReflectiveOperationException, IOException {
-        final ClassLoader appLoader = ElasticsearchNode.class.getClassLoader();
         final ModuleLayer bootLayer = ModuleLayer.boot();
 
         final Class<?> bundleClass = Class.forName("org.elasticsearch.plugins.PluginBundle");
@@ -322,8 +345,9 @@ public final class ElasticsearchNode {
         final String esVersion = Build.current().version();
         final Set<Object> bundles = new LinkedHashSet<>();
         final Map<String, Object> layers = new LinkedHashMap<>();
-        for (Class<? extends Plugin> pluginClass : pluginClasses) {
-            final String name = pluginName(pluginClass);
+        for (ClasspathPlugin plugin : plugins) {
+            final String name = plugin.name();
+            final Class<? extends Plugin> pluginClass = plugin.pluginClass();
             final PluginDescriptor descriptor = new PluginDescriptor(
                 name,
                 "classpath plugin " + pluginClass.getName(),
@@ -332,7 +356,7 @@ public final class ElasticsearchNode {
                 Integer.toString(Runtime.version().feature()),
                 pluginClass.getName(),
                 null,   // no module name: on the class path everything is in the unnamed module
-                List.of(),
+                plugin.extendedPlugins(),
                 false,  // no native controller
                 false,  // not licensed
                 false,  // not modular
@@ -343,18 +367,43 @@ public final class ElasticsearchNode {
             final Path dir = Files.createDirectories(home.resolve("classpath-plugins").resolve(name));
             final Object bundle = newBundle.newInstance(descriptor, dir);
             bundles.add(bundle);
-            layers.put(name, newLayer.newInstance(bundle, appLoader, bootLayer, appLoader, bootLayer));
+            final ClassLoader loader = pluginClass.getClassLoader();
+            layers.put(name, newLayer.newInstance(bundle, loader, bootLayer, loader, bootLayer));
         }
         // Registered as "modules" (like netty in the distribution): the node logs "loaded module [transport-netty4]".
         return newLoader.newInstance(bundles, Set.of(), layers);
     }
 
-    /** The name the plugin has in a distribution (shown by {@code GET /_cat/plugins}, {@code GET /_nodes/plugins}). */
-    private static String pluginName(Class<? extends Plugin> pluginClass) {
-        if (pluginClass == Netty4Plugin.class) {
-            return "transport-netty4";
+    /**
+     * A plugin class of the class path, with the name it has in a distribution (shown by {@code GET /_cat/plugins})
+     * and the plugins it extends (whose extension points it is offered to).
+     */
+    private record ClasspathPlugin(Class<? extends Plugin> pluginClass, String name, List<String> extendedPlugins) {}
+
+    private static Class<? extends Plugin> pluginClass(String name, ClassLoader loader) throws ClassNotFoundException {
+        return Class.forName(name, false, loader).asSubclass(Plugin.class);
+    }
+
+    /**
+     * A class loader of its own for the plugin jar {@code DIR/<name>-<version>.jar}; its dependencies stay on the class
+     * path. Elasticsearch finds a plugin's extensions (META-INF/services) through the plugin class's loader and builds
+     * each with that plugin: were all plugins in the class path's loader, each would be offered every other plugin's
+     * extensions and refuse them. So this loader shows the service files of its own jar only.
+     */
+    private static ClassLoader pluginClassLoader(String name, Path dir, ClassLoader parent) throws IOException {
+        final Path jar = dir.resolve(name + "-" + Build.current().version() + ".jar");
+        if (Files.isRegularFile(jar) == false) {
+            throw new IllegalArgumentException("plugin jar " + jar + " not found");
         }
-        return pluginClass.getSimpleName();
+        return new URLClassLoader(name, new URL[] { jar.toUri().toURL() }, parent) {
+            @Override
+            public Enumeration<URL> getResources(String resource) throws IOException {
+                if (resource.startsWith("META-INF/services/")) {
+                    return findResources(resource);
+                }
+                return super.getResources(resource);
+            }
+        };
     }
 
     /**
@@ -397,11 +446,26 @@ public final class ElasticsearchNode {
         }
     }
 
-    /** Parsed command line. */
-    private record Options(Path home, int httpPort, int transportPort, String clusterName, boolean heapNote) {
+    /** The {@code --setting} values as node settings. */
+    private static Settings toSettings(Map<String, String> values) {
+        final Settings.Builder builder = Settings.builder();
+        values.forEach(builder::put);
+        return builder.build();
+    }
 
-        static final String USAGE =
-            "usage: ElasticsearchNode --home DIR --http-port N --transport-port N [--cluster-name NAME] [--heap-note]";
+    /** Parsed command line. */
+    private record Options(
+        Path home,
+        int httpPort,
+        int transportPort,
+        String clusterName,
+        boolean heapNote,
+        Path securityPlugins,
+        Map<String, String> settings
+    ) {
+
+        static final String USAGE = "usage: ElasticsearchNode --home DIR --http-port N --transport-port N [--cluster-name NAME]"
+            + " [--heap-note] [--security-plugins DIR] [--setting KEY=VALUE]...";
 
         static Options parse(String[] args) {
             Path home = null;
@@ -409,6 +473,8 @@ public final class ElasticsearchNode {
             Integer transportPort = null;
             String clusterName = DEFAULT_CLUSTER_NAME;
             boolean heapNote = false;
+            Path securityPlugins = null;
+            final Map<String, String> settings = new LinkedHashMap<>();
             for (int i = 0; i < args.length; i++) {
                 final String arg = args[i];
                 switch (arg) {
@@ -417,6 +483,15 @@ public final class ElasticsearchNode {
                     case "--transport-port" -> transportPort = port(value(args, ++i, arg), arg);
                     case "--cluster-name" -> clusterName = value(args, ++i, arg);
                     case "--heap-note" -> heapNote = true;
+                    case "--security-plugins" -> securityPlugins = Path.of(value(args, ++i, arg));
+                    case "--setting" -> {
+                        final String setting = value(args, ++i, arg);
+                        final int equals = setting.indexOf('=');
+                        if (equals < 1) {
+                            throw new IllegalArgumentException("--setting needs KEY=VALUE, got: " + setting);
+                        }
+                        settings.put(setting.substring(0, equals), setting.substring(equals + 1));
+                    }
                     case "-h", "--help" -> throw new IllegalArgumentException("help requested");
                     default -> throw new IllegalArgumentException("unknown argument: " + arg);
                 }
@@ -427,7 +502,7 @@ public final class ElasticsearchNode {
             if (clusterName.isBlank()) {
                 throw new IllegalArgumentException("--cluster-name must not be blank");
             }
-            return new Options(home, httpPort, transportPort, clusterName, heapNote);
+            return new Options(home, httpPort, transportPort, clusterName, heapNote, securityPlugins, Map.copyOf(settings));
         }
 
         private static String value(String[] args, int i, String flag) {
