@@ -8,9 +8,10 @@ at start-up, so a service's behaviour never depends on the environment changing 
 import codecs
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from newswire.text_files import DEFAULT_FALLBACK_ENCODING
@@ -19,7 +20,10 @@ from newswire.text_files import DEFAULT_FALLBACK_ENCODING
 class Settings(BaseSettings):
     """Where the pipeline finds Kafka and Elasticsearch, and the names of its topics."""
 
-    model_config = SettingsConfigDict(env_prefix="NEWSWIRE_", extra="ignore", validate_by_name=True)
+    # hide_input_in_errors: a value refused is never echoed, as it may be a secret.
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSWIRE_", extra="ignore", validate_by_name=True, hide_input_in_errors=True
+    )
 
     # The bare names are what Kafka and Elasticsearch tooling conventionally read, so they win.
     kafka_bootstrap_servers: str = Field(
@@ -69,6 +73,128 @@ class Settings(BaseSettings):
     topic_replication_factor: int = Field(
         default=1, description="Replication factor of topics Newswire creates; 3 in production."
     )
+
+    # --- connecting to a secured Kafka and Elasticsearch (docs/deploy.md) --------------------
+    # Every secret can also come from a file (`<NAME>_FILE`, Docker and Kubernetes secrets): the
+    # `*_file` fields below; a secret is a SecretStr, shown as ********** wherever it is printed.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        description="How clients talk to the brokers: PLAINTEXT, SSL (TLS; mutual with a client "
+        "certificate), SASL_PLAINTEXT or SASL_SSL (a user name and password over TLS).",
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        default="SCRAM-SHA-512",
+        description="SASL mechanism with SASL_*: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.",
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="SASL password.")
+    kafka_sasl_password_file: Path | None = Field(
+        default=None, description="File holding the SASL password (instead of the variable)."
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        default=None,
+        description="PEM file of the CA(s) that signed the brokers' certificates; default: the "
+        "system's trusted CAs.",
+    )
+    kafka_ssl_certfile: Path | None = Field(
+        default=None, description="Client certificate (PEM) for mutual TLS."
+    )
+    kafka_ssl_keyfile: Path | None = Field(
+        default=None, description="Private key (PEM) of the client certificate."
+    )
+    kafka_ssl_key_password: SecretStr | None = Field(
+        default=None, description="Password of that private key, if it is encrypted."
+    )
+    kafka_ssl_key_password_file: Path | None = Field(
+        default=None, description="File holding the private key's password."
+    )
+    kafka_ssl_check_hostname: bool = Field(
+        default=True,
+        description="Check that a broker's certificate names the host connected to. Leave on.",
+    )
+    elasticsearch_ca_certs: Path | None = Field(
+        default=None,
+        description="PEM file of the CA that signed Elasticsearch's HTTP certificate (an "
+        "https:// URL); default: the system's trusted CAs.",
+    )
+    elasticsearch_ssl_assert_fingerprint: str | None = Field(
+        default=None,
+        description="Instead of a CA file: the SHA-256 fingerprint (hex) of Elasticsearch's "
+        "certificate or of its CA, as Elasticsearch prints it on its first start.",
+    )
+    elasticsearch_api_key: SecretStr | None = Field(
+        default=None,
+        description="Elasticsearch API key (the `encoded` value of POST /_security/api_key).",
+    )
+    elasticsearch_api_key_file: Path | None = Field(
+        default=None, description="File holding the API key."
+    )
+    elasticsearch_username: str | None = Field(
+        default=None, description="Elasticsearch user name (instead of an API key)."
+    )
+    elasticsearch_password: SecretStr | None = Field(
+        default=None, description="Password of that user."
+    )
+    elasticsearch_password_file: Path | None = Field(
+        default=None, description="File holding that password."
+    )
+
+    @field_validator("elasticsearch_url")
+    @classmethod
+    def _no_credentials_in_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.username is not None or parts.password is not None:
+            raise ValueError(
+                "carries credentials: set NEWSWIRE_ELASTICSEARCH_USERNAME and "
+                "NEWSWIRE_ELASTICSEARCH_PASSWORD (or NEWSWIRE_ELASTICSEARCH_API_KEY) instead, so "
+                "they are never logged with the URL"
+            )
+        return url
+
+    @model_validator(mode="after")
+    def _secrets_from_files(self) -> Self:
+        for secret, file_field in SECRET_FILES.items():
+            path = getattr(self, file_field)
+            if path is None:
+                continue
+            if getattr(self, secret) is not None:
+                raise ValueError(
+                    f"both NEWSWIRE_{secret.upper()} and NEWSWIRE_{file_field.upper()} are set: "
+                    "keep one"
+                )
+            setattr(
+                self, secret, SecretStr(read_secret_file(path, f"NEWSWIRE_{file_field.upper()}"))
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _complete_connection_settings(self) -> Self:
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        if sasl and (self.kafka_sasl_username is None or self.kafka_sasl_password is None):
+            raise ValueError(
+                f"NEWSWIRE_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "NEWSWIRE_KAFKA_SASL_USERNAME and NEWSWIRE_KAFKA_SASL_PASSWORD (or "
+                "NEWSWIRE_KAFKA_SASL_PASSWORD_FILE)"
+            )
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError(
+                "mutual TLS needs both NEWSWIRE_KAFKA_SSL_CERTFILE and NEWSWIRE_KAFKA_SSL_KEYFILE"
+            )
+        if (self.elasticsearch_username is None) != (self.elasticsearch_password is None):
+            raise ValueError(
+                "NEWSWIRE_ELASTICSEARCH_USERNAME and NEWSWIRE_ELASTICSEARCH_PASSWORD go together"
+            )
+        if self.elasticsearch_api_key is not None and self.elasticsearch_username is not None:
+            raise ValueError(
+                "set either NEWSWIRE_ELASTICSEARCH_API_KEY or NEWSWIRE_ELASTICSEARCH_USERNAME and "
+                "_PASSWORD, not both"
+            )
+        if self.elasticsearch_ca_certs is not None and self.elasticsearch_ssl_assert_fingerprint:
+            raise ValueError(
+                "set either NEWSWIRE_ELASTICSEARCH_CA_CERTS or "
+                "NEWSWIRE_ELASTICSEARCH_SSL_ASSERT_FINGERPRINT, not both"
+            )
+        return self
 
     # --- enrich ------------------------------------------------------------------------------
     enrich_group_id: str = Field(default="enrich", description="Enrich consumer group.")
@@ -434,6 +560,31 @@ class Settings(BaseSettings):
         return self.data_dir / "search-index.sqlite3"
 
 
+SECRET_FILES = {
+    "kafka_sasl_password": "kafka_sasl_password_file",
+    "kafka_ssl_key_password": "kafka_ssl_key_password_file",
+    "elasticsearch_api_key": "elasticsearch_api_key_file",
+    "elasticsearch_password": "elasticsearch_password_file",
+}
+"""Each secret setting and the setting naming a file that may hold it instead."""
+
+
+def read_secret_file(path: Path, setting: str) -> str:
+    """A secret from a file: its text less the line end editors and `echo` add."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        # The reason (no such file, permission denied), never the content.
+        raise ValueError(
+            f"{setting}: {path} cannot be read ({type(error).__name__}: "
+            f"{getattr(error, 'strerror', None) or 'not UTF-8'})"
+        ) from None
+    secret = text.rstrip("\r\n")
+    if not secret:
+        raise ValueError(f"{setting}: {path} is empty")
+    return secret
+
+
 BACKEND_VARIABLES = (
     "KAFKA_BOOTSTRAP_SERVERS",
     "NEWSWIRE_KAFKA_BOOTSTRAP_SERVERS",
@@ -455,7 +606,14 @@ class DevServicesSettings(BaseSettings):
         default=Path.home() / ".cache" / "newswire",
         description="Jars, data, logs and pid files; outside the repository on purpose.",
     )
-    kafka_port: int = Field(default=9092, description="Kafka client (PLAINTEXT) port.")
+    kafka_port: int = Field(
+        default=9092, description="Kafka client port (PLAINTEXT; SASL_SSL with `up --secure`)."
+    )
+    kafka_tls_port: int = Field(
+        default=9094,
+        description="With `up --secure`: Kafka's mutual-TLS (SSL) listener, for clients that "
+        "show a certificate instead of a password.",
+    )
     kafka_controller_port: int = Field(default=9093, description="KRaft controller port.")
     kafka_heap: str = Field(default="512m", description="Kafka JVM heap (-Xmx).")
     kafka_java_home: Path | None = Field(

@@ -27,10 +27,14 @@ class ServiceStatus:
     rss_bytes: int | None
     log_file: Path
 
+    secure: bool = False
+
     def describe(self) -> str:
         if self.pid is None:
             return f"{self.name}: stopped"
         state = "ready" if self.ready else "starting (not ready)"
+        if self.secure:
+            state += ", secured"
         rss = f", rss {self.rss_bytes / 2**20:.0f} MiB" if self.rss_bytes else ""
         return f"{self.name}: {state} at {self.address} (pid {self.pid}{rss}, log {self.log_file})"
 
@@ -70,14 +74,24 @@ def port_accepts_connections(port: int, host: str = "127.0.0.1") -> bool:
 
 
 class JvmServer(ABC):
-    """A server run as a detached JVM; subclasses say how to prepare, launch and probe it."""
+    """A server run as a detached JVM; subclasses say how to prepare, launch and probe it.
+
+    A secured server (`secure`: TLS, users, permissions) lives in `<home>/<name>-secure`, beside
+    the plain one's `<home>/<name>`: each keeps its data, and `status`, `down` and `env` find
+    whichever runs."""
 
     name: str
+    secure: bool = False
 
     def __init__(self, settings: DevServicesSettings) -> None:
         self.settings = settings
-        self.home = settings.home / self.name
+        self.home = settings.home / (f"{self.name}-secure" if self.secure else self.name)
         self.process = ManagedProcess(self.name, self.home)
+
+    def client_environment(self, identity: str) -> dict[str, str]:
+        """The environment variables a Newswire client needs to reach this server as
+        `identity` (ignored by a server without users)."""
+        return {}
 
     @property
     @abstractmethod
@@ -110,6 +124,7 @@ class JvmServer(ABC):
             ready=pid is not None and self.is_ready(),
             rss_bytes=process_memory_bytes(pid) if pid is not None else None,
             log_file=self.process.log_file,
+            secure=self.secure,
         )
 
     def up(self, fresh: bool = False) -> ServiceStatus:

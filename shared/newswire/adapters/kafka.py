@@ -5,6 +5,11 @@ and a retried send is not written twice. Consumers never auto-commit: a service 
 only after the next stage has durably taken the result (at-least-once, made explicit).
 Producers and the topics Newswire creates share one size limit, so what one sends the other takes.
 
+Every client is made here, by `new_producer`, `new_consumer` and `new_admin`, from one set of
+connection options (`connection_options`: the brokers, TLS, SASL), so no client can forget them;
+a client that cannot connect or is refused says why, in one line, and which setting fixes it
+(`newswire.adapters.kafka_access`).
+
 Topics are configured for their use when Newswire creates them (`topic_configs`): the raw topic
 keeps every message (`retention.ms=-1`: re-enrichment replays it all), the enriched topic is
 compacted by key (the latest message of each story; a tombstone deletes one), the dead-letter
@@ -17,6 +22,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
@@ -34,6 +40,7 @@ from kafka.errors import (
 from kafka.partitioner.default import murmur2
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
+from newswire.adapters.kafka_access import KafkaAccessError, access_failure
 from newswire.event_log import (
     CommitRefusedError,
     Committed,
@@ -52,9 +59,67 @@ DAY_MS = 24 * 60 * 60 * 1000
 _FIND_POLL_TIMEOUT_MS = 1000
 
 
+def connection_options(settings: Settings) -> dict[str, Any]:
+    """How every Kafka client of Newswire reaches the brokers: their addresses, TLS and SASL."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
+        options |= {
+            "ssl_check_hostname": settings.kafka_ssl_check_hostname,
+            "ssl_cafile": _path(settings.kafka_ssl_cafile),
+            "ssl_certfile": _path(settings.kafka_ssl_certfile),
+            "ssl_keyfile": _path(settings.kafka_ssl_keyfile),
+            "ssl_password": _secret(settings.kafka_ssl_key_password),
+        }
+    if settings.kafka_security_protocol.startswith("SASL_"):
+        options |= {
+            "sasl_mechanism": settings.kafka_sasl_mechanism,
+            "sasl_plain_username": settings.kafka_sasl_username,
+            "sasl_plain_password": _secret(settings.kafka_sasl_password),
+        }
+    return options
+
+
+def _path(path: object) -> str | None:
+    return None if path is None else str(path)
+
+
+def _secret(secret: Any) -> str | None:
+    return None if secret is None else str(secret.get_secret_value())
+
+
+@contextlib.contextmanager
+def _connecting(settings: Settings) -> Iterator[None]:
+    """Turns a failure to connect into a KafkaAccessError that says why (`kafka_access`)."""
+    try:
+        yield
+    except KafkaError as error:
+        raise access_failure(settings, error) from error
+
+
+def new_producer(settings: Settings, **options: Any) -> KafkaProducer:
+    """A producer with Newswire's connection options and `options`."""
+    with _connecting(settings):
+        return KafkaProducer(**connection_options(settings), **options)
+
+
+def new_consumer(settings: Settings, *topics: str, **options: Any) -> KafkaConsumer:
+    """A consumer with Newswire's connection options and `options` (subscribed to `topics`)."""
+    with _connecting(settings):
+        return KafkaConsumer(*topics, **connection_options(settings), **options)
+
+
+def new_admin(settings: Settings, **options: Any) -> KafkaAdminClient:
+    """An admin client with Newswire's connection options and `options`."""
+    with _connecting(settings):
+        return KafkaAdminClient(**connection_options(settings), **options)
+
+
 def create_producer(settings: Settings, client_id: str) -> KafkaProducer:
-    return KafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+    return new_producer(
+        settings,
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
@@ -66,8 +131,8 @@ def create_producer(settings: Settings, client_id: str) -> KafkaProducer:
 def create_consumer(
     settings: Settings, group_id: str, topics: Iterable[str], client_id: str
 ) -> KafkaConsumer:
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+    consumer = new_consumer(
+        settings,
         group_id=group_id,
         client_id=client_id,
         enable_auto_commit=False,
@@ -119,9 +184,7 @@ def topic_configs(settings: Settings, name: str) -> dict[str, str]:
 def ensure_topics(settings: Settings, names: Iterable[str]) -> None:
     """Create the topics that do not exist yet, configured for their use; existing ones are
     left as they are (a warning says when their configuration differs)."""
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers, client_id="newswire-admin"
-    )
+    admin = new_admin(settings, client_id="newswire-admin")
     try:
         wanted = set(names)
         existing = set(admin.list_topics())
@@ -195,7 +258,12 @@ def _in_our_terms(error: BaseException) -> BaseException:
 def _kafka_errors_as_ours(settings: Settings) -> Iterator[None]:
     try:
         yield
+    except KafkaAccessError:
+        raise
     except KafkaError as error:
+        failure = access_failure(settings, error)
+        if isinstance(failure, KafkaAccessError):
+            raise failure from error
         raise EventLogError(f"Kafka at {settings.kafka_bootstrap_servers}: {error!r}") from error
 
 
@@ -400,10 +468,8 @@ class KafkaEventLog:
     def find(self, topic: str, key: bytes) -> Record | None:
         """Reads the one partition the default partitioner puts `key` in, start to end."""
         with _kafka_errors_as_ours(self._settings):
-            consumer = KafkaConsumer(
-                bootstrap_servers=self._settings.kafka_bootstrap_servers,
-                client_id="newswire-find",
-                enable_auto_commit=False,
+            consumer = new_consumer(
+                self._settings, client_id="newswire-find", enable_auto_commit=False
             )
             try:
                 partitions = sorted(consumer.partitions_for_topic(topic) or ())
@@ -427,20 +493,14 @@ class KafkaEventLog:
 
     def reader(self, topic: str, group_id: str | None, client_id: str) -> "KafkaTopicReader":
         with _kafka_errors_as_ours(self._settings):
-            consumer = KafkaConsumer(
-                bootstrap_servers=self._settings.kafka_bootstrap_servers,
-                group_id=group_id,
-                client_id=client_id,
-                enable_auto_commit=False,
+            consumer = new_consumer(
+                self._settings, group_id=group_id, client_id=client_id, enable_auto_commit=False
             )
         return KafkaTopicReader(self._settings, consumer, topic, group_id)
 
     def committed(self, group_id: str, topic: str, partition: int) -> int | None:
         with _kafka_errors_as_ours(self._settings):
-            admin = KafkaAdminClient(
-                bootstrap_servers=self._settings.kafka_bootstrap_servers,
-                client_id="newswire-admin",
-            )
+            admin = new_admin(self._settings, client_id="newswire-admin")
             try:
                 where = TopicPartition(topic, partition)
                 offsets = admin.list_group_offsets({group_id: [where]}).get(group_id, {})
