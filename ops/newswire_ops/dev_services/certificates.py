@@ -1,6 +1,6 @@
 """The certificate authority and certificates of the secured dev-services, made here.
 
-One CA signs a server certificate for 127.0.0.1 and localhost (Kafka's listeners and
+One CA signs a server certificate for 127.0.0.1 (Kafka's listeners and
 Elasticsearch's HTTP and transport layers) and a client certificate per user name (Kafka's
 mutual-TLS listener maps a certificate's CN to that user, so one set of ACLs serves both ways
 in). Everything is PEM; Kafka's broker also gets its key and certificate as a PKCS#12 keystore,
@@ -84,9 +84,9 @@ class CertificateAuthority:
 
     def server_pair(self, name: str = SERVER_NAME, hosts: tuple[str, ...] = ()) -> KeyPair:
         """A server (and client: brokers and nodes talk to each other) certificate for
-        127.0.0.1, localhost and `hosts`."""
+        127.0.0.1 and `hosts`: the servers listen on loopback only, and clients reach them by
+        that address (`localhost` is left out, so a client can be shown a name mismatch)."""
         names: list[x509.GeneralName] = [
-            x509.DNSName("localhost"),
             x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
             *(x509.DNSName(host) for host in hosts),
         ]

@@ -388,20 +388,25 @@ public final class ElasticsearchNode {
      * A class loader of its own for the plugin jar {@code DIR/<name>-<version>.jar}; its dependencies stay on the class
      * path. Elasticsearch finds a plugin's extensions (META-INF/services) through the plugin class's loader and builds
      * each with that plugin: were all plugins in the class path's loader, each would be offered every other plugin's
-     * extensions and refuse them. So this loader shows the service files of its own jar only.
+     * extensions and refuse them. So this loader shows the service files of its own jar and of the class path (the
+     * server's own, which code such as XContentBuilder looks up through whatever loader is current), and none of the
+     * plugin it extends.
      */
     private static ClassLoader pluginClassLoader(String name, Path dir, ClassLoader parent) throws IOException {
         final Path jar = dir.resolve(name + "-" + Build.current().version() + ".jar");
         if (Files.isRegularFile(jar) == false) {
             throw new IllegalArgumentException("plugin jar " + jar + " not found");
         }
+        final ClassLoader classPath = ElasticsearchNode.class.getClassLoader();
         return new URLClassLoader(name, new URL[] { jar.toUri().toURL() }, parent) {
             @Override
             public Enumeration<URL> getResources(String resource) throws IOException {
-                if (resource.startsWith("META-INF/services/")) {
-                    return findResources(resource);
+                if (resource.startsWith("META-INF/services/") == false) {
+                    return super.getResources(resource);
                 }
-                return super.getResources(resource);
+                final List<URL> found = Collections.list(findResources(resource));
+                found.addAll(Collections.list(classPath.getResources(resource)));
+                return Collections.enumeration(found);
             }
         };
     }
