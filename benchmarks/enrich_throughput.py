@@ -38,14 +38,17 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks._measure import peak_rss_mib  # noqa: E402
 from benchmarks.corpus import SHARED_DIR  # noqa: E402
-from newswire.adapters.kafka import create_producer, ensure_topics  # noqa: E402
+from newswire.adapters.kafka import (  # noqa: E402
+    create_producer,
+    ensure_topics,
+    new_admin,
+    new_consumer,
+)
 from newswire.messages import RawArticle  # noqa: E402
 from newswire.settings import Settings  # noqa: E402
 from newswire_enrich.analysed_text import AnalysedText  # noqa: E402
@@ -220,7 +223,7 @@ def run_service(
 
 def delete_run_state(settings: Settings, topics: list[str], group: str) -> None:
     """The run's topics and consumer group: a scaling run makes a dozen of each."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = new_admin(settings)
     try:
         admin.delete_topics(topics)
         admin.delete_groups([group])
@@ -231,7 +234,7 @@ def delete_run_state(settings: Settings, topics: list[str], group: str) -> None:
 
 
 def wait_for_members(settings: Settings, group: str, count: int, timeout_s: float = 300) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = new_admin(settings)
     deadline = time.monotonic() + timeout_s
     try:
         while time.monotonic() < deadline:
@@ -247,9 +250,9 @@ def wait_for_members(settings: Settings, group: str, count: int, timeout_s: floa
 
 
 def last_timestamp_ms(settings: Settings, expected: int, timeout_s: float = 1800) -> float:
-    consumer = KafkaConsumer(
+    consumer = new_consumer(
+        settings,
         settings.enriched_topic,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )

@@ -41,15 +41,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from elasticsearch.helpers import streaming_bulk
-from kafka import KafkaAdminClient
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from kafka import KafkaAdminClient  # noqa: E402
+
 from benchmarks._measure import peak_rss_mib  # noqa: E402
 from benchmarks.corpus import enriched_bbc_articles  # noqa: E402
 from newswire.adapters.elasticsearch import create_client  # noqa: E402
-from newswire.adapters.kafka import create_producer, ensure_topics  # noqa: E402
+from newswire.adapters.kafka import (  # noqa: E402
+    create_producer,
+    ensure_topics,
+    new_admin,
+)
 from newswire.article_index import (  # noqa: E402
     DEFAULT_MAPPING,
     LISTING,
@@ -131,7 +136,7 @@ def run_consumer(
 ) -> Result:
     """Run a consumer until its group committed `expected` messages; its index is named `group`."""
     index = group
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = new_admin(settings)
     started = time.monotonic()
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

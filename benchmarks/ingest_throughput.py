@@ -58,13 +58,16 @@ from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from kafka import KafkaAdminClient, KafkaProducer
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks.corpus import SHARED_DIR  # noqa: E402
-from newswire.adapters.kafka import create_producer, ensure_topics  # noqa: E402
+from newswire.adapters.kafka import (  # noqa: E402
+    create_producer,
+    ensure_topics,
+    new_admin,
+    new_producer,
+)
 from newswire.backends import open_event_log  # noqa: E402
 from newswire.command_line import configure_logging  # noqa: E402
 from newswire.messages import utc_now  # noqa: E402
@@ -263,7 +266,7 @@ def measure_bare_producer(settings: Settings, corpus: Path, from_disk: bool) -> 
 def prepared_topics(settings: Settings, names: list[str]) -> None:
     """Creates the topics and waits for their leaders, so that neither side pays for that."""
     ensure_topics(settings, names)
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    producer = new_producer(settings)
     try:
         for name in names:
             producer.partitions_for(name)
@@ -324,7 +327,7 @@ def one_round(bootstrap: str, corpus: Path, fresh: bool) -> Round:
             service = measure_service(settings, corpus, workdir, fresh)
             return Round(service, *measure_floors(disk, memory, corpus, workdir))
         finally:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+            admin = new_admin(settings)
             admin.delete_topics(topics)
             admin.close()
 

@@ -442,13 +442,13 @@ class Pipeline:
         if self.mode != "stack":
             return
         from elasticsearch import NotFoundError  # noqa: PLC0415
-        from kafka import KafkaAdminClient  # noqa: PLC0415
 
         from newswire.adapters.elasticsearch import create_client  # noqa: PLC0415
+        from newswire.adapters.kafka import new_admin  # noqa: PLC0415
 
         settings = self.settings
         try:
-            admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+            admin = new_admin(settings)
             try:
                 topics = [settings.raw_topic, settings.enriched_topic, settings.dlq_topic]
                 admin.delete_topics(topics, raise_errors=False)

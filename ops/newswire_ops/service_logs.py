@@ -23,6 +23,8 @@ class ServiceLog:
             path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", errors="replace"
         )
         self._handler.setFormatter(logging.Formatter("%(message)s"))
+        self.last_error: str | None = None
+        """The last line logged at ERROR (what a refused service said before it exited)."""
 
     def follow(self, output: IO[bytes]) -> threading.Thread:
         """Copies `output` into the log from a thread of its own, until it ends."""
@@ -33,6 +35,8 @@ class ServiceLog:
         return thread
 
     def write(self, line: str) -> None:
+        if " ERROR " in line:
+            self.last_error = line
         self._handler.handle(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
 
     def close(self) -> None:

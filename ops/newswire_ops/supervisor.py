@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newswire.adapters.refusals import EXIT_REFUSED
 from newswire.settings import Settings
 from newswire_ops.service_logs import ServiceLog
 from newswire_ops.status_line import PipelineService, Replica, pipeline_services, status_line
@@ -31,6 +32,7 @@ class _Child:
     output: threading.Thread | None = None
     restarts: int = 0
     died_at: float | None = None
+    refused: bool = False
 
     @property
     def log_file(self) -> Path:
@@ -89,11 +91,21 @@ class Supervisor:
     def _restart_the_dead(self) -> None:
         now = time.monotonic()
         for child in self.children:
-            if child.alive():
+            if child.alive() or child.refused:
+                continue
+            code = child.process.returncode if child.process else None
+            if code == EXIT_REFUSED:
+                # Kafka or Elasticsearch refused it (credentials, certificates, permissions):
+                # starting it again would be refused again.
+                child.refused = True
+                print(
+                    f"\n{child.replica.name} was refused and is not restarted: "
+                    f"{_message(child.log.last_error)}; fix that setting and start the pipeline "
+                    f"again (log {child.log_file})"
+                )
                 continue
             if child.died_at is None:
                 child.died_at = now
-                code = child.process.returncode if child.process else None
                 print(
                     f"\n{child.replica.name} exited ({code}); "
                     f"restarting in {RESTART_DELAY_S:.0f}s, log {child.log_file}"
@@ -124,3 +136,10 @@ class Supervisor:
         names = ", ".join(child.replica.name for child in self.children)
         late = f"; killed after {STOP_TIMEOUT_S:.0f}s: {', '.join(killed)}" if killed else ""
         print(f"pipeline stopped ({names}){late}; logs in {self.log_dir.resolve()}", flush=True)
+
+
+def _message(line: str | None) -> str:
+    """The message of a service's log line (`<time> ERROR <logger>: <message>`)."""
+    if line is None:
+        return "see its log"
+    return line.split(": ", 1)[-1]

@@ -11,6 +11,10 @@ and exits 1 when any message was invalid.
     pip install -r requirements.txt
     python consume_enriched.py --bootstrap-servers localhost:9092 \\
         --schema ../../../schemas/enriched-article.v2.json
+
+On a secured cluster (docs/deploy.md), add e.g. `--security-protocol SASL_SSL --sasl-mechanism
+SCRAM-SHA-512 --sasl-username consumer --sasl-password-file consumer.password --ssl-cafile
+ca.crt`, or `--security-protocol SSL --ssl-certfile me.crt --ssl-keyfile me.key` for mutual TLS.
 """
 
 import argparse
@@ -23,12 +27,47 @@ import jsonschema_rs
 from kafka import KafkaConsumer, TopicPartition
 
 
+def security_options(args: argparse.Namespace) -> dict[str, Any]:
+    """kafka-python's TLS and SASL options from the command line."""
+    options: dict[str, Any] = {"security_protocol": args.security_protocol}
+    if args.security_protocol in ("SSL", "SASL_SSL"):
+        options |= {
+            "ssl_cafile": args.ssl_cafile,
+            "ssl_certfile": args.ssl_certfile,
+            "ssl_keyfile": args.ssl_keyfile,
+        }
+    if args.security_protocol.startswith("SASL_"):
+        password = args.sasl_password_file.read_text(encoding="utf-8").rstrip("\r\n")
+        options |= {
+            "sasl_mechanism": args.sasl_mechanism,
+            "sasl_plain_username": args.sasl_username,
+            "sasl_plain_password": password,
+        }
+    return options
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bootstrap-servers", default="localhost:9092")
     parser.add_argument("--topic", default="articles.enriched")
     parser.add_argument("--group", default="example-python-consumer")
     parser.add_argument("--schema", type=Path, required=True)
+    security = parser.add_argument_group("a secured cluster")
+    security.add_argument(
+        "--security-protocol",
+        default="PLAINTEXT",
+        choices=["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"],
+    )
+    security.add_argument("--sasl-mechanism", default="SCRAM-SHA-512")
+    security.add_argument("--sasl-username")
+    security.add_argument(
+        "--sasl-password-file", type=Path, help="a file holding the password (never an argument)"
+    )
+    security.add_argument(
+        "--ssl-cafile", help="PEM file of the CA that signed the brokers' certificates"
+    )
+    security.add_argument("--ssl-certfile", help="client certificate (mutual TLS)")
+    security.add_argument("--ssl-keyfile", help="its private key")
     args = parser.parse_args()
 
     validator = jsonschema_rs.validator_for(json.loads(args.schema.read_text(encoding="utf-8")))
@@ -37,6 +76,7 @@ def main() -> int:
         group_id=args.group,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        **security_options(args),
     )
     partitions = [TopicPartition(args.topic, p) for p in consumer.partitions_for_topic(args.topic)]
     consumer.assign(partitions)

@@ -9,9 +9,15 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from newswire.adapters.elasticsearch import create_client
+from elastic_transport import TransportError
+from elasticsearch import ApiError
+
+from newswire.adapters.elasticsearch import access_problem, create_client
+from newswire.adapters.kafka_access import KafkaAccessError
+from newswire.adapters.refusals import EXIT_REFUSED
 from newswire.article_index import ArticleIndex
 from newswire.command_line import run_command
+from newswire.event_log import EventLogError
 from newswire.service_process import expose_metrics, stop_on_signals
 from newswire.settings import Settings
 from newswire_indexer.app import run_indexer
@@ -68,9 +74,28 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         index = f"the embedded index {settings.search_index_path}"
     log.info("indexing %s into %s", settings.enriched_topic, index)
-    run_indexer(settings, stop, metrics)
+    try:
+        run_indexer(settings, stop, metrics)
+    except (EventLogError, ApiError, TransportError) as error:
+        return _stopped_by(settings, error)
     log.info("indexer stopped")
     return 0
+
+
+def _stopped_by(settings: Settings, error: Exception) -> int:
+    """Say in one line why Kafka or Elasticsearch stopped the command; its exit status
+    (EXIT_REFUSED when trying again cannot help). Any other error is raised as it is."""
+    if isinstance(error, KafkaAccessError):
+        log.error("%s", error)
+        return EXIT_REFUSED
+    if isinstance(error, EventLogError):  # Kafka unreachable, or failing: said in one line
+        log.error("%s", error)
+        return 1
+    reason = access_problem(settings, error)
+    if reason is None:
+        raise error
+    log.error("%s", reason)
+    return EXIT_REFUSED
 
 
 def _reindex(args: argparse.Namespace) -> int:
@@ -87,6 +112,8 @@ def _reindex(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"error: {error}")
         return 1
+    except (ApiError, TransportError) as error:
+        return _stopped_by(settings, error)
     finally:
         client.close()
     print(f"alias {settings.index_alias} now points at {args.to} ({count} documents)")

@@ -20,9 +20,12 @@ FOLLOWER_STOP_S = 5.0
 
 
 @contextlib.contextmanager
-def ingest_service(settings: Settings, watch: bool) -> Iterator[IngestService]:
+def ingest_service(
+    settings: Settings, watch: bool, refusals: list[str] | None = None
+) -> Iterator[IngestService]:
     """The service on the configured inbox and topics; with `watch`, woken by file-system events
-    as well as its rescans."""
+    as well as its rescans. A send the event log refuses for good (a password, an ACL) stops
+    the service, its reason added to `refusals`."""
     inbox = Inbox(
         settings.ingest_inbox,
         settings.ingest_processed_dir,
@@ -41,6 +44,13 @@ def ingest_service(settings: Settings, watch: bool) -> Iterator[IngestService]:
             event_log.describe(),
         )
         service = IngestService(settings, inbox, publisher, IngestMetrics())
+
+        def refused(reason: str) -> None:
+            if refusals is not None:
+                refusals.append(reason)
+            service.fail(reason)
+
+        publisher.on_refused = refused
         if not watch:
             yield service
             return

@@ -1,12 +1,15 @@
 """`newswire ingest` watches the inbox until SIGTERM/SIGINT; `newswire ingest --once` takes the
 files there now and exits. Exit status 1 when the event log was unreachable or left files
-unacknowledged (they stay in the inbox), or the folders can't be used.
+unacknowledged (they stay in the inbox), or the folders can't be used; 78 when Kafka refused it
+(credentials, certificates, ACLs: `newswire.adapters.refusals`).
 """
 
 import argparse
 import logging
 from collections.abc import Sequence
 
+from newswire.adapters.kafka_access import KafkaAccessError
+from newswire.adapters.refusals import EXIT_REFUSED
 from newswire.command_line import run_command
 from newswire.event_log import EventLogError
 from newswire.service_process import expose_metrics, stop_on_signals
@@ -43,13 +46,19 @@ def _ingest(args: argparse.Namespace) -> int:
     settings = Settings()
     # watchfiles logs every group of events at INFO, which would bury the one line per file.
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
+    refusals: list[str] = []
     try:
-        with ingest_service(settings, watch=not args.once) as service:
+        with ingest_service(settings, watch=not args.once, refusals=refusals) as service:
             expose_metrics(settings.ingest_metrics_port, service.metrics.registry)
             stop_on_signals(service.stop)
             all_acknowledged = service.run(once=args.once)
+    except KafkaAccessError as error:
+        log.error("%s", error)
+        return EXIT_REFUSED
     except (InboxSetupError, EventLogError) as error:
         log.error("%s", error)
         return 1
+    if refusals:
+        return EXIT_REFUSED
     log.info("ingest stopped%s", "" if all_acknowledged else "; some files stay in the inbox")
     return 0 if all_acknowledged else 1

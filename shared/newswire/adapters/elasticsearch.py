@@ -116,5 +116,5 @@ def _short(detail: str) -> str:
     for marker in ("certificate verify failed:", "Fingerprints did not match", "hostname"):
         start = detail.find(marker)
         if start >= 0:
-            return detail[start:].split("(_ssl.c")[0].rstrip(" )'\"")
+            return detail[start:].split("(_ssl.c", maxsplit=1)[0].rstrip(" )'\"")
     return detail

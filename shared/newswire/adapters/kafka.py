@@ -40,7 +40,7 @@ from kafka.errors import (
 from kafka.partitioner.default import murmur2
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from newswire.adapters.kafka_access import KafkaAccessError, access_failure
+from newswire.adapters.kafka_access import KafkaAccessError, access_failure, explained
 from newswire.event_log import (
     CommitRefusedError,
     Committed,
@@ -248,10 +248,25 @@ def _by_topic(described: object) -> dict[str, dict[str, str]]:
     return topics
 
 
-def _in_our_terms(error: BaseException) -> BaseException:
+def _in_our_terms(settings: Settings, error: BaseException) -> BaseException:
     if isinstance(error, MessageSizeTooLargeError):
         return MessageTooLargeError(str(error))
+    if isinstance(error, KafkaError) and (reason := explained(settings, error)) is not None:
+        return KafkaAccessError(reason)
     return error
+
+
+@contextlib.contextmanager
+def _access_errors_as_ours(settings: Settings) -> Iterator[None]:
+    """A refusal (credentials, ACLs) as a KafkaAccessError that says so; other errors as they
+    are, for the loops that know what to do with them."""
+    try:
+        yield
+    except KafkaError as error:
+        reason = explained(settings, error)
+        if reason is None:
+            raise
+        raise KafkaAccessError(reason) from error
 
 
 @contextlib.contextmanager
@@ -268,18 +283,19 @@ def _kafka_errors_as_ours(settings: Settings) -> Iterator[None]:
 
 
 class KafkaEventProducer:
-    def __init__(self, producer: KafkaProducer) -> None:
+    def __init__(self, producer: KafkaProducer, settings: Settings) -> None:
         self._producer = producer
+        self._settings = settings
 
     def send(self, topic: str, key: bytes | None, value: bytes | None) -> "Future[None]":
         delivery: Future[None] = Future()
         try:
             sent = self._producer.send(topic, key=key, value=value)
         except KafkaError as error:  # refused before sending: too large, or no metadata in time
-            delivery.set_exception(_in_our_terms(error))
+            delivery.set_exception(_in_our_terms(self._settings, error))
             return delivery
         sent.add_callback(lambda _metadata: delivery.set_result(None))
-        sent.add_errback(lambda error: delivery.set_exception(_in_our_terms(error)))
+        sent.add_errback(lambda error: delivery.set_exception(_in_our_terms(self._settings, error)))
         return delivery
 
     def flush(self) -> None:
@@ -303,11 +319,13 @@ _PARTITIONS_MOVED = (
 
 
 class KafkaEventConsumer:
-    def __init__(self, consumer: KafkaConsumer) -> None:
+    def __init__(self, consumer: KafkaConsumer, settings: Settings) -> None:
         self._consumer = consumer
+        self._settings = settings
 
     def poll(self, timeout_s: float, max_records: int) -> list[ConsumerRecord]:
-        polled = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        with _access_errors_as_ours(self._settings):
+            polled = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
         return [record for records in polled.values() for record in records]
 
     def commit(
@@ -316,13 +334,13 @@ class KafkaEventConsumer:
         notes: Mapping[PartitionKey, str] | None = None,
     ) -> None:
         notes = notes or {}
+        offsets = {
+            TopicPartition(*where): OffsetAndMetadata(offset, notes.get(where, ""), -1)
+            for where, offset in next_offsets.items()
+        }
         try:
-            self._consumer.commit(
-                {
-                    TopicPartition(*where): OffsetAndMetadata(offset, notes.get(where, ""), -1)
-                    for where, offset in next_offsets.items()
-                }
-            )
+            with _access_errors_as_ours(self._settings):
+                self._consumer.commit(offsets)
         except _PARTITIONS_MOVED as error:
             raise CommitRefusedError(str(error)) from error
 
@@ -459,11 +477,12 @@ class KafkaEventLog:
 
     def producer(self, client_id: str) -> KafkaEventProducer:
         with _kafka_errors_as_ours(self._settings):
-            return KafkaEventProducer(create_producer(self._settings, client_id))
+            return KafkaEventProducer(create_producer(self._settings, client_id), self._settings)
 
     def consumer(self, group_id: str, topics: Sequence[str], client_id: str) -> KafkaEventConsumer:
         with _kafka_errors_as_ours(self._settings):
-            return KafkaEventConsumer(create_consumer(self._settings, group_id, topics, client_id))
+            consumer = create_consumer(self._settings, group_id, topics, client_id)
+            return KafkaEventConsumer(consumer, self._settings)
 
     def find(self, topic: str, key: bytes) -> Record | None:
         """Reads the one partition the default partitioner puts `key` in, start to end."""

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
-from kafka import KafkaConsumer
 
 from benchmarks.corpus import enriched_bbc_articles
 from newswire.adapters.elasticsearch import create_client
-from newswire.adapters.kafka import create_producer, ensure_topics
+from newswire.adapters.kafka import create_producer, ensure_topics, new_consumer
 from newswire.article_index import story_of
 from newswire.enriched import EnrichedArticle
 from newswire.messages import DeadLetter
@@ -107,9 +106,9 @@ def _wait_for_count(client: Elasticsearch, index: str, expected: int, timeout_s:
 
 
 def _dead_letters(settings: Settings, expected: int, timeout_s: float = 30) -> list[DeadLetter]:
-    consumer = KafkaConsumer(
+    consumer = new_consumer(
+        settings,
         settings.dlq_topic,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )

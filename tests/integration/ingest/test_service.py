@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
 
 from newswire import __version__
+from newswire.adapters.kafka import new_consumer
 from newswire.messages import DeadLetter, RawArticle
 from newswire.settings import Settings
 from newswire_ingest.app import ingest_service
@@ -70,9 +70,9 @@ def files_under(folder: Path) -> dict[str, bytes]:
 
 def records(settings: Settings, topic: str, at_least: int) -> list[ConsumerRecord]:
     """The topic's messages, once `at_least` have come and no more for a quiet second."""
-    consumer = KafkaConsumer(
+    consumer = new_consumer(
+        settings,
         topic,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,

@@ -3,9 +3,9 @@
 from collections.abc import Callable
 
 import pytest
-from kafka import KafkaAdminClient, TopicPartition
+from kafka import TopicPartition
 
-from newswire.adapters.kafka import create_consumer, create_producer, ensure_topics
+from newswire.adapters.kafka import create_consumer, create_producer, ensure_topics, new_admin
 from newswire.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -23,7 +23,7 @@ def test_ensure_topics_creates_missing_topics_with_configured_partitions(
     ensure_topics(kafka_settings, [topic])
     ensure_topics(kafka_settings, [topic])  # a second call finds it and changes nothing
 
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers)
+    admin = new_admin(kafka_settings)
     try:
         (description,) = admin.describe_topics([topic])
     finally:

@@ -6,17 +6,16 @@ import logging
 from collections.abc import Callable
 
 import pytest
-from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 
-from newswire.adapters.kafka import ensure_topics
+from newswire.adapters.kafka import ensure_topics, new_admin
 from newswire.settings import Settings
 
 pytestmark = pytest.mark.integration
 
 
 def _configs(bootstrap: str, topic: str) -> dict[str, str]:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = new_admin(Settings(kafka_bootstrap_servers=bootstrap))
     try:
         resource = ConfigResource(ConfigResourceType.TOPIC, topic)
         described = admin.describe_configs([resource], config_filter="all")
@@ -54,7 +53,7 @@ def test_an_existing_topic_configured_otherwise_is_left_alone_with_a_warning(
     settings = Settings(
         kafka_bootstrap_servers=kafka_bootstrap_servers, enriched_topic=kafka_topic()
     )
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap_servers)
+    admin = new_admin(settings)
     try:
         admin.create_topics([NewTopic(settings.enriched_topic, 1, 1)])  # made by an older version
     finally:

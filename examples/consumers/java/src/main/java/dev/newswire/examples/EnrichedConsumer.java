@@ -30,14 +30,27 @@ import tools.jackson.databind.json.JsonMapper;
  * what the topic held when it started; prints a summary as one JSON object; exits 1 when any
  * message is invalid.
  *
- * <p>Arguments: BOOTSTRAP_SERVERS TOPIC GROUP SCHEMA_FILE
+ * <p>Arguments: BOOTSTRAP_SERVERS TOPIC GROUP SCHEMA_FILE [CLIENT_PROPERTIES]
+ *
+ * <p>CLIENT_PROPERTIES: a file of Kafka client properties added to the consumer's, for a secured
+ * cluster (docs/deploy.md), e.g. for SASL_SSL with SCRAM:
+ *
+ * <pre>
+ * security.protocol=SASL_SSL
+ * sasl.mechanism=SCRAM-SHA-512
+ * sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required \
+ *     username="consumer" password="...";
+ * ssl.truststore.type=PEM
+ * ssl.truststore.location=/path/to/ca.crt
+ * </pre>
  */
 public final class EnrichedConsumer {
   private EnrichedConsumer() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 4) {
-      System.err.println("usage: EnrichedConsumer BOOTSTRAP_SERVERS TOPIC GROUP SCHEMA_FILE");
+    if (args.length != 4 && args.length != 5) {
+      System.err.println(
+          "usage: EnrichedConsumer BOOTSTRAP_SERVERS TOPIC GROUP SCHEMA_FILE [CLIENT_PROPERTIES]");
       System.exit(2);
     }
     String topic = args[1];
@@ -53,6 +66,13 @@ public final class EnrichedConsumer {
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    if (args.length == 5) {
+      Properties client = new Properties();
+      try (var reader = Files.newBufferedReader(Path.of(args[4]), StandardCharsets.UTF_8)) {
+        client.load(reader);
+      }
+      config.putAll(client);
+    }
 
     long messages = 0;
     long tombstones = 0;
