@@ -8,7 +8,8 @@ on Kafka and Elasticsearch: it makes sure they are there (the local dev-services
 variables name other ones). Both start the four services as child processes with their logs in
 one folder, restart one that dies, print a status line, and on Ctrl-C / SIGTERM stop them all
 (each flushes and commits on SIGTERM). `status` prints the same status line once, from another
-terminal.
+terminal, with a line for each of Kafka and Elasticsearch that this configuration cannot use
+(why, and which setting fixes it).
 """
 
 import argparse
@@ -20,6 +21,7 @@ from pathlib import Path
 from newswire.backends import open_event_log
 from newswire.service_process import stop_on_signals
 from newswire.settings import DevServicesSettings, Settings
+from newswire_ops.connections import connection_problems
 from newswire_ops.dev_services.commands import selected_servers
 from newswire_ops.file_status import file_status, open_article_lookup, status_settings
 from newswire_ops.status_line import status_line
@@ -101,6 +103,9 @@ def _status(args: argparse.Namespace) -> int:
     settings = Settings()
     if not args.files:
         print(status_line(settings))
+        logging.disable(logging.CRITICAL)  # the clients' retries: a failure is told in a line
+        for problem in connection_problems(settings):
+            print(problem)
         return 0
     settings = status_settings(settings)
     logging.disable(logging.CRITICAL)  # the clients' retries: a failure is told in the lines

@@ -25,6 +25,7 @@ from kafka.errors import (
     UnsupportedSaslMechanismError,
 )
 from kafka.net.sasl import get_sasl_mechanism
+from kafka.protocol.metadata import ApiVersionsRequest
 from kafka.protocol.parser import KafkaProtocol
 from kafka.protocol.sasl import SaslAuthenticateRequest, SaslHandshakeRequest
 
@@ -105,13 +106,14 @@ def probe_access(settings: Settings) -> str | None:
         connection = socket.create_connection((host, int(port)), timeout=PROBE_TIMEOUT_S)
     except OSError:
         return None  # nothing listens: not a matter of access
+    connection.settimeout(PROBE_TIMEOUT_S)
     with connection:
         if not uses_tls:
-            return _plaintext_at_tls_listener(connection, where, settings)
+            return _answer_problem(connection, where, settings)
         context = tls_context(settings)
         try:
             with context.wrap_socket(connection, server_hostname=host) as secured:
-                return _sasl_problem(secured, where, settings)
+                return _answer_problem(secured, where, settings)
         except ssl.SSLCertVerificationError as failure:
             return _untrusted(settings, where, failure)
         except ssl.SSLError as failure:
@@ -165,7 +167,8 @@ def _sasl_problem(connection: socket.socket, where: str, settings: Settings) -> 
 
 
 def _exchange(connection: socket.socket, protocol: KafkaProtocol, request: Any) -> Any:
-    """Send `request`, return its response; None when the broker closes the connection."""
+    """Send `request`, return its response; None when the broker closes the connection or
+    answers something that is not a Kafka response."""
     protocol.send_request(request)
     connection.sendall(protocol.send_bytes())
     while True:
@@ -175,7 +178,10 @@ def _exchange(connection: socket.socket, protocol: KafkaProtocol, request: Any) 
             return None
         if not data:
             return None
-        responses = protocol.receive_bytes(data)
+        try:
+            responses = protocol.receive_bytes(data)
+        except KafkaError:  # not Kafka's framing: a TLS alert, say
+            return None
         if responses:
             return responses[0][1]
 
@@ -194,13 +200,109 @@ def _untrusted(settings: Settings, where: str, failure: ssl.SSLCertVerificationE
     )
 
 
-def _plaintext_at_tls_listener(connection: socket.socket, where: str, settings: Settings) -> str:
-    """A PLAINTEXT or SASL_PLAINTEXT client whose broker never answered: a TLS listener would
-    have taken its bytes as a broken handshake."""
+def _answer_problem(connection: socket.socket, where: str, settings: Settings) -> str | None:
+    """Whether the broker answers a first request (ApiVersions), then the SASL exchange. A TLS
+    listener takes a plaintext client's request for a broken handshake; a listener that wants a
+    client certificate closes the connection once TLS 1.3's handshake is over."""
+    protocol = KafkaProtocol(client_id="newswire-access-probe")
+    if _exchange(connection, protocol, ApiVersionsRequest(version=0)) is not None:
+        return _sasl_problem(connection, where, settings)
+    if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
+        return (
+            f"Kafka at {where} closed the TLS connection: its listener wants a client "
+            "certificate it trusts (NEWSWIRE_KAFKA_SSL_CERTFILE and NEWSWIRE_KAFKA_SSL_KEYFILE), "
+            "or another NEWSWIRE_KAFKA_SECURITY_PROTOCOL"
+        )
     return (
         f"Kafka at {where} did not answer {settings.kafka_security_protocol}: if its listener "
         "is secured, set NEWSWIRE_KAFKA_SECURITY_PROTOCOL (SSL or SASL_SSL) and its settings"
     )
+
+
+def _sasl_problem(connection: socket.socket, where: str, settings: Settings) -> str | None:
+    """Authenticate as kafka-python would (SaslHandshake, then SaslAuthenticate rounds)."""
+    if not settings.kafka_security_protocol.startswith("SASL_"):
+        return None
+    protocol = KafkaProtocol(client_id="newswire-access-probe")
+    mechanism_name = settings.kafka_sasl_mechanism
+    handshake = _exchange(
+        connection, protocol, SaslHandshakeRequest(mechanism=mechanism_name, version=1)
+    )
+    if handshake is None:
+        return None
+    if handshake.error_code or mechanism_name not in handshake.mechanisms:
+        return (
+            f"Kafka at {where} does not offer SASL mechanism {mechanism_name} (it offers "
+            f"{', '.join(handshake.mechanisms) or 'none'}): set NEWSWIRE_KAFKA_SASL_MECHANISM"
+        )
+    password = settings.kafka_sasl_password
+    mechanism = get_sasl_mechanism(mechanism_name)(
+        host=where.rpartition(":")[0],
+        security_protocol=settings.kafka_security_protocol,
+        sasl_mechanism=mechanism_name,
+        sasl_plain_username=settings.kafka_sasl_username,
+        sasl_plain_password=None if password is None else password.get_secret_value(),
+    )
+    refused = (
+        f"Kafka authentication failed for {who(settings)} at {where}: check "
+        "NEWSWIRE_KAFKA_SASL_USERNAME and NEWSWIRE_KAFKA_SASL_PASSWORD(_FILE)"
+    )
+    while not mechanism.is_done():
+        answer = _exchange(
+            connection,
+            protocol,
+            SaslAuthenticateRequest(auth_bytes=mechanism.auth_bytes(), version=1),
+        )
+        if answer is None or answer.error_code:
+            return refused  # the broker answers a refusal, or just closes the connection
+        mechanism.receive(answer.auth_bytes)
+    return None if mechanism.is_authenticated() else refused
+
+
+def _exchange(connection: socket.socket, protocol: KafkaProtocol, request: Any) -> Any:
+    """Send `request`, return its response; None when the broker closes the connection or
+    answers something that is not a Kafka response."""
+    protocol.send_request(request)
+    connection.sendall(protocol.send_bytes())
+    while True:
+        try:
+            data = connection.recv(65536)
+        except OSError:
+            return None
+        if not data:
+            return None
+        try:
+            responses = protocol.receive_bytes(data)
+        except KafkaError:  # not Kafka's framing: a TLS alert, say
+            return None
+        if responses:
+            return responses[0][1]
+
+
+def _untrusted(settings: Settings, where: str, failure: ssl.SSLCertVerificationError) -> str:
+    message = failure.verify_message or str(failure)
+    if "hostname" in message.lower() or "ip address mismatch" in message.lower():
+        return (
+            f"Kafka's certificate at {where} does not name that host ({message}): connect by a "
+            "name the certificate has (KAFKA_BOOTSTRAP_SERVERS); NEWSWIRE_KAFKA_SSL_CHECK_HOSTNAME"
+            "=false only for testing"
+        )
+    return (
+        f"Kafka's certificate at {where} is not trusted ({message}): set "
+        "NEWSWIRE_KAFKA_SSL_CAFILE to the CA that signed it"
+    )
+
+
+def _plaintext_problem(connection: socket.socket, where: str, settings: Settings) -> str | None:
+    """A PLAINTEXT or SASL_PLAINTEXT client: a TLS listener takes its first request for a broken
+    handshake and closes the connection without an answer."""
+    protocol = KafkaProtocol(client_id="newswire-access-probe")
+    if _exchange(connection, protocol, ApiVersionsRequest(version=0)) is None:
+        return (
+            f"Kafka at {where} did not answer {settings.kafka_security_protocol}: if its listener "
+            "is secured, set NEWSWIRE_KAFKA_SECURITY_PROTOCOL (SSL or SASL_SSL) and its settings"
+        )
+    return _sasl_problem(connection, where, settings)
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext:
