@@ -15,6 +15,7 @@ from newswire.settings import DevServicesSettings, Settings
 from newswire_ops.dev_services.elasticsearch_node import ElasticsearchNode
 from newswire_ops.dev_services.server import free_port
 from tests.support import servers
+from tests.support.secured import SecuredServers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,3 +104,13 @@ def private_elasticsearch(tmp_path: Path) -> Iterator[ElasticsearchNode]:
     node.up()
     yield node
     node.down()
+
+
+@pytest.fixture(scope="session")
+def secured_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredServers]:
+    """A secured Kafka and Elasticsearch of the session's own (`dev-services up --secure`)."""
+    servers = SecuredServers.start(tmp_path_factory.mktemp("secured-dev-home"))
+    try:
+        yield servers
+    finally:
+        servers.stop()
