@@ -168,7 +168,10 @@ class SecureElasticsearchNode(ElasticsearchNode):
         certs = config / "certs"
         certs.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(authority.certificate_file, certs / "ca.crt")
-        shutil.copyfile(server.certificate, certs / "node.crt")
+        # The whole chain, so a client pinning the CA's fingerprint finds it in the handshake.
+        (certs / "node.crt").write_bytes(
+            server.certificate.read_bytes() + authority.certificate_file.read_bytes()
+        )
         shutil.copyfile(server.key, certs / "node.key")
         (certs / "node.key").chmod(0o600)
         roles = elasticsearch_roles(Settings())

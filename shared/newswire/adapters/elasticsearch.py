@@ -25,9 +25,12 @@ class ElasticsearchAccessError(Exception):
 def connection_options(settings: Settings) -> dict[str, Any]:
     """How every Elasticsearch client of Newswire reaches the cluster and proves who it is."""
     options: dict[str, Any] = {"hosts": settings.elasticsearch_url}
-    if settings.elasticsearch_ca_certs is not None:
+    # TLS options only for an https:// URL (the client refuses them otherwise); an http:// URL
+    # at an HTTPS port is then refused by the server, and `access_problem` says so.
+    https = settings.elasticsearch_url.startswith("https://")
+    if https and settings.elasticsearch_ca_certs is not None:
         options["ca_certs"] = str(settings.elasticsearch_ca_certs)
-    if settings.elasticsearch_ssl_assert_fingerprint:
+    if https and settings.elasticsearch_ssl_assert_fingerprint:
         options["ssl_assert_fingerprint"] = settings.elasticsearch_ssl_assert_fingerprint
     if settings.elasticsearch_api_key is not None:
         options["api_key"] = settings.elasticsearch_api_key.get_secret_value()
