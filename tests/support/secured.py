@@ -110,4 +110,4 @@ class SecuredServers:
             "elasticsearch_password": None,
             "elasticsearch_password_file": password_file,
         }
-        return Settings(**(values | overrides))
+        return Settings.model_validate(values | overrides)

@@ -19,6 +19,7 @@ a warning when they are configured otherwise.
 
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -52,6 +53,12 @@ from newswire.event_log import (
 from newswire.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# kafka-python logs each connection attempt it retries at WARNING and ERROR: a refused password or
+# an untrusted certificate fills a log with dozens of lines before this adapter says in one what
+# is wrong (kafka_access). Its network layer is heard at NEWSWIRE_LOG_LEVEL=DEBUG only.
+if os.environ.get("NEWSWIRE_LOG_LEVEL", "").upper() != "DEBUG":
+    logging.getLogger("kafka.net").setLevel(logging.CRITICAL)
 
 TOPIC_METADATA_TIMEOUT_S = 60.0
 DAY_MS = 24 * 60 * 60 * 1000
