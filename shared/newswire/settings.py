@@ -157,14 +157,15 @@ class Settings(BaseSettings):
             path = getattr(self, file_field)
             if path is None:
                 continue
-            if getattr(self, secret) is not None:
+            value = read_secret_file(path, f"NEWSWIRE_{file_field.upper()}")
+            given = getattr(self, secret)
+            # The same value again is the one read here before (validation may run twice).
+            if given is not None and given.get_secret_value() != value:
                 raise ValueError(
                     f"both NEWSWIRE_{secret.upper()} and NEWSWIRE_{file_field.upper()} are set: "
                     "keep one"
                 )
-            setattr(
-                self, secret, SecretStr(read_secret_file(path, f"NEWSWIRE_{file_field.upper()}"))
-            )
+            setattr(self, secret, SecretStr(value))
         return self
 
     @model_validator(mode="after")

@@ -68,9 +68,8 @@ def kafka_grants(settings: Settings) -> dict[str, tuple[KafkaGrant, ...]]:
         enriched_outputs.append(_writes(settings.enriched_v1_topic))
     grants: dict[str, tuple[KafkaGrant, ...]] = {
         "ingest": (
-            _writes(raw),
-            # The dead-letter follower reads dead letters and finds their raw message.
-            KafkaGrant("TOPIC", raw, ("READ",)),
+            # READ too: the dead-letter follower reads dead letters and finds their raw message.
+            KafkaGrant("TOPIC", raw, ("READ", "WRITE", "DESCRIBE", "CREATE")),
             KafkaGrant("TOPIC", dlq, ("READ", "WRITE", "DESCRIBE", "CREATE")),
             KafkaGrant("GROUP", settings.dead_letter_group, ("READ",)),
         ),
@@ -92,7 +91,7 @@ def kafka_grants(settings: Settings) -> dict[str, tuple[KafkaGrant, ...]]:
             KafkaGrant("GROUP", CONSUMER_GROUP_PREFIX, ("READ",), prefixed=True),
         ),
     }
-    grants[OPERATOR] = tuple(grant for service in grants.values() for grant in service)
+    grants[OPERATOR] = tuple(dict.fromkeys(g for service in grants.values() for g in service))
     return grants
 
 
