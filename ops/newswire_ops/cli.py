@@ -13,7 +13,7 @@ from newswire_enrich import commands as enrich
 from newswire_indexer import commands as indexer
 from newswire_ingest import commands as ingest
 from newswire_ops import commands as pipeline
-from newswire_ops import consume
+from newswire_ops import consume, kafka_acls
 from newswire_ops.dev_services import commands as dev_services
 
 DESCRIPTION = "Event-driven news ingestion: a watched folder → event log → search index."
@@ -30,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             enrich.add_parsers,
             indexer.add_parsers,
             ingest.add_parsers,
+            kafka_acls.add_parsers,
             pipeline.add_parsers,
         ],
         argv,

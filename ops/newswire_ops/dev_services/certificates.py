@@ -75,7 +75,7 @@ class CertificateAuthority:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
             .sign(key, hashes.SHA256())
         )
-        _write_private(self._key_file, _pem_key(key))
+        write_private(self._key_file, _pem_key(key))
         self.certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
 
     def fingerprint(self) -> str:
@@ -129,7 +129,7 @@ class CertificateAuthority:
         if names:
             builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
         certificate = builder.sign(self._key, hashes.SHA256())  # type: ignore[arg-type]
-        _write_private(pair.key, _pem_key(key))
+        write_private(pair.key, _pem_key(key))
         pair.certificate.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
         return pair
 
@@ -145,7 +145,7 @@ class CertificateAuthority:
             cas=[self._certificate],
             encryption_algorithm=serialization.BestAvailableEncryption(password.encode()),
         )
-        _write_private(path, store)
+        write_private(path, store)
         return path
 
 
@@ -157,7 +157,7 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def _write_private(path: Path, content: bytes) -> None:
+def write_private(path: Path, content: bytes) -> None:
     """Write `content` readable by the owner only (a key, a keystore)."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as file:

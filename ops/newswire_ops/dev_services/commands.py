@@ -2,16 +2,19 @@
 
 `up --secure` starts them secured (TLS, a user per identity, permissions: `access`); `env`
 prints the `export` lines a client needs for the servers running now, secured or not, so
-`eval "$(newswire dev-services env)"; newswire up` uses them.
+`eval "$(newswire dev-services env)"; newswire up` uses them. `compose-secrets [DIR]` makes the
+secrets docker-compose.yml reads (docs/deploy.md).
 """
 
 import argparse
 import shlex
 import sys
 import time
+from pathlib import Path
 
 from newswire.settings import DevServicesSettings, Settings
-from newswire_ops.dev_services.access import OPERATOR, identities
+from newswire_ops.access import OPERATOR, identities
+from newswire_ops.dev_services.compose_secrets import write_compose_secrets
 from newswire_ops.dev_services.elasticsearch_node import (
     ElasticsearchNode,
     SecureElasticsearchNode,
@@ -36,7 +39,14 @@ def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("action", choices=["up", "down", "status", "env"])
+    parser.add_argument("action", choices=["up", "down", "status", "env", "compose-secrets"])
+    parser.add_argument(
+        "folder",
+        nargs="?",
+        type=Path,
+        default=Path("secrets"),
+        help="with `compose-secrets`: where (default ./secrets, what docker-compose.yml reads)",
+    )
     parser.add_argument("--only", choices=sorted(SERVERS), help="act on one server only")
     parser.add_argument(
         "--fresh", action="store_true", help="with `up`: wipe the data directories first"
@@ -80,6 +90,10 @@ def run(args: argparse.Namespace) -> int:
         return _up(selected_servers(args.only, settings, args.secure), args.fresh)
     if args.action == "env":
         return _env(running_servers(args.only, settings), args.user)
+    if args.action == "compose-secrets":
+        written = write_compose_secrets(args.folder)
+        print(f"{len(written)} files in {args.folder.resolve()} (owner-only); see docs/deploy.md")
+        return 0
     if args.action == "down":
         for server in running_servers(args.only, settings):
             print(f"{server.name}: {'stopped' if server.down() else 'was not running'}")

@@ -11,8 +11,13 @@ import shutil
 from pathlib import Path
 
 from newswire.settings import DevServicesSettings, Settings
-from newswire_ops.dev_services.access import identities
-from newswire_ops.dev_services.certificates import CertificateAuthority
+from newswire_ops.access import identities
+from newswire_ops.dev_services.certificates import CertificateAuthority, write_private
+
+
+def new_password() -> str:
+    """A random password of 32 URL-safe characters (nothing a shell or a JAAS line quotes)."""
+    return secrets.token_urlsafe(24)
 
 
 class DevCredentials:
@@ -37,8 +42,7 @@ class DevCredentials:
         if not path.is_file():
             self.secrets_dir.mkdir(parents=True, exist_ok=True)
             self.secrets_dir.chmod(0o700)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(24) + "\n", encoding="utf-8")
+            write_private(path, (new_password() + "\n").encode())
         return path
 
     def password(self, identity: str) -> str:

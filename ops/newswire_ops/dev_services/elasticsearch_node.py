@@ -20,11 +20,11 @@ import shutil
 import ssl
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from newswire.settings import DevServicesSettings, Settings
-from newswire_ops.dev_services.access import (
+from newswire_ops.access import (
     ADMIN,
     ElasticsearchRole,
     elasticsearch_roles,
@@ -120,6 +120,28 @@ def file_realm_hash(password: str) -> str:
     return f"{{PBKDF2}}{PBKDF2_ITERATIONS}${encoded[0]}${encoded[1]}"
 
 
+def write_file_realm(folder: Path, password: Callable[[str], str]) -> None:
+    """The file realm's `users` (hashed passwords), `users_roles` and `roles.yml` in `folder`:
+    `admin` a super user, each identity of `access` with an Elasticsearch role that role."""
+    folder.mkdir(parents=True, exist_ok=True)
+    roles = elasticsearch_roles(Settings())
+    users = [ADMIN, *(i for i in identities(Settings()) if i in roles)]
+    (folder / "users").touch(mode=0o600)
+    (folder / "users").write_text(
+        "".join(f"{user}:{file_realm_hash(password(user))}\n" for user in users),
+        encoding="utf-8",
+    )
+    members = {"superuser": [ADMIN]} | {f"newswire_{i}": [i] for i in roles}
+    (folder / "users_roles").write_text(
+        "".join(f"{role}:{','.join(names)}\n" for role, names in members.items()),
+        encoding="utf-8",
+    )
+    (folder / "roles.yml").write_text(
+        "".join(_role_yaml(f"newswire_{identity}", role) for identity, role in roles.items()),
+        encoding="utf-8",
+    )
+
+
 def _role_yaml(name: str, role: ElasticsearchRole) -> str:
     """One role of the file realm's roles.yml (each role a block of its own: the file realm
     reads the file role by role)."""
@@ -174,22 +196,7 @@ class SecureElasticsearchNode(ElasticsearchNode):
         )
         shutil.copyfile(server.key, certs / "node.key")
         (certs / "node.key").chmod(0o600)
-        roles = elasticsearch_roles(Settings())
-        users = [ADMIN, *(i for i in identities(Settings()) if i in roles)]
-        (config / "users").write_text(
-            "".join(f"{u}:{file_realm_hash(self.credentials.password(u))}\n" for u in users),
-            encoding="utf-8",
-        )
-        (config / "users").chmod(0o600)
-        members = {"superuser": [ADMIN]} | {f"newswire_{i}": [i] for i in roles}
-        (config / "users_roles").write_text(
-            "".join(f"{role}:{','.join(names)}\n" for role, names in members.items()),
-            encoding="utf-8",
-        )
-        (config / "roles.yml").write_text(
-            "".join(_role_yaml(f"newswire_{identity}", role) for identity, role in roles.items()),
-            encoding="utf-8",
-        )
+        write_file_realm(config, self.credentials.password)
 
     def health_request(self) -> urllib.request.Request:
         request = super().health_request()

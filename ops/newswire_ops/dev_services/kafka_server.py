@@ -14,19 +14,11 @@ import subprocess
 import uuid
 from collections.abc import Sequence
 
-from kafka.admin import (
-    ACL,
-    ACLOperation,
-    ACLPermissionType,
-    ACLResourcePatternType,
-    ResourcePattern,
-    ResourceType,
-)
 from kafka.errors import KafkaError
 
 from newswire.adapters.kafka import new_admin
 from newswire.settings import DevServicesSettings, Settings
-from newswire_ops.dev_services.access import ADMIN, kafka_grants
+from newswire_ops.access import ADMIN, grant_kafka_acls
 from newswire_ops.dev_services.certificates import SERVER_NAME
 from newswire_ops.dev_services.credentials import DevCredentials
 from newswire_ops.dev_services.java import find_java_home
@@ -292,30 +284,5 @@ class SecureKafkaServer(KafkaServer):
         return status
 
     def grant(self, settings: Settings) -> None:
-        """Create the ACLs of `access.kafka_grants` for `settings`' topics and groups
-        (again: creating an ACL that exists changes nothing)."""
-        acls = [
-            ACL(
-                principal=f"User:{identity}",
-                host="*",
-                operation=ACLOperation[operation],
-                permission_type=ACLPermissionType.ALLOW,
-                resource_pattern=ResourcePattern(
-                    ResourceType[grant.resource],
-                    grant.name,
-                    ACLResourcePatternType.PREFIXED
-                    if grant.prefixed
-                    else ACLResourcePatternType.LITERAL,
-                ),
-            )
-            for identity, grants in kafka_grants(settings).items()
-            for grant in grants
-            for operation in grant.operations
-        ]
-        admin = new_admin(self.admin_settings(), client_id="newswire-dev-services")
-        try:
-            result = admin.create_acls(acls)
-        finally:
-            admin.close()
-        if result.get("failed"):
-            raise DevServiceError(f"Kafka refused ACLs: {result['failed']}")
+        """Create the ACLs of `access.kafka_grants` for `settings`' topics and groups."""
+        grant_kafka_acls(self.admin_settings(), settings)

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from newswire.settings import Settings
-from newswire_ops.dev_services.access import OPERATOR, elasticsearch_roles, kafka_grants
+from newswire_ops.access import OPERATOR, elasticsearch_roles, kafka_grants
 
 DEPLOY = Path(__file__).resolve().parents[3] / "docs" / "deploy.md"
 

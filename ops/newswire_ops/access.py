@@ -13,6 +13,17 @@ right of the others, for `newswire up` on one machine and the tools: status, rei
 from dataclasses import dataclass
 from typing import Literal
 
+from kafka.admin import (
+    ACL,
+    ACLOperation,
+    ACLPermissionType,
+    ACLResourcePatternType,
+    ResourcePattern,
+    ResourceType,
+)
+
+from newswire.adapters.kafka import new_admin
+from newswire.adapters.kafka_access import KafkaAccessError
 from newswire.settings import Settings
 
 ADMIN = "admin"
@@ -114,3 +125,34 @@ def elasticsearch_roles(settings: Settings) -> dict[str, ElasticsearchRole]:
 def identities(settings: Settings) -> list[str]:
     """Every identity the secured dev-services make, the administrator first."""
     return [ADMIN, *kafka_grants(settings)]
+
+
+def grant_kafka_acls(admin: Settings, settings: Settings) -> int:
+    """Create, connected as `admin` (a super user), the ACLs `kafka_grants` lists for
+    `settings`' topics and groups; how many. Creating an ACL that exists changes nothing."""
+    acls = [
+        ACL(
+            principal=f"User:{identity}",
+            host="*",
+            operation=ACLOperation[operation],
+            permission_type=ACLPermissionType.ALLOW,
+            resource_pattern=ResourcePattern(
+                ResourceType[grant.resource],
+                grant.name,
+                ACLResourcePatternType.PREFIXED
+                if grant.prefixed
+                else ACLResourcePatternType.LITERAL,
+            ),
+        )
+        for identity, grants in kafka_grants(settings).items()
+        for grant in grants
+        for operation in grant.operations
+    ]
+    client = new_admin(admin, client_id="newswire-access")
+    try:
+        result = client.create_acls(acls)
+    finally:
+        client.close()
+    if result.get("failed"):
+        raise KafkaAccessError(f"Kafka refused ACLs: {result['failed']}")
+    return len(acls)
