@@ -232,7 +232,7 @@ def test_up_with_the_printed_environment_indexes_dropped_files(
     assert _logs_holding(secured_servers.secrets(), logs) == []
 
 
-def test_a_wrong_password_stops_each_service_with_a_line_naming_authentication(
+def test_a_wrong_password_stops_each_service_and_status_names_it(
     tmp_path: Path, secured_servers: SecuredServers
 ) -> None:
     wrong = "not-the-password"
@@ -275,3 +275,14 @@ def test_a_wrong_password_stops_each_service_with_a_line_naming_authentication(
         assert len(errors) == 1, output
         assert expected in errors[0]
         assert wrong not in output
+        status = subprocess.run(
+            [sys.executable, "-m", "newswire_ops", "status"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert expected in status.stdout, status.stdout + status.stderr
+        assert wrong not in status.stdout + status.stderr

@@ -130,6 +130,8 @@ def _copy_embedded(settings: Settings, data_dir: Path) -> int:
     except FileNotFoundError as error:
         print(f"error: {error}")
         return 1
+    except (ApiError, TransportError) as error:
+        return _stopped_by(settings, error)
     for refused in report.rejected:
         print(f"refused {refused.document.article_id}: {refused.error_type}: {refused.reason}")
     print(
