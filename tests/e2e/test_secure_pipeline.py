@@ -164,7 +164,8 @@ def test_each_service_runs_as_its_own_user_and_consume_reads_the_result(
 ) -> None:
     for service in ("ingest", "enrich", "indexer"):
         services.start(service)
-    dropped = _drop(services.inbox, _bbc(shared_dir), "tech")
+    # A folder of the run's own: the stories (keyed by path) are new to the shared index.
+    dropped = _drop(services.inbox, _bbc(shared_dir), f"tech-{uuid.uuid4().hex[:8]}")
 
     assert eventually(lambda: _searchable(secured_servers, dropped), timeout_s=240), (
         f"not all {len(dropped)} files became searchable; exited: {services.exited()}\n"
@@ -212,12 +213,13 @@ def test_up_with_the_printed_environment_indexes_dropped_files(
         if line.startswith("export ")
     )
     assert exported["NEWSWIRE_KAFKA_SASL_USERNAME"] == "newswire"
+    assert exported["ELASTICSEARCH_URL"].startswith("https://")
     assert secured_servers.password("newswire") not in printed  # files are named, not secrets
     names = _pipeline_names(uuid.uuid4().hex[:8])
     _granted(secured_servers, names)
     pipeline = RunningPipeline(tmp_path / "up", "up", {**exported, **names})
     try:
-        dropped = _drop(pipeline.inbox, _bbc(shared_dir), "tech")
+        dropped = _drop(pipeline.inbox, _bbc(shared_dir), f"tech-{uuid.uuid4().hex[:8]}")
         assert eventually(lambda: _searchable(secured_servers, dropped), timeout_s=240), (
             pipeline.log()[-3000:]
         )
