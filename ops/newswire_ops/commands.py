@@ -15,10 +15,16 @@ terminal, with a line for each of Kafka and Elasticsearch that this configuratio
 import argparse
 import logging
 import os
+import sys
 import threading
 from pathlib import Path
 
+from elastic_transport import TransportError
+from elasticsearch import ApiError
+
+from newswire.adapters.elasticsearch import access_problem
 from newswire.backends import open_event_log
+from newswire.event_log import EventLogError
 from newswire.service_process import stop_on_signals
 from newswire.settings import DevServicesSettings, Settings
 from newswire_ops.connections import connection_problems
@@ -109,8 +115,14 @@ def _status(args: argparse.Namespace) -> int:
         return 0
     settings = status_settings(settings)
     logging.disable(logging.CRITICAL)  # the clients' retries: a failure is told in the lines
-    event_log, lookup = open_event_log(settings), open_article_lookup(settings)
-    statuses = [file_status(settings, name, event_log, lookup) for name in args.files]
+    try:
+        event_log, lookup = open_event_log(settings), open_article_lookup(settings)
+        statuses = [file_status(settings, name, event_log, lookup) for name in args.files]
+    except (EventLogError, ApiError, TransportError) as error:
+        # Kafka or Elasticsearch refused this configuration, or cannot be reached: one line.
+        reason = error if isinstance(error, EventLogError) else access_problem(settings, error)
+        print(f"newswire status: {reason or error}", file=sys.stderr)
+        return 1
     for status in statuses:
         print(status.describe())
     return 1 if any(status.state == "unknown" for status in statuses) else 0
