@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from kafka.errors import KafkaError
 
 from newswire.adapters.kafka import new_admin
+from newswire.event_log import EventLogError
 from newswire.settings import DevServicesSettings, Settings
 from newswire_ops.access import ADMIN, grant_kafka_acls
 from newswire_ops.dev_services.certificates import SERVER_NAME
@@ -168,7 +169,7 @@ class KafkaServer(JvmServer):
                 client_id="newswire-dev-services",
                 request_timeout_ms=3000,
             )
-        except KafkaError:  # NoBrokersAvailable while the broker is still starting
+        except EventLogError:  # no answer yet while the broker is still starting
             return False
         try:
             admin.describe_cluster()
