@@ -28,7 +28,7 @@ from newswire.event_log import EventLogError
 from newswire.service_process import stop_on_signals
 from newswire.settings import DevServicesSettings, Settings
 from newswire_ops.connections import connection_problems
-from newswire_ops.dev_services.commands import selected_servers
+from newswire_ops.dev_services.commands import running_servers, selected_servers
 from newswire_ops.file_status import file_status, open_article_lookup, status_settings
 from newswire_ops.status_line import status_line
 from newswire_ops.supervisor import Supervisor
@@ -75,6 +75,14 @@ def _servers_needed(settings: Settings) -> set[str]:
 def _up(args: argparse.Namespace) -> int:
     settings = Settings()
     dev_settings = DevServicesSettings()
+    for server in running_servers(None, dev_settings):
+        if server.name in _servers_needed(settings) and server.secure:
+            print(
+                f"newswire up: the secured {server.name} of {dev_settings.home} runs: "
+                'eval "$(newswire dev-services env)" first, so the services connect to it',
+                file=sys.stderr,
+            )
+            return 1
     for server in selected_servers(None, dev_settings):
         if server.name in _servers_needed(settings):
             print(server.up().describe())
