@@ -288,3 +288,24 @@ def test_a_wrong_password_stops_each_service_and_status_names_it(
         )
         assert expected in status.stdout, status.stdout + status.stderr
         assert wrong not in status.stdout + status.stderr
+
+
+def test_up_does_not_restart_a_refused_service_and_prints_why(
+    tmp_path: Path, secured_servers: SecuredServers
+) -> None:
+    env = secured_servers.environment("newswire")
+    del env["NEWSWIRE_KAFKA_SASL_PASSWORD_FILE"]
+    env["NEWSWIRE_KAFKA_SASL_PASSWORD"] = "not-the-password"
+    pipeline = RunningPipeline(tmp_path / "up", "up", {**env, "NEWSWIRE_ENRICH_REPLICAS": "1"})
+    refused = (
+        "ingest was refused and is not restarted: Kafka authentication failed for user "
+        f"'newswire' (SCRAM-SHA-512) at {secured_servers.kafka.address}"
+    )
+    try:
+        assert eventually(lambda: refused in pipeline.log(), timeout_s=180), pipeline.log()[-3000:]
+        output = pipeline.stop()
+    finally:
+        pipeline.kill_everything()
+    assert output.count("ingest was refused") == 1
+    assert "ingest exited" not in output  # never restarted
+    assert "not-the-password" not in output
