@@ -30,7 +30,11 @@ WIDE_OPEN = {
     "NEWSWIRE_ENRICH_MAX_UNPACKED_BYTES": "100000000000",
     "NEWSWIRE_ENRICH_MAX_PARAGRAPHS": "1000000000",
     "NEWSWIRE_ENRICH_MAX_ARTICLE_CHARACTERS": "1000000000000",
-    "NEWSWIRE_ENRICH_PARSE_TIMEOUT_S": "3",
+    # One short try each and a smaller heap: the budget's own stop, without a busy machine's
+    # retries pushing the article after the bombs past its 30 s.
+    "NEWSWIRE_ENRICH_PARSE_TIMEOUT_S": "2",
+    "NEWSWIRE_ENRICH_PARSE_ATTEMPTS": "1",
+    "NEWSWIRE_ENRICH_PARSE_MEMORY_MB": "512",
 }
 
 
