@@ -302,8 +302,10 @@ def main(argv: list[str]) -> None:
     # Capped only now: the modules above are loaded, and the budget is for the parsing.
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     read_document(_WARM_UP, DocumentLimits())
-    connection.send(("ready", None))
-    _serve(connection, DocumentLimits(**limits))
+    # The parent may have closed the socket meanwhile (it is stopping, or replaced this child).
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        connection.send(("ready", None))
+        _serve(connection, DocumentLimits(**limits))
 
 
 if __name__ == "__main__":
