@@ -315,6 +315,14 @@ def _module_of(pid: int) -> str | None:
     return next((module for module in SERVICES if module in arguments), None)
 
 
+def _is_parser_process(pid: int) -> bool:
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    except OSError:
+        return False
+    return "newswire_enrich.parser_process" in arguments
+
+
 def _environment_value(pid: int, name: str) -> str | None:
     """A variable of the environment the process was started with."""
     try:
@@ -412,9 +420,18 @@ class Pipeline:
         return name if replica == 1 else f"{name}-{replica}"
 
     def processes(self) -> dict[str, int]:
-        """Every process of the pipeline: the services and the supervisor."""
+        """Every process of the pipeline: the services, each enrich replica's parser process
+        (`enrich parser`, … : the documents are parsed there) and the supervisor."""
         supervisor = {"supervisor": self.process.pid} if self.process is not None else {}
-        return self.services() | supervisor
+        services = self.services()
+        parsers = {
+            f"{name} parser": child
+            for name, pid in services.items()
+            if name.startswith("enrich")
+            for child in _children(pid)
+            if _is_parser_process(child)
+        }
+        return services | parsers | supervisor
 
     def probe(self) -> IndexProbe:
         if self.mode == "embedded":

@@ -1,7 +1,6 @@
 """The whole BBC corpus and the reference sample through the whole pipeline, on both back-ends:
 every distinct article searchable once, per-section counts right, nothing left in the inbox."""
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +11,8 @@ from tests.support.pipeline import (
     RunningPipeline,
     eventually,
     listed_once_per_content,
+    pipeline_for,
     sha256_of,
-    stack_env,
     story_id_of,
 )
 from tests.support.search_corpus import distinct_articles_per_folder
@@ -25,18 +24,7 @@ SAMPLE = "samples/trtworld-2024-09-11-pezeshkian-iraq.txt"
 
 @pytest.fixture(params=["run", "up"])
 def pipeline(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunningPipeline]:
-    env = {}
-    if request.param == "up":
-        env = stack_env(
-            request.getfixturevalue("kafka_bootstrap_servers"),
-            request.getfixturevalue("elasticsearch_url"),
-            f"test-corpus-{uuid.uuid4().hex[:8]}",
-        )
-    running = RunningPipeline(tmp_path, request.param, env)
-    try:
-        yield running
-    finally:
-        running.kill_everything()
+    yield from pipeline_for(request, tmp_path, request.param, "test-corpus")
 
 
 def test_every_distinct_article_is_searchable_once(

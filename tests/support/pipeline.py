@@ -12,9 +12,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from newswire.enriched import story_id, story_key
 from newswire.settings import BACKEND_VARIABLES
@@ -206,3 +209,22 @@ def stack_env(kafka_bootstrap_servers: str, elasticsearch_url: str, name: str) -
         "NEWSWIRE_ENRICH_GROUP_ID": f"{name}-enrich",
         "NEWSWIRE_INDEXER_GROUP_ID": f"{name}-indexer",
     }
+
+
+def pipeline_for(
+    request: pytest.FixtureRequest, folder: Path, command: str, name: str
+) -> Iterator[RunningPipeline]:
+    """`newswire <command>` in `folder`: `run` on the embedded parts, `up` on the test's Kafka
+    and Elasticsearch with topics, index and groups named after `name`; killed afterwards."""
+    env = {}
+    if command == "up":
+        env = stack_env(
+            request.getfixturevalue("kafka_bootstrap_servers"),
+            request.getfixturevalue("elasticsearch_url"),
+            f"{name}-{uuid.uuid4().hex[:8]}",
+        )
+    running = RunningPipeline(folder, command, env)
+    try:
+        yield running
+    finally:
+        running.kill_everything()

@@ -36,9 +36,15 @@ class DocumentInput:
         return cls(raw.file_name, raw.media_type, raw.content, raw.binary_content())
 
 
+class ReaderUnavailableError(RuntimeError):
+    """The reader cannot read any document now (its process does not start, say): no document
+    is at fault, so enrichment stops rather than dead-lettering every input."""
+
+
 class DocumentReader(Protocol):
     def read(self, document: DocumentInput) -> ReadDocument:
-        """The document's articles; raises `ArticleRejectedError` when it cannot be read."""
+        """The document's articles; raises `ArticleRejectedError` when it cannot be read, and
+        `ReaderUnavailableError` when nothing can be."""
         ...
 
     def close(self) -> None: ...

@@ -23,7 +23,12 @@ from newswire.enriched import ArticleFormat, EnrichedArticle, Provenance, story_
 from newswire.messages import RawArticle, utc_now
 from newswire_enrich.analysed_text import AnalysedText
 from newswire_enrich.article import ParsedArticle, RejectedItem
-from newswire_enrich.documents import DocumentInput, DocumentReader, InProcessReader
+from newswire_enrich.documents import (
+    DocumentInput,
+    DocumentReader,
+    InProcessReader,
+    ReaderUnavailableError,
+)
 from newswire_enrich.entities import merge_aliases
 from newswire_enrich.errors import ArticleRejectedError, ArticleTooLongError, rejection_for
 from newswire_enrich.language import detect_language
@@ -115,6 +120,8 @@ class ArticleEnricher:
         for raw, enrichment in zip(raws, enrichments, strict=True):
             try:
                 drafts.extend(self._parse(raw, enrichment))
+            except ReaderUnavailableError:
+                raise  # nothing could be read: not this input's fault
             except Exception as error:
                 self._reject(raw, enrichment, error)
             progress()

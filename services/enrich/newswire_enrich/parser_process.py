@@ -6,7 +6,9 @@ drops. Limits checked up front (`document_limits`) refuse the inputs that say th
 is for the rest, which only a budget the parser cannot ignore can stop:
 
 - **Time.** The parent waits at most `timeout_s` for the answer, then kills the child (SIGKILL: a
-  parser busy in C code would never see anything gentler) and starts another. A timeout may be
+  parser busy in C code would never see anything gentler) and starts another. The clock runs
+  for the document only: a new child first loads its modules and warms its parsers up (dateparser
+  loads its language data on first use), then says it is ready. A timeout may be
   the machine's load rather than the document, so it is tried again in a fresh child, `attempts`
   times in all, then refused as `parse_timeout`.
 - **Memory.** The child's address space is capped (`RLIMIT_AS`) once its modules are loaded, so
@@ -41,7 +43,12 @@ from typing import Any
 
 from newswire.command_line import configure_logging
 from newswire_enrich.document_limits import MIB, DocumentLimits
-from newswire_enrich.documents import DocumentInput, ReadDocument, read_document
+from newswire_enrich.documents import (
+    DocumentInput,
+    ReadDocument,
+    ReaderUnavailableError,
+    read_document,
+)
 from newswire_enrich.errors import (
     ArticleRejectedError,
     ParseMemoryError,
@@ -55,6 +62,25 @@ log = logging.getLogger(__name__)
 
 _STOP_WAIT_S = 2.0
 _PR_SET_PDEATHSIG = 1
+# How long a new child may take to load and warm up (seconds, on a loaded machine) before the
+# parser process counts as broken: an environment's fault, not a document's.
+STARTUP_TIMEOUT_S = 120.0
+# What a new child parses before it says it is ready: the lazily loaded parts of the parsers
+# (dateparser's language data, trafilatura's) are loaded then, not on the first document's clock.
+_WARM_UP = DocumentInput(
+    "warm-up.html",
+    "text/html",
+    "<html><head><title>Warm-up</title><meta name='date' content='2024-09-11'></head><body>"
+    "<article><h1>Warm-up</h1><p>Published 11 September 2024. A paragraph of text that is long "
+    "enough to be the body of a page, so that the extraction has something to find.</p>"
+    "</article></body></html>",
+    None,
+)
+
+
+class ParserProcessBrokenError(ReaderUnavailableError):
+    """A new parser process did not start (its imports failed, or it died on its warm-up): no
+    document is at fault, so this stops the service rather than dead-lettering documents."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +101,7 @@ class ParserProcess:
         self.children_started = 0
         self._child: subprocess.Popen[bytes] | None = None
         self._connection: Connection | None = None
+        self._ready = False
 
     def start(self) -> None:
         """Start the child now rather than at the first document (its imports take a second)."""
@@ -116,13 +143,13 @@ class ParserProcess:
             self._child = None
 
     def _read_once(self, document: DocumentInput) -> ReadDocument:
-        connection = self._running()
+        connection = self._ready_child()
         try:
             connection.send(document)
             answered = connection.poll(self.budget.timeout_s)
         except OSError:  # the child died between documents: a new one takes this document
             self._kill()
-            connection = self._running()
+            connection = self._ready_child()
             connection.send(document)
             answered = connection.poll(self.budget.timeout_s)
         if not answered:
@@ -168,10 +195,28 @@ class ParserProcess:
             "code; the document was set aside"
         )
 
+    def _ready_child(self) -> Connection:
+        """The running child's connection, once it has said it is ready."""
+        connection = self._running()
+        if self._ready:
+            return connection
+        try:
+            if connection.poll(STARTUP_TIMEOUT_S) and connection.recv() == ("ready", None):
+                self._ready = True
+                return connection
+        except (EOFError, OSError):
+            pass
+        status = self._kill()
+        raise ParserProcessBrokenError(
+            f"the parser process did not start within {STARTUP_TIMEOUT_S:g} s (exit status "
+            f"{status}; see the lines above): is NEWSWIRE_ENRICH_PARSE_MEMORY_MB too small for it?"
+        )
+
     def _running(self) -> Connection:
         if self._child is not None and self._child.poll() is None and self._connection:
             return self._connection
         self._kill()
+        self._ready = False
         ours, theirs = socket.socketpair()
         with ours, theirs:
             self._child = subprocess.Popen(
@@ -256,7 +301,11 @@ def main(argv: list[str]) -> None:
     connection = Connection(descriptor)
     # Capped only now: the modules above are loaded, and the budget is for the parsing.
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    _serve(connection, DocumentLimits(**limits))
+    read_document(_WARM_UP, DocumentLimits())
+    # The parent may have closed the socket meanwhile (it is stopping, or replaced this child).
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        connection.send(("ready", None))
+        _serve(connection, DocumentLimits(**limits))
 
 
 if __name__ == "__main__":

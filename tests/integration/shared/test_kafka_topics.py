@@ -3,6 +3,7 @@ keeps everything (re-enrichment replays it), the enriched topic is compacted by 
 reader gets the latest version of each live story; a tombstone deletes one)."""
 
 import logging
+import time
 from collections.abc import Callable
 
 import pytest
@@ -15,14 +16,21 @@ pytestmark = pytest.mark.integration
 
 
 def _configs(bootstrap: str, topic: str) -> dict[str, str]:
+    """The topic's configuration, once the broker describes it (a topic created a moment ago
+    may be described as empty at first: seen on a loaded machine)."""
     admin = new_admin(Settings(kafka_bootstrap_servers=bootstrap))
+    deadline = time.monotonic() + 15
     try:
         resource = ConfigResource(ConfigResourceType.TOPIC, topic)
-        described = admin.describe_configs([resource], config_filter="all")
+        while True:
+            described = admin.describe_configs([resource], config_filter="all")
+            # kafka-python answers {resource type: {topic: {key: {"value": …, …}}}}.
+            configs = described.get("topic", {}).get(topic) or {}
+            if configs or time.monotonic() > deadline:
+                return {key: str(entry["value"]) for key, entry in configs.items()}
+            time.sleep(0.2)
     finally:
         admin.close()
-    # kafka-python answers {resource type: {topic: {key: {"value": …, …}}}}.
-    return {key: str(entry["value"]) for key, entry in described["topic"][topic].items()}
 
 
 def test_raw_is_kept_whole_enriched_compacted_by_story_and_dead_letters_kept_a_month(

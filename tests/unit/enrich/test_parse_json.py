@@ -107,7 +107,9 @@ def test_a_json_array_holds_one_article_per_element() -> None:
     ("content", "reason"),
     [
         ('{"title": "T",', "invalid JSON at line 1"),
-        ('"just a string"', "not str"),
+        ('"just a string"', "not a string"),
+        ("42", "not a number"),
+        ("null", "not null"),
         ("[]", "holds no articles"),
         ('{"body": "no title"}', "no title"),
     ],

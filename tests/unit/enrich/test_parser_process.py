@@ -17,7 +17,7 @@ import pytest
 
 from benchmarks.bombs import paragraph_bomb, zip_bomb
 from newswire_enrich.document_limits import MIB, DocumentLimits
-from newswire_enrich.documents import DocumentInput, InProcessReader
+from newswire_enrich.documents import DocumentInput, InProcessReader, ReaderUnavailableError
 from newswire_enrich.errors import (
     DocumentTooLargeError,
     ParseMemoryError,
@@ -88,6 +88,7 @@ def test_a_document_past_the_memory_budget_is_refused_and_the_next_one_read(
 
 
 def test_a_child_that_dies_on_a_document_fails_it_as_crashed(parsers: ParserProcess) -> None:
+    parsers.read(DocumentInput("a.txt", "text/plain", "Title\n\nBody.", None))  # it is ready
     pid = parsers.pid
     assert pid is not None
     # A parser crashing in native code, as a segmentation fault in the middle of its work.
@@ -103,6 +104,16 @@ def test_a_document_nested_too_deeply_is_refused_as_too_large_not_as_a_fault(
     nested = "[" * 100_000 + "]" * 100_000
     with pytest.raises(DocumentTooLargeError, match="nested too deeply"):
         parsers.read(DocumentInput("deep.json", "application/json", nested, None))
+
+
+def test_a_parser_process_that_cannot_start_stops_the_caller_instead_of_failing_documents() -> None:
+    # An address space smaller than the child's own modules: it cannot warm up.
+    broken = ParserProcess(NO_LIMITS, ParseBudget(memory_bytes=64 * MIB))
+    try:
+        with pytest.raises(ReaderUnavailableError, match="did not start"):
+            broken.read(DocumentInput("a.txt", "text/plain", "Title\n\nBody.", None))
+    finally:
+        broken.close()
 
 
 def test_the_child_dies_with_the_process_that_started_it() -> None:

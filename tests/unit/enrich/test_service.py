@@ -143,10 +143,15 @@ def run_service(
     metrics: EnrichMetrics | None = None,
     enriched_v1_topic: str | None = None,
     keep_alive_every_s: float = 75.0,
+    committed: dict[PartitionKey, Committed] | None = None,
 ) -> tuple[FakeConsumer, FakeProducer, list[str]]:
+    """The service over `batches`, after the group's earlier commits (`committed`), with
+    max_attempts 2."""
     events: list[str] = []
     stop = threading.Event()
     consumer = FakeConsumer(events, batches, stop)
+    for where, last in (committed or {}).items():
+        consumer.committed[where], consumer.notes[where] = last
     producer = FakeProducer(events, failing_topic)
     service = EnrichService(
         consumer,
@@ -159,6 +164,7 @@ def run_service(
         metrics=metrics,
         enriched_v1_topic=enriched_v1_topic,
         keep_alive_every_s=keep_alive_every_s,
+        max_attempts=2,
     )
     service.run(stop)
     return consumer, producer, events
@@ -279,32 +285,10 @@ def test_a_batch_slower_than_the_keep_alive_interval_tells_the_group_it_is_alive
 def test_a_message_in_flight_when_the_replica_stopped_is_started_alone_then_set_aside() -> None:
     raws = [article_record(n, f"Story {n}\n\nBody.") for n in range(3)]
     poison = InFlight(2, 2).encode()  # offset 0, with the rest, was started twice already
-    consumer, producer, _ = run_service_after(raws, {("raw", 0): Committed(0, poison)})
+    consumer, producer, _ = run_service([raws], committed={("raw", 0): Committed(0, poison)})
     (send,) = producer.on("dlq")
     letter = DeadLetter.model_validate_json(send.value)
     assert (letter.error_type, letter.source) == ("enrich_crashed", "kafka:raw/0/0")
     assert consumer.sought == [(("raw", 0), 1)]  # the rest of the batch comes again
     assert consumer.committed == {("raw", 0): 1}
     assert consumer.notes == {("raw", 0): InFlight(0, 2).encode()}
-
-
-def run_service_after(
-    batch: list[Record], committed: dict[PartitionKey, Committed]
-) -> tuple[FakeConsumer, FakeProducer, list[str]]:
-    events: list[str] = []
-    stop = threading.Event()
-    consumer = FakeConsumer(events, [batch], stop)
-    for where, last in committed.items():
-        consumer.committed[where], consumer.notes[where] = last
-    producer = FakeProducer(events)
-    EnrichService(
-        consumer,
-        producer,
-        fake_enricher(),
-        enriched_topic="enriched",
-        dlq_topic="dlq",
-        batch_size=10,
-        poll_timeout_s=0.01,
-        max_attempts=2,
-    ).run(stop)
-    return consumer, producer, events

@@ -64,7 +64,7 @@ def parse_json(content: str) -> list[ParsedItem]:
             raise UnparseableArticleError("the JSON array holds no articles")
         return [_item(value, number) for number, value in enumerate(document, start=1)]
     raise UnparseableArticleError(
-        f"JSON article files hold an object or an array of objects, not {type(document).__name__}"
+        f"JSON article files hold an object or an array of objects, not {_json_kind(document)}"
     )
 
 
@@ -100,3 +100,14 @@ def _item(value: object, number: int) -> ParsedItem:
 
 def _invalid_json(error: json.JSONDecodeError) -> str:
     return f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+
+
+def _json_kind(value: object) -> str:
+    """What JSON calls a value's type (Python's names mean nothing to the file's author)."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "null" if value is None else "another kind of value"
