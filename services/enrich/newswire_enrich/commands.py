@@ -12,6 +12,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from newswire.adapters.kafka_access import KafkaAccessError
+from newswire.adapters.refusals import EXIT_REFUSED
 from newswire.command_line import run_command
 from newswire.service_process import expose_metrics, stop_on_signals
 from newswire.settings import Settings
@@ -59,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from newswire_enrich.app import run_enrich  # noqa: PLC0415 (see the module docstring)
+    from newswire_enrich.documents import ReaderUnavailableError  # noqa: PLC0415
     from newswire_enrich.metrics import EnrichMetrics  # noqa: PLC0415
 
     settings = Settings()
@@ -66,7 +69,14 @@ def _serve(args: argparse.Namespace) -> int:
     expose_metrics(settings.enrich_metrics_port, metrics.registry)
     stop = threading.Event()
     stop_on_signals(stop.set)
-    run_enrich(settings, stop, metrics)
+    try:
+        run_enrich(settings, stop, metrics)
+    except KafkaAccessError as error:  # a wrong password, certificate or ACL: not retried
+        log.error("%s", error)
+        return EXIT_REFUSED
+    except ReaderUnavailableError as error:  # restarted: the machine may have been too busy
+        log.error("%s", error)
+        return 1
     log.info("enrich stopped")
     return 0
 
@@ -89,7 +99,11 @@ def _reenrich(args: argparse.Namespace) -> int:
 
     stop = threading.Event()
     stop_on_signals(stop.set)
-    report = reenrich(Settings(), stop)
+    try:
+        report = reenrich(Settings(), stop)
+    except KafkaAccessError as error:
+        log.error("%s", error)
+        return EXIT_REFUSED
     done = "re-enriched" if report.caught_up else "stopped before catching up: re-enriched"
     print(
         f"{done} {report.messages} raw messages into {report.articles} articles "

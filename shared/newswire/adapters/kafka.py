@@ -353,13 +353,11 @@ class KafkaEventConsumer:
 
     def committed_notes(self, partitions: Iterable[PartitionKey]) -> dict[PartitionKey, Committed]:
         found = {}
-        try:
+        with _kafka_errors_as_ours(self._settings):
             for where in partitions:
                 committed = self._consumer.committed(TopicPartition(*where), metadata=True)
                 if committed is not None and committed.offset >= 0:
                     found[where] = Committed(int(committed.offset), committed.metadata or "")
-        except KafkaError as error:
-            raise EventLogError(f"committed offsets unknown: {error!r}") from error
         return found
 
     def keep_alive(self) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
-from newswire.adapters.kafka import create_producer
+from newswire.adapters.kafka import create_producer, new_admin, new_consumer
 from newswire.enriched import EnrichedArticle
 from newswire.messages import DeadLetter, RawArticle
 from newswire.settings import Settings
@@ -42,9 +42,9 @@ def as_messages(raws: list[RawArticle]) -> list[tuple[bytes, bytes]]:
 
 
 def consume(settings: Settings, topic: str, expected: int, timeout_s: float = 60) -> list[Any]:
-    consumer = KafkaConsumer(
+    consumer = new_consumer(
+        settings,
         topic,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
@@ -88,7 +88,7 @@ def running_replicas(settings: Settings, count: int = 1) -> Iterator[None]:
 def committed_offsets(settings: Settings, group_id: str | None = None) -> dict[int, int]:
     """The raw topic's committed offsets of `group_id`, by default the enrich service's."""
     group_id = group_id or settings.enrich_group_id
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = new_admin(settings)
     try:
         offsets = admin.list_group_offsets({group_id: None})
     finally:
@@ -100,7 +100,7 @@ def committed_offsets(settings: Settings, group_id: str | None = None) -> dict[i
 
 
 def end_offsets(settings: Settings) -> dict[int, int]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    consumer = new_consumer(settings)
     try:
         partitions = [
             TopicPartition(settings.raw_topic, p)
@@ -175,7 +175,7 @@ def wait_for_group_members(
     settings: Settings, count: int, timeout_s: float = 60
 ) -> list[list[int]]:
     """The partitions of the raw topic each member of the group holds, once `count` hold some."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = new_admin(settings)
     deadline = time.monotonic() + timeout_s
     try:
         while time.monotonic() < deadline:
