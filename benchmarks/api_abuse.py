@@ -65,6 +65,12 @@ class Load:
     statuses: dict[str, int] = field(default_factory=dict)
 
 
+def distinct_contents(articles: list[EnrichedArticle]) -> list[EnrichedArticle]:
+    """One article per content: the corpus's byte-identical files (the same text in two folders)
+    are one listing in the index, so copies of them would not all be searchable."""
+    return list({article.content_sha256: article for article in reversed(articles)}.values())[::-1]
+
+
 def frequent_words(articles: list[EnrichedArticle], count: int) -> list[str]:
     """The words in most articles (document frequency), stop words and numbers left out."""
     in_articles: Counter[str] = Counter()
@@ -274,7 +280,7 @@ def main() -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
-    articles = enriched_bbc(args.cache)
+    articles = distinct_contents(enriched_bbc(args.cache))
     names = ["elasticsearch", "embedded"] if args.search_index == "both" else [args.search_index]
     results = {name: run_backend(name, articles, args) for name in names}
     report(results, args)
