@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from newswire import __version__
 from newswire.settings import Settings
-from newswire_api.admission import SearchSlots
+from newswire_api.admission import RateLimits, SearchSlots
 from newswire_api.api_keys import ApiKeys
 from newswire_api.errors import add_exception_handlers
 from newswire_api.guard import ApiKeyGuard, RequestGuard
@@ -36,8 +36,9 @@ DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 DESCRIPTION = """Read-only search over enriched news articles.
 
 The search page is at [/](/). Every invalid parameter is answered with 422 and a `detail`
-saying what to change; 503 means the search index is unreachable, busy or has nothing indexed
-yet (`Retry-After` says when to try again). When the operator configured API keys, send
+saying what to change; 429 means this client (its API key, else its address) asked more than its
+share, 503 that the search index is unreachable, busy or has nothing indexed yet (either way
+`Retry-After` says when to try again). When the operator configured API keys, send
 `Authorization: Bearer <key>`."""
 
 
@@ -60,9 +61,15 @@ def create_app(settings: Settings, search: ArticleSearch | None = None) -> FastA
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # Starlette would answer `/docs/` with a redirect to an absolute URL built from the
+        # request's Host header, which a client (or a cache in front) chooses: no redirects.
+        redirect_slashes=False,
     )
     slots = SearchSlots(settings.api_max_concurrent_searches)
-    app.include_router(create_router(search, metrics, slots, streams, docs=settings.api_docs))
+    rate_limits = RateLimits(settings.api_rate_limit_per_s, settings.api_rate_limit_burst)
+    app.include_router(
+        create_router(search, metrics, slots, rate_limits, streams, docs=settings.api_docs)
+    )
     if settings.api_docs:
         app.mount("/static/docs", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
     app.mount("/static", StaticFiles(directory=PAGE_DIR), name="static")

@@ -10,6 +10,11 @@
 - `ApiKeyGuard`, when API keys are configured: every route but /healthz and the page's static
   shell (/, /docs, /static/…, which hold no data and ask for the key in the browser) needs
   `Authorization: Bearer <key>`; /metrics may have keys of its own (`api_keys.ApiKeys`).
+
+Who the client is, for the per-client limits of `admission`: its API key when keys are
+required (checked here), else its address (`client_identity`). The address is the connection's,
+or what a proxy the server trusts put in X-Forwarded-For (uvicorn's `--forwarded-allow-ips`,
+127.0.0.1 by default).
 """
 
 import json
@@ -22,6 +27,7 @@ from collections.abc import Iterable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newswire_api.api_keys import ApiKeys
+from newswire_api.echoes import logged_path
 from newswire_api.errors import REQUEST_ID
 from newswire_api.responses import Problem
 
@@ -40,6 +46,7 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"cross-origin-opener-policy", b"same-origin"),
 )
 REQUEST_ID_HEADER = b"x-request-id"
+CLIENT = "client"
 _CLIENT_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 # Reachable without a key: liveness, and the page's shell, which asks for the key itself.
 PUBLIC_PATHS = frozenset({"/healthz", "/", "/docs"})
@@ -89,16 +96,23 @@ class ApiKeyGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or path in PUBLIC_PATHS
-            or path.startswith(PUBLIC_PREFIXES)
-            or self._keys.admits(path, _bearer_token(scope["headers"]))
-        ):
+        if scope["type"] != "http" or path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+            await self._app(scope, receive, send)
+            return
+        token = _bearer_token(scope["headers"])
+        if self._keys.admits(path, token):
+            client = self._keys.client(path, token)
+            if client is not None:
+                scope.setdefault("state", {})[CLIENT] = client
             await self._app(scope, receive, send)
             return
         rid = (scope.get("state") or {}).get(REQUEST_ID)
-        log.info("request %s: %s %s answered 401: no valid API key", rid, scope["method"], path)
+        log.info(
+            "request %s: %s %s answered 401: no valid API key",
+            rid,
+            scope["method"],
+            logged_path(path),
+        )
         detail = "this API needs a key: send `Authorization: Bearer <key>` (ask its operator)"
         body = Problem(detail=detail, request_id=rid).model_dump()
         await send_json(send, 401, body, [(b"www-authenticate", b'Bearer realm="newswire"')])
@@ -120,6 +134,15 @@ async def send_json(
         }
     )
     await send({"type": "http.response.body", "body": content})
+
+
+def client_identity(scope: Scope) -> str:
+    """Who is asking: `key:…` when API keys are required, else `address:<ip>`."""
+    client = (scope.get("state") or {}).get(CLIENT)
+    if client:
+        return str(client)
+    address = scope.get("client")
+    return f"address:{address[0]}" if address else "address:unknown"
 
 
 def _request_id(headers: Iterable[tuple[bytes, bytes]]) -> str:
@@ -144,7 +167,7 @@ def _log_unexpected(rid: str, scope: Scope, error: Exception) -> None:
         "request %s: %s %s failed: %s: %.200s (at %s)",
         rid,
         scope["method"],
-        scope.get("path", ""),
+        logged_path(scope.get("path", "")),
         type(error).__name__,
         error,
         where,

@@ -101,6 +101,7 @@ class OpenStream:
 
     def __init__(self, url: str, params: dict[str, Any], headers: dict[str, str]) -> None:
         self.events: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
+        self.position: str | None = None  # the id the last heartbeat carried
         self.ready = threading.Event()
         self._closing = threading.Event()
         self._client = httpx.Client(timeout=httpx.Timeout(10, read=60))
@@ -127,7 +128,10 @@ class OpenStream:
                     field, _, value = line.partition(":")
                     event[field] = value.strip()
                 elif line == "" and event:
-                    self.events.put((time.monotonic(), event))
+                    if "event" in event:  # not a heartbeat (its id alone)
+                        self.events.put((time.monotonic(), event))
+                    else:
+                        self.position = event["id"]
                     event = {}
         except httpx.HTTPError:
             pass  # closed by the server

@@ -1,13 +1,17 @@
 """The `ArticleSearch` port on Elasticsearch: read-only requests behind the articles alias.
 
 Each method builds its body (`query`), sends it through `failures.translated_failures` and maps
-the answer (`results`), so this is the only module that holds a client. Every search carries the
+the answer (`results`), so this is the only module that holds a client. Every request to
+Elasticsearch holds one of the API's turns (`admission.IndexTurns`, as many as Elasticsearch's
+search threads by default), so searches queue in the API, fairly between clients, rather than
+in Elasticsearch's own queue, first come first served. Every search carries the
 API's time budget (`timeout`); one that runs past it is stopped by Elasticsearch and answered
 503 rather than with partial results. The index version behind the alias (which decides how
 entities are counted, see `query`) is read from its mapping and looked at again every
 INDEX_VERSION_TTL_S, so an alias moved by `newswire reindex` is followed without a restart.
 """
 
+import os
 import threading
 import time
 from typing import Any
@@ -17,6 +21,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 from newswire.article_index import LISTING, story_of
 from newswire.enriched import EnrichedArticle, Story
 from newswire.settings import Settings
+from newswire_api.admission import IndexTurns
 from newswire_api.feed import FeedPage, FeedPosition
 from newswire_api.ports import ArticleNotFoundError, SearchUnavailableError
 from newswire_api.responses import (
@@ -52,6 +57,13 @@ from newswire_api.search_request import (
 )
 
 INDEX_VERSION_TTL_S = 30.0
+DEFAULT_TURN_WAIT_S = 10.0  # NEWSWIRE_API_SEARCH_TIMEOUT_S's default
+
+
+def default_turns() -> int:
+    """Requests in Elasticsearch at once: as many as its search thread pool has on a node with
+    this machine's cores (`int(cores * 3 / 2) + 1`); more would only wait in its queue."""
+    return (os.cpu_count() or 1) * 3 // 2 + 1
 
 
 def create_search_client(settings: Settings) -> Elasticsearch:
@@ -68,12 +80,19 @@ def create_search_client(settings: Settings) -> Elasticsearch:
 
 class ElasticsearchArticleSearch:
     def __init__(
-        self, client: Elasticsearch, alias: str, cursors: CursorCodec, budget_s: float
+        self,
+        client: Elasticsearch,
+        alias: str,
+        cursors: CursorCodec,
+        budget_s: float,
+        turns: IndexTurns | None = None,
     ) -> None:
         self._client = client
         self._alias = alias
         self._cursors = cursors
         self._budget_ms = max(1, round(budget_s * 1000))
+        # Outside the API (tools, tests) the turns are this object's own.
+        self._turns = turns or IndexTurns(default_turns(), wait_s=DEFAULT_TURN_WAIT_S)
         self._version_lock = threading.Lock()
         self._version: tuple[int, float] | None = None  # (index version, when it was read)
 
@@ -144,7 +163,7 @@ class ElasticsearchArticleSearch:
         self._client.close()
 
     def _search(self, body: dict[str, Any], ignore_unavailable: bool = False) -> dict[str, Any]:
-        with translated_failures():
+        with self._turns.turn(), translated_failures():
             response = self._client.search(
                 index=self._alias, body=body, ignore_unavailable=ignore_unavailable or None
             )
@@ -155,7 +174,7 @@ class ElasticsearchArticleSearch:
 
     def _feed_search(self, body: dict[str, Any]) -> dict[str, Any]:
         body["timeout"] = f"{self._budget_ms}ms"
-        with translated_failures():
+        with self._turns.turn(), translated_failures():
             response = self._client.search(index=self._alias, body=body, preference=feed.PREFERENCE)
         result: dict[str, Any] = response.body
         if result.get("timed_out"):
@@ -172,7 +191,7 @@ class ElasticsearchArticleSearch:
         with self._version_lock:
             if self._version is not None and now - self._version[1] < INDEX_VERSION_TTL_S:
                 return self._version[0]
-            with translated_failures():
+            with self._turns.turn(), translated_failures():
                 mappings = self._client.indices.get_mapping(index=self._alias).body
             versions = [
                 int(mapping.get("mappings", {}).get("_meta", {}).get("index_version", 1))
@@ -184,7 +203,7 @@ class ElasticsearchArticleSearch:
     def _stored(self, article_id: str) -> dict[str, Any]:
         if len(article_id.encode()) > MAX_ID_BYTES:
             raise ArticleNotFoundError(article_id)
-        with translated_failures():
+        with self._turns.turn(), translated_failures():
             try:
                 stored: dict[str, Any] = self._client.get(
                     index=self._alias, id=article_id, realtime=True

@@ -22,6 +22,7 @@ from pathlib import Path
 from newswire.embedded.search_index import epoch_ms_of, is_initialised, read_stories
 from newswire.embedded.sqlite import connect
 from newswire.enriched import Story
+from newswire_api.admission import IndexTurns
 from newswire_api.feed import FeedPage, FeedPosition
 from newswire_api.ports import ArticleNotFoundError, SearchUnavailableError
 from newswire_api.responses import (
@@ -69,11 +70,12 @@ class _NothingIndexedError(SearchUnavailableError):
 
 
 class EmbeddedArticleSearch:
-    """`running`: how many requests read the index at once (default: one per core); the others
-    wait their turn, up to `timeout_s`, before their time budget starts. As Elasticsearch's
-    search thread pool does: SQLite runs each query on the calling thread, and twenty at once on
-    two cores each ran ten times slower, so that heavy ones went past the budget (503) that they
-    meet alone."""
+    """`turns`: how many requests read the index at once (default: one per core, waiting up to
+    `timeout_s`); the others wait their turn (`admission.IndexTurns`: the client that used the
+    index least lately first) before their time budget starts. As Elasticsearch's search thread
+    pool does: SQLite runs each query on the calling thread, and twenty at once on two cores
+    each ran ten times slower, so that heavy ones went past the budget (503) that they meet
+    alone."""
 
     def __init__(
         self,
@@ -81,14 +83,14 @@ class EmbeddedArticleSearch:
         timeout_s: float,
         cursors: CursorCodec,
         budget_s: float | None = None,
-        running: int | None = None,
+        turns: IndexTurns | None = None,
     ) -> None:
         self._path = path
         self._timeout_s = timeout_s
         self._budget_s = budget_s if budget_s is not None else timeout_s
         self._cursors = cursors
         self._local = threading.local()
-        self._turns = threading.BoundedSemaphore(running or os.cpu_count() or 1)
+        self._turns = turns or IndexTurns(os.cpu_count() or 1, timeout_s)
 
     def search(self, params: SearchParams) -> SearchResponse:
         after = self._cursors.decode(params)
@@ -192,13 +194,8 @@ class EmbeddedArticleSearch:
         """This thread's connection once it is this request's turn, in a read transaction
         (every query of a request sees the same snapshot, whatever the indexer commits
         meanwhile), cut off past the time budget."""
-        if not self._turns.acquire(timeout=self._timeout_s):
-            raise SearchUnavailableError(f"{UNAVAILABLE}: too many searches are waiting")
-        try:
-            with self._read_transaction() as connection:
-                yield connection
-        finally:
-            self._turns.release()
+        with self._turns.turn(), self._read_transaction() as connection:
+            yield connection
 
     @contextmanager
     def _read_transaction(self) -> Iterator[sqlite3.Connection]:
