@@ -53,7 +53,7 @@ from newswire.adapters.elasticsearch import create_client  # noqa: E402
 from newswire.enriched import EnrichedArticle  # noqa: E402
 from newswire.settings import Settings  # noqa: E402
 from newswire_api.query_syntax import MAX_NESTING, MAX_TERMS  # noqa: E402
-from newswire_api.search.embedded.text_query import STOP_WORDS  # noqa: E402
+from newswire_api.search.model import STOP_WORDS  # noqa: E402
 from newswire_api.search_request import SearchParams  # noqa: E402
 
 

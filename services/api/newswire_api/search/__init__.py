@@ -12,6 +12,7 @@ import secrets
 from newswire.settings import Settings
 from newswire_api.admission import IndexTurns
 from newswire_api.ports import ArticleSearch
+from newswire_api.search.cost import CostLimits
 from newswire_api.search_request import CursorCodec
 
 
@@ -34,7 +35,8 @@ def open_article_search(settings: Settings, cursors: CursorCodec | None = None) 
             settings.index_alias,
             cursors,
             settings.api_search_budget_s,
-            _turns(settings, default_turns()),
+            turns=_turns(settings, default_turns()),
+            limits=CostLimits.from_settings(settings),
         )
     from newswire_api.search.embedded import EmbeddedArticleSearch  # noqa: PLC0415
 
@@ -43,7 +45,8 @@ def open_article_search(settings: Settings, cursors: CursorCodec | None = None) 
         settings.api_search_timeout_s,
         cursors,
         settings.api_search_budget_s,
-        _turns(settings, os.cpu_count() or 1),
+        turns=_turns(settings, os.cpu_count() or 1),
+        limits=CostLimits.from_settings(settings),
     )
 
 

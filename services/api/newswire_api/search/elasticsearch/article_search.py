@@ -11,6 +11,7 @@ entities are counted, see `query`) is read from its mapping and looked at again 
 INDEX_VERSION_TTL_S, so an alias moved by `newswire reindex` is followed without a restart.
 """
 
+import logging
 import os
 import threading
 import time
@@ -23,12 +24,19 @@ from newswire.enriched import EnrichedArticle, Story
 from newswire.settings import Settings
 from newswire_api.admission import IndexTurns
 from newswire_api.feed import FeedPage, FeedPosition
-from newswire_api.ports import ArticleNotFoundError, SearchUnavailableError
+from newswire_api.ports import ArticleNotFoundError, SearchRefusedError, SearchUnavailableError
 from newswire_api.responses import (
     EntitiesResponse,
     SearchResponse,
     SectionsResponse,
     SimilarResponse,
+)
+from newswire_api.search.cost import (
+    CostLimits,
+    DocumentFrequencies,
+    IndexStatistics,
+    plan_search,
+    searched_words,
 )
 from newswire_api.search.elasticsearch import feed
 from newswire_api.search.elasticsearch.failures import OVER_BUDGET, translated_failures
@@ -39,6 +47,8 @@ from newswire_api.search.elasticsearch.query import (
     sections_body,
     similar_body,
     stories_from_file_body,
+    word_statistics,
+    word_statistics_body,
 )
 from newswire_api.search.elasticsearch.results import (
     search_response,
@@ -55,6 +65,8 @@ from newswire_api.search_request import (
     SearchParams,
     SimilarParams,
 )
+
+log = logging.getLogger(__name__)
 
 INDEX_VERSION_TTL_S = 30.0
 DEFAULT_TURN_WAIT_S = 10.0  # NEWSWIRE_API_SEARCH_TIMEOUT_S's default
@@ -85,7 +97,9 @@ class ElasticsearchArticleSearch:
         alias: str,
         cursors: CursorCodec,
         budget_s: float,
+        *,
         turns: IndexTurns | None = None,
+        limits: CostLimits | None = None,
     ) -> None:
         self._client = client
         self._alias = alias
@@ -93,14 +107,18 @@ class ElasticsearchArticleSearch:
         self._budget_ms = max(1, round(budget_s * 1000))
         # Outside the API (tools, tests) the turns are this object's own.
         self._turns = turns or IndexTurns(default_turns(), wait_s=DEFAULT_TURN_WAIT_S)
+        self._limits = limits or CostLimits.from_settings(Settings())
+        self._frequencies = DocumentFrequencies()
         self._version_lock = threading.Lock()
         self._version: tuple[int, float] | None = None  # (index version, when it was read)
 
     def search(self, params: SearchParams) -> SearchResponse:
         after = self._cursors.decode(params)
+        words = searched_words(params.q)
+        plan = plan_search(params, self._statistics(words) if words else None, self._limits)
         version = self._index_version() if after is None else 2  # cursor pages count nothing
-        body = search_body(params, after, version, self._budget_ms)
-        return search_response(params, self._search(body), self._cursors)
+        body = search_body(params, after, version, self._budget_ms, plan.facet_sample)
+        return search_response(params, self._search(body), self._cursors, plan.facet_sample)
 
     def story(self, article_id: str) -> Story:
         source = self._stored(article_id)["_source"]
@@ -180,6 +198,21 @@ class ElasticsearchArticleSearch:
         if result.get("timed_out"):
             raise SearchUnavailableError(OVER_BUDGET)
         return result
+
+    def _statistics(self, words: list[str]) -> IndexStatistics | None:
+        """The document frequencies of `words`; None when Elasticsearch cannot tell (an alias
+        over two indices, during a reindex, has no one term dictionary): the search then runs
+        unplanned (its page size is checked all the same) rather than not at all."""
+        try:
+            return self._frequencies.of(words, self._word_statistics)
+        except SearchRefusedError as error:
+            log.warning("no term statistics for a search's cost: %s", error)
+            return None
+
+    def _word_statistics(self, words: list[str]) -> IndexStatistics:
+        with self._turns.turn(), translated_failures():
+            answer = self._client.termvectors(index=self._alias, **word_statistics_body(words))
+        return word_statistics(answer.body)
 
     def _index_version(self) -> int:
         """The lowest index version behind the alias (1 when unknown), read at most every

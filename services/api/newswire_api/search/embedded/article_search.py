@@ -2,8 +2,11 @@
 Elasticsearch gives, from FTS5.
 
 Each method runs the SQL of `query` (filters from `filters`, text from `text_query`) on this
-thread's connection and maps the rows with `results`. A search with words is matched and scored
-once, into a temporary table its page, total and facets then read (`query.Matches.materialize`).
+thread's connection and maps the rows with `results`. A search with words is first planned from
+its words' document frequencies (`search.cost`: too broad or too large a page is a 422), then
+matched and scored once, into a temporary table its page, total and facets then read
+(`query.Matches.materialize`); when it matches more than the facet sample, the table keeps its
+best rows only before the facets are counted.
 Every request has the API's time budget: SQLite's progress handler interrupts whatever runs past
 it, answered 503. SQLite's failures become the port's `SearchUnavailableError` here, with
 messages that name no file.
@@ -17,11 +20,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from newswire.embedded.search_index import epoch_ms_of, is_initialised, read_stories
 from newswire.embedded.sqlite import connect
 from newswire.enriched import Story
+from newswire.settings import Settings
 from newswire_api.admission import IndexTurns
 from newswire_api.feed import FeedPage, FeedPosition
 from newswire_api.ports import ArticleNotFoundError, SearchUnavailableError
@@ -31,6 +36,12 @@ from newswire_api.responses import (
     SearchResponse,
     SectionsResponse,
     SimilarResponse,
+)
+from newswire_api.search.cost import (
+    CostLimits,
+    DocumentFrequencies,
+    plan_search,
+    searched_words,
 )
 from newswire_api.search.embedded import feed, query
 from newswire_api.search.embedded.filters import entities_conditions, search_conditions
@@ -83,7 +94,9 @@ class EmbeddedArticleSearch:
         timeout_s: float,
         cursors: CursorCodec,
         budget_s: float | None = None,
+        *,
         turns: IndexTurns | None = None,
+        limits: CostLimits | None = None,
     ) -> None:
         self._path = path
         self._timeout_s = timeout_s
@@ -91,12 +104,21 @@ class EmbeddedArticleSearch:
         self._cursors = cursors
         self._local = threading.local()
         self._turns = turns or IndexTurns(os.cpu_count() or 1, timeout_s)
+        self._limits = limits or CostLimits.from_settings(Settings())
+        self._frequencies = DocumentFrequencies()
 
     def search(self, params: SearchParams) -> SearchResponse:
         after = self._cursors.decode(params)
         text = TextQuery(params.q)
         relevance = params.effective_sort() == "relevance"
+        words = searched_words(params.q)
         with self._connection() as connection:
+            statistics = (
+                self._frequencies.of(words, partial(query.word_statistics, connection))
+                if words
+                else None
+            )
+            plan = plan_search(params, statistics, self._limits)
             visible = query.visible_now(connection, _now_ms())
             matches = query.Matches(text, [*search_conditions(params), *visible])
             if text.match is not None:
@@ -106,7 +128,14 @@ class EmbeddedArticleSearch:
             sources = query.sources(connection, rowids)
             highlights = query.highlights(connection, rowids, text)
             total, total_is_exact = query.total(connection, matches)
-            first_page_facets = self._facets(connection, matches, params) if after is None else None
+            sample = plan.facet_sample
+            if sample is None or text.match is None or (total <= sample and total_is_exact):
+                sample = None  # every match is counted
+            else:
+                query.keep_best(connection, sample)
+            first_page_facets = (
+                self._facets(connection, matches, params, sample) if after is None else None
+            )
         ranked = [
             RankedHit(
                 hit(sources[r.rowid], r.score if relevance else None, highlights.get(r.rowid)),
@@ -182,12 +211,16 @@ class EmbeddedArticleSearch:
             self._local.connection = None
 
     def _facets(
-        self, connection: sqlite3.Connection, matches: query.Matches, params: SearchParams
+        self,
+        connection: sqlite3.Connection,
+        matches: query.Matches,
+        params: SearchParams,
+        sample: int | None,
     ) -> Facets:
         sections = query.section_counts(connection, FACET_SIZE, matches)
         by_interval = query.timeline(connection, matches, params.interval)
         entities = query.top_entities(connection, matches.articles(), FACET_LABELS, FACET_SIZE)
-        return facets(counts(sections), entity_counts(entities), timeline(by_interval))
+        return facets(counts(sections), entity_counts(entities), timeline(by_interval), sample)
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
