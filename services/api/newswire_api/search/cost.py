@@ -91,12 +91,15 @@ def searched_words(q: str | None) -> list[str]:
 
 
 def plan_search(
-    params: SearchParams, statistics: IndexStatistics | None, limits: CostLimits
+    params: SearchParams, statistics_of: "StatisticsOf", limits: CostLimits
 ) -> SearchPlan:
-    """The plan for `params`, given the document frequencies of its words (None: unknown, then
-    only the page's size is checked). Raises InvalidSearchError (422) past a limit."""
+    """The plan for `params`. The page's size is checked first; then `statistics_of` is asked
+    for the document frequencies of its words (None: unknown, then only the size counts).
+    Raises InvalidSearchError (422) past a limit."""
     words = searched_words(params.q)
-    if words and params.size * len(words) > limits.max_size_times_words:
+    if not words:
+        return SearchPlan()
+    if params.size * len(words) > limits.max_size_times_words:
         raise InvalidSearchError(
             PAGE_TOO_LARGE.format(
                 size=params.size,
@@ -106,7 +109,8 @@ def plan_search(
                 largest_page=max(1, limits.max_size_times_words // len(words)),
             )
         )
-    if not words or statistics is None or statistics.articles <= 0:
+    statistics = statistics_of(words)
+    if statistics is None or statistics.articles <= 0:
         return SearchPlan()
     breadth = sum(statistics.frequency(word) for word in words) / statistics.articles
     if breadth > limits.max_breadth:
@@ -147,6 +151,7 @@ def _text_of(clause: Clause) -> str:
 
 
 ReadStatistics = Callable[[list[str]], IndexStatistics]
+StatisticsOf = Callable[[list[str]], IndexStatistics | None]
 
 
 class DocumentFrequencies:

@@ -24,7 +24,7 @@ INDEX = IndexStatistics(
 
 
 def _plan(**params: Any) -> Any:
-    return plan_search(SearchParams.model_validate(params), INDEX, LIMITS)
+    return plan_search(SearchParams.model_validate(params), lambda words: INDEX, LIMITS)
 
 
 def test_the_searched_words_are_each_word_once_without_stop_words() -> None:
@@ -79,14 +79,28 @@ def test_facets_are_sampled_when_the_words_may_match_more_than_the_sample() -> N
 def test_a_listing_without_words_and_a_cursor_page_are_not_sampled() -> None:
     assert _plan(section=["World"]).facet_sample is None
     assert _plan(q="-said").facet_sample is None  # an exclusion narrows nothing to count
-    plan = plan_search(SearchParams(q="said", cursor="a.b"), INDEX, LIMITS)
+    plan = plan_search(SearchParams(q="said", cursor="a.b"), lambda words: INDEX, LIMITS)
     assert plan.facet_sample is None
 
 
 def test_without_statistics_only_the_page_size_is_checked() -> None:
-    assert plan_search(SearchParams(q="said has have"), None, LIMITS).facet_sample is None
+    unknown = plan_search(SearchParams(q="said has have"), lambda words: None, LIMITS)
+
+    assert unknown.facet_sample is None
+
+
+def test_a_page_too_large_is_refused_before_the_index_is_asked() -> None:
+    asked: list[list[str]] = []
+
+    def statistics_of(words: list[str]) -> IndexStatistics:
+        asked.append(words)
+        return INDEX
+
     with pytest.raises(InvalidSearchError, match="`size` 100 x 7 words"):
-        plan_search(SearchParams(q="a1 a2 a3 a4 a5 a6 a7", size=100), None, LIMITS)
+        plan_search(SearchParams(q="a1 a2 a3 a4 a5 a6 a7", size=100), statistics_of, LIMITS)
+    plan_search(SearchParams(), statistics_of, LIMITS)
+
+    assert asked == []
 
 
 def test_document_frequencies_are_read_only_for_words_not_known_lately() -> None:

@@ -36,7 +36,6 @@ from newswire_api.search.cost import (
     DocumentFrequencies,
     IndexStatistics,
     plan_search,
-    searched_words,
 )
 from newswire_api.search.elasticsearch import feed
 from newswire_api.search.elasticsearch.failures import OVER_BUDGET, translated_failures
@@ -114,8 +113,7 @@ class ElasticsearchArticleSearch:
 
     def search(self, params: SearchParams) -> SearchResponse:
         after = self._cursors.decode(params)
-        words = searched_words(params.q)
-        plan = plan_search(params, self._statistics(words) if words else None, self._limits)
+        plan = plan_search(params, self._statistics, self._limits)
         version = self._index_version() if after is None else 2  # cursor pages count nothing
         body = search_body(params, after, version, self._budget_ms, plan.facet_sample)
         return search_response(params, self._search(body), self._cursors, plan.facet_sample)

@@ -41,7 +41,6 @@ from newswire_api.search.cost import (
     CostLimits,
     DocumentFrequencies,
     plan_search,
-    searched_words,
 )
 from newswire_api.search.embedded import feed, query
 from newswire_api.search.embedded.filters import entities_conditions, search_conditions
@@ -111,14 +110,9 @@ class EmbeddedArticleSearch:
         after = self._cursors.decode(params)
         text = TextQuery(params.q)
         relevance = params.effective_sort() == "relevance"
-        words = searched_words(params.q)
         with self._connection() as connection:
-            statistics = (
-                self._frequencies.of(words, partial(query.word_statistics, connection))
-                if words
-                else None
-            )
-            plan = plan_search(params, statistics, self._limits)
+            read = partial(query.word_statistics, connection)
+            plan = plan_search(params, partial(self._frequencies.of, read=read), self._limits)
             visible = query.visible_now(connection, _now_ms())
             matches = query.Matches(text, [*search_conditions(params), *visible])
             if text.match is not None:
