@@ -348,13 +348,13 @@ class Settings(BaseSettings):
 
     # --- api: what one request and one client may cost (issue 27) --------------------------
     api_rate_limit_per_s: float = Field(
-        default=20.0,
+        default=10.0,
         gt=0,
         description="Requests a second one client (API key, else address) may make to the "
         "routes that read the index, on average; past it (and the burst), 429 with Retry-After.",
     )
     api_rate_limit_burst: int = Field(
-        default=60,
+        default=40,
         gt=0,
         description="Requests one client may make at once above the rate (a token bucket's size).",
     )

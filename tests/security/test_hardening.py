@@ -40,6 +40,7 @@ SEARCH_KEY = "a-search-key-for-the-tests-0123456789"
 # Ten words in most articles: OR-ed, a query matching nearly everything, the costliest kind.
 COMMON_WORDS = ("said", "year", "new", "also", "would", "people", "time", "first", "last", "mr")
 METRICS_KEY = "a-metrics-key-for-the-tests-0123456789"
+UNTHROTTLED = {"api_rate_limit_per_s": 1e6, "api_rate_limit_burst": 1_000_000}
 
 
 def _digest(key: str) -> str:
@@ -99,7 +100,8 @@ def backend(
 @pytest.fixture(scope="module")
 def api(backend: tuple[Backend, Settings]) -> Iterator[httpx.Client]:
     with (
-        serving(create_app(backend[1])) as base_url,
+        # One server, one address, for every probe of the module: not the rate under test.
+        serving(create_app(backend[1].model_copy(update=UNTHROTTLED))) as base_url,
         httpx.Client(base_url=base_url, timeout=30) as client,
     ):
         yield client

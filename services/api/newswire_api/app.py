@@ -4,7 +4,8 @@ index, as `settings` choose (`search.open_article_search`); the API is the same 
 
 Middleware, outermost first: `guard.RequestGuard` (request id, security headers, HEAD, one log
 line for an unexpected error), the request metrics, `guard.ApiKeyGuard` when keys are
-configured, then FastAPI's routing with the error answers of `errors`.
+configured, `guard.RateLimitGuard` (each client's rate on the routes that read the index), then
+FastAPI's routing with the error answers of `errors`.
 """
 
 from collections.abc import AsyncIterator
@@ -21,7 +22,7 @@ from newswire.settings import Settings
 from newswire_api.admission import RateLimits, SearchSlots
 from newswire_api.api_keys import ApiKeys
 from newswire_api.errors import add_exception_handlers
-from newswire_api.guard import ApiKeyGuard, RequestGuard
+from newswire_api.guard import ApiKeyGuard, RateLimitGuard, RequestGuard
 from newswire_api.metrics import ApiMetrics, RequestMetricsMiddleware
 from newswire_api.ports import ArticleSearch
 from newswire_api.routes import PAGE_DIR, create_router
@@ -66,14 +67,13 @@ def create_app(settings: Settings, search: ArticleSearch | None = None) -> FastA
         redirect_slashes=False,
     )
     slots = SearchSlots(settings.api_max_concurrent_searches)
-    rate_limits = RateLimits(settings.api_rate_limit_per_s, settings.api_rate_limit_burst)
-    app.include_router(
-        create_router(search, metrics, slots, rate_limits, streams, docs=settings.api_docs)
-    )
+    app.include_router(create_router(search, metrics, slots, streams, docs=settings.api_docs))
     if settings.api_docs:
         app.mount("/static/docs", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
     app.mount("/static", StaticFiles(directory=PAGE_DIR), name="static")
     add_exception_handlers(app)
+    rate_limits = RateLimits(settings.api_rate_limit_per_s, settings.api_rate_limit_burst)
+    app.add_middleware(RateLimitGuard, limits=rate_limits)
     if keys.configured:
         app.add_middleware(ApiKeyGuard, keys=keys)
         _document_bearer_keys(app)

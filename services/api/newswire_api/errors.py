@@ -1,13 +1,14 @@
 """Every failure as a JSON `Problem` with a status that says whose move it is.
 
 4xx: the request must change, and the message says how (429: the client must slow down, and
-`Retry-After` says for how long). 503: the search index is unreachable,
-slow, busy or has nothing indexed yet; try again later (`Retry-After`). The search back-ends
-raise the port's errors (`ports.py`) with the message the client reads, so this module knows no
-back-end. Every failed request is logged here in one short line with its request id, which the
-client gets too (`X-Request-ID`, and `request_id` in the body): 4xx at INFO (the client's
-doing), 5xx at WARNING. Unexpected errors never reach this module: `guard.RequestGuard` answers
-them with a plain 500 and logs them once, without a traceback.
+`Retry-After` says for how long). 503: the search index is unreachable, slow, busy or has
+nothing indexed yet; try again later (`Retry-After`). The search back-ends raise the port's
+errors (`ports.py`) with the message the client reads, so this module knows no back-end. Every
+failed request is logged here in one short line with its request id, which the client gets too
+(`X-Request-ID`, and `request_id` in the body): 4xx at INFO (the client's doing; 429 at DEBUG,
+as a client past its rate would fill the log), 5xx at WARNING. Unexpected errors never reach
+this module: `guard.RequestGuard` answers them with a plain 500 and logs them once, without a
+traceback.
 """
 
 import logging
@@ -58,7 +59,11 @@ def problem(
     """The answer to a failed request, logged in one line when `request` is given."""
     rid = request_id(request)
     if request is not None:
-        level = logging.INFO if status < 500 else logging.WARNING
+        # A client past its rate would have every refusal written to the log: those are
+        # counted by /metrics (`status="429"`) and logged at DEBUG only.
+        level = (
+            logging.DEBUG if status == 429 else logging.INFO if status < 500 else logging.WARNING
+        )
         log.log(
             level,
             "request %s: %s %s answered %d: %s",

@@ -11,6 +11,11 @@
   shell (/, /docs, /static/…, which hold no data and ask for the key in the browser) needs
   `Authorization: Bearer <key>`; /metrics may have keys of its own (`api_keys.ApiKeys`).
 
+- `RateLimitGuard`: on the routes that read the index, each client within its rate
+  (`admission.RateLimits`), else a 429 with Retry-After at once, before FastAPI reads a
+  parameter (a client past its rate costs as little as can be); what the request then reads of
+  the index is read in that client's turns (`admission.reading_for`).
+
 Who the client is, for the per-client limits of `admission`: its API key when keys are
 required (checked here), else its address (`client_identity`). The address is the connection's,
 or what a proxy the server trusts put in X-Forwarded-For (uvicorn's `--forwarded-allow-ips`,
@@ -26,6 +31,7 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from newswire_api.admission import RateLimits, TooManyRequestsError, reading_for
 from newswire_api.api_keys import ApiKeys
 from newswire_api.echoes import logged_path
 from newswire_api.errors import REQUEST_ID
@@ -51,6 +57,9 @@ _CLIENT_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 # Reachable without a key: liveness, and the page's shell, which asks for the key itself.
 PUBLIC_PATHS = frozenset({"/healthz", "/", "/docs"})
 PUBLIC_PREFIXES = ("/static/",)
+# The routes that read the index: the per-client rate applies to them.
+INDEX_PATHS = frozenset({"/entities", "/sections"})
+INDEX_PREFIXES = ("/articles/",)
 
 
 class RequestGuard:
@@ -116,6 +125,29 @@ class ApiKeyGuard:
         detail = "this API needs a key: send `Authorization: Bearer <key>` (ask its operator)"
         body = Problem(detail=detail, request_id=rid).model_dump()
         await send_json(send, 401, body, [(b"www-authenticate", b'Bearer realm="newswire"')])
+
+
+class RateLimitGuard:
+    def __init__(self, app: ASGIApp, limits: RateLimits) -> None:
+        self._app = app
+        self._limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (path in INDEX_PATHS or path.startswith(INDEX_PREFIXES)):
+            await self._app(scope, receive, send)
+            return
+        client = client_identity(scope)
+        try:
+            self._limits.take(client)
+        except TooManyRequestsError as error:
+            rid = (scope.get("state") or {}).get(REQUEST_ID)
+            log.debug("request %s: %s answered 429: %s", rid, logged_path(path), error)
+            body = Problem(detail=str(error), request_id=rid).model_dump()
+            await send_json(send, 429, body, [(b"retry-after", str(error.retry_after_s).encode())])
+            return
+        reading_for.set(client)
+        await self._app(scope, receive, send)
 
 
 async def send_json(

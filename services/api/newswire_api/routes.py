@@ -2,10 +2,9 @@
 
 Endpoints are plain functions (FastAPI runs them in its worker threads) because both search
 back-ends are synchronous: the Elasticsearch client used is the synchronous one, and SQLite is.
-Every route that reads the index first admits its client (`admission.RateLimits`: 429 past its
-rate) and names it as the one its turns at the index are for (`admission.reading_for`); each
-question to the index holds one of the bounded search slots while it runs. A parameter that
-takes one value and is given twice is refused (422), not silently read as its last value.
+Each question to the index holds one of the bounded search slots while it runs (the client's
+rate and its turns at the index were seen to by `guard.RateLimitGuard`). A parameter that takes
+one value and is given twice is refused (422), not silently read as its last value.
 """
 
 from collections import Counter
@@ -19,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from newswire.enriched import EnrichedArticle
-from newswire_api.admission import RateLimits, SearchSlots, reading_for
+from newswire_api.admission import SearchSlots
 from newswire_api.errors import problem
 from newswire_api.feed import FeedPosition, InvalidEventIdError
 from newswire_api.guard import client_identity
@@ -133,22 +132,11 @@ def create_router(
     search: ArticleSearch,
     metrics: ApiMetrics,
     slots: SearchSlots,
-    rate_limits: RateLimits,
     streams: Streams,
     *,
     docs: bool,
 ) -> APIRouter:
     router = APIRouter(responses={**_UNAVAILABLE, **_UNAUTHORISED})
-
-    async def admitted(request: Request) -> str:
-        """The client asking, once it is within its rate (else 429); what this request reads
-        of the index is read in that client's turns."""
-        client = client_identity(request.scope)
-        rate_limits.take(client)
-        reading_for.set(client)
-        return client
-
-    admit = Depends(admitted)
 
     @router.get(
         "/articles/stream",
@@ -159,7 +147,7 @@ def create_router(
     )
     async def stream_articles(
         params: Annotated[StreamParams, Query()],
-        client: Annotated[str, admit],
+        request: Request,
         last_event_id_header: Annotated[str | None, Header(alias="last-event-id")] = None,
     ) -> EventStreamResponse:
         """The live feed: articles matching the search filters (`q`, `section`, `entity`, …;
@@ -180,14 +168,14 @@ def create_router(
             position = FeedPosition.from_event_id(resume) if resume else None
         except InvalidEventIdError as error:
             raise InvalidSearchError(str(error)) from error
-        return await streams.start(params.search(), position, client)
+        return await streams.start(params.search(), position, client_identity(request.scope))
 
     @router.get(
         "/articles/search",
         tags=["articles"],
         responses=_INVALID | _LIMITED,
         response_model=SearchResponse,
-        dependencies=[admit, _one_value_each(SearchParams)],
+        dependencies=[_one_value_each(SearchParams)],
     )
     def search_articles(params: Annotated[SearchParams, Query()]) -> Response:
         """Full-text search with filters, highlighted snippets, facets and cursor paging."""
@@ -202,7 +190,6 @@ def create_router(
         "/articles/{article_id}",
         tags=["articles"],
         responses=_NOT_FOUND | _LIMITED,
-        dependencies=[admit],
     )
     def get_article(article_id: str) -> EnrichedArticle:
         """The current version of the story, as published on `articles.enriched`."""
@@ -214,7 +201,6 @@ def create_router(
         "/articles/{article_id}/versions",
         tags=["articles"],
         responses=_NOT_FOUND | _LIMITED,
-        dependencies=[admit],
     )
     def story_versions(article_id: str) -> VersionsResponse:
         """Every version of the story seen (updates, corrections), newest first."""
@@ -233,7 +219,7 @@ def create_router(
         "/articles/{article_id}/similar",
         tags=["articles"],
         responses=_NOT_FOUND | _INVALID | _LIMITED,
-        dependencies=[admit, _one_value_each(SimilarParams)],
+        dependencies=[_one_value_each(SimilarParams)],
     )
     def similar_articles(
         article_id: str, params: Annotated[SimilarParams, Query()]
@@ -247,14 +233,14 @@ def create_router(
         "/entities",
         tags=["facets"],
         responses=_INVALID | _LIMITED,
-        dependencies=[admit, _one_value_each(EntitiesParams)],
+        dependencies=[_one_value_each(EntitiesParams)],
     )
     def top_entities(params: Annotated[EntitiesParams, Query()]) -> EntitiesResponse:
         """The most mentioned entities, counted in articles."""
         with slots.slot():
             return search.entities(params)
 
-    @router.get("/sections", tags=["facets"], responses=_LIMITED, dependencies=[admit])
+    @router.get("/sections", tags=["facets"], responses=_LIMITED)
     def sections() -> SectionsResponse:
         """Every section with its number of articles."""
         with slots.slot():

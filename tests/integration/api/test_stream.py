@@ -90,8 +90,15 @@ def live_index(
 
 @pytest.fixture
 def base_url(live_index: LiveIndex) -> Iterator[str]:
-    # Frequent heartbeats let a test's reader notice soon that the test closed its stream.
-    settings = live_index.settings.model_copy(update={"api_stream_heartbeat_s": HEARTBEAT_S})
+    # Frequent heartbeats let a test's reader notice soon that the test closed its stream;
+    # `searchable_at` polls every 10 ms, from the same address (its rate is not under test).
+    settings = live_index.settings.model_copy(
+        update={
+            "api_stream_heartbeat_s": HEARTBEAT_S,
+            "api_rate_limit_per_s": 1e6,
+            "api_rate_limit_burst": 1_000_000,
+        }
+    )
     with serving(create_app(settings)) as url:
         yield url
 

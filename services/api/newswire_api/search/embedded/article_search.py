@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 
 from newswire.embedded.search_index import epoch_ms_of, is_initialised, read_stories
@@ -40,6 +39,7 @@ from newswire_api.responses import (
 from newswire_api.search.cost import (
     CostLimits,
     DocumentFrequencies,
+    IndexStatistics,
     plan_search,
 )
 from newswire_api.search.embedded import feed, query
@@ -110,9 +110,10 @@ class EmbeddedArticleSearch:
         after = self._cursors.decode(params)
         text = TextQuery(params.q)
         relevance = params.effective_sort() == "relevance"
+        # Planned before this search takes its turn: a refusal needs none, and the statistics
+        # are read in a turn of their own only when not known lately.
+        plan = plan_search(params, self._statistics, self._limits)
         with self._connection() as connection:
-            read = partial(query.word_statistics, connection)
-            plan = plan_search(params, partial(self._frequencies.of, read=read), self._limits)
             visible = query.visible_now(connection, _now_ms())
             matches = query.Matches(text, [*search_conditions(params), *visible])
             if text.match is not None:
@@ -203,6 +204,13 @@ class EmbeddedArticleSearch:
         if connection is not None:
             connection.close()
             self._local.connection = None
+
+    def _statistics(self, words: list[str]) -> IndexStatistics:
+        return self._frequencies.of(words, self._read_statistics)
+
+    def _read_statistics(self, words: list[str]) -> IndexStatistics:
+        with self._connection() as connection:
+            return query.word_statistics(connection, words)
 
     def _facets(
         self,
