@@ -24,12 +24,15 @@ client of the load phases is an address of its own (`X-Forwarded-For`, which uvi
    - the replay flood: --flood (200) streams, as the probe's: half resuming from
      `Last-Event-ID: 0-0-`, half from as far back as the API replays (the index's head minus
      NEWSWIRE_API_STREAM_MAX_REPLAY_WRITES, dated a second ago), each read as an EventSource
-     does and opened again (after Retry-After, if refused) when it ends. They run in a process
-     of their own, so that reading them does not take this process's event loop from the
-     normal clients.
+     does and opened again (after Retry-After, if refused) when it ends.
+   Each attack runs in a process of its own, so that its clients do not take this process's
+   event loop from the normal clients.
    Normal clients' p50/p99 and answers/s; answers other than 200 are counted (and a normal
-   client waits out a 503 or 429's Retry-After, as a well-behaved client does). Targets: with
-   each attack, normal clients keep >= 70% of their throughput and a p99 <= 2x their p99 alone.
+   client waits out a 503 or 429's Retry-After, as a well-behaved client does); the share of the
+   machine's CPU the API, the normal clients and the attack's own clients took (they all share
+   its cores: an attacker's own client work counts here as it would not on another machine).
+   Targets: with each attack, normal clients keep >= 70% of their throughput and a p99 <= 2x
+   their p99 alone.
 
     python benchmarks/api_abuse.py [--docs 4254] [--seconds 20] [--search-index both]
 """
@@ -59,6 +62,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks._measure import cpu_seconds  # noqa: E402
 from benchmarks.api_latency import (  # noqa: E402
     build_requests,
     enriched_bbc,
@@ -78,6 +82,7 @@ REPEAT = 5
 THROUGHPUT_KEPT = 0.70
 P99_RATIO = 2.0
 COST_RATIO = 5.0
+CORES = os.cpu_count() or 1
 UNTHROTTLED = {
     "NEWSWIRE_API_RATE_LIMIT_PER_S": "1e9",
     "NEWSWIRE_API_RATE_LIMIT_BURST": "1000000000",
@@ -90,6 +95,7 @@ class Load:
     p99_ms: float
     requests_per_s: float
     statuses: dict[str, int] = field(default_factory=dict)
+    cpu_share: float = 0.0  # of the machine (every core), by the process sending these requests
 
 
 Attack = Callable[..., Coroutine[Any, Any, "Load"]]
@@ -208,14 +214,16 @@ async def run_load(
                 if response.status_code in {429, 503}:
                     await asyncio.sleep(float(response.headers.get("retry-after", "1")))
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     results = await asyncio.gather(
         *(normal_client(n) for n in range(clients)),
         *([attack(deadline)] if attack is not None else []),
     )
     elapsed = time.perf_counter() - started
     attackers = results[clients] if attack is not None else None
-    return _summary(latencies, answers, elapsed), attackers
+    normal_load = _summary(latencies, answers, elapsed)
+    normal_load.cpu_share = (time.process_time() - cpu) / elapsed / CORES
+    return normal_load, attackers
 
 
 def query_attack(url: str, params: dict[str, Any], attackers: int) -> Any:
@@ -246,13 +254,11 @@ def _in_a_process(attack: Attack, *args: Any) -> Any:
     return run
 
 
-def _run(
-    attack: Attack,
-    args: tuple[Any, ...],
-    seconds: float,
-    figures: Any,
-) -> None:
-    figures.put(asyncio.run(attack(*args, time.monotonic() + seconds)))
+def _run(attack: Attack, args: tuple[Any, ...], seconds: float, figures: Any) -> None:
+    started, cpu = time.perf_counter(), time.process_time()
+    load = asyncio.run(attack(*args, time.monotonic() + seconds))
+    load.cpu_share = (time.process_time() - cpu) / (time.perf_counter() - started) / CORES
+    figures.put(load)
 
 
 async def _hammer(url: str, params: dict[str, Any], attackers: int, deadline: float) -> Load:
@@ -354,8 +360,10 @@ def measure_costs(url: str, articles: list[EnrichedArticle]) -> dict[str, Any]:
     }
 
 
-def measure_loads(url: str, costs: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    """Step 2, on an API process with its default settings."""
+def measure_loads(
+    url: str, api_pid: int, costs: dict[str, Any], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Step 2, on an API process (`api_pid`) with its default settings."""
     normal, queries = costs["normal"], costs["queries"]
     attacks = {
         "the probe's attackers": query_attack(url, queries[PROBE], args.attackers),
@@ -368,20 +376,28 @@ def measure_loads(url: str, costs: dict[str, Any], args: argparse.Namespace) -> 
     for name, attack in attacks.items():
         # Each attack beside a run of the normal clients alone just before it: the machine's
         # other load drifts (it is shared), and a baseline minutes old would drift with it.
+        before = _api_cpu_s(api_pid)
         alone, _ = asyncio.run(run_load(url, normal, args.seconds, args.normal))
+        between = _api_cpu_s(api_pid)
         beside, attackers = asyncio.run(run_load(url, normal, args.seconds, args.normal, attack))
+        after = _api_cpu_s(api_pid)
         assert attackers is not None
         phases[name] = {
             "alone": asdict(alone),
             "beside": asdict(beside),
             "attackers": asdict(attackers),
+            "api_cpu_share_alone": (between - before) / args.seconds / CORES,
+            "api_cpu_share_beside": (after - between) / args.seconds / CORES,
         }
     return phases
 
 
 @contextlib.contextmanager
-def api_process(alias: str, data_dir: Path | None, port: int, env: dict[str, str]) -> Iterator[str]:
-    """`python -m newswire_api` over the benchmark's index, with `env` on top of this one's."""
+def api_process(
+    alias: str, data_dir: Path | None, port: int, env: dict[str, str]
+) -> Iterator[tuple[str, int]]:
+    """`python -m newswire_api` over the benchmark's index, with `env` on top of this one's: its
+    URL and process id."""
     saved = dict(os.environ)
     os.environ.update(env)
     try:
@@ -390,7 +406,7 @@ def api_process(alias: str, data_dir: Path | None, port: int, env: dict[str, str
         os.environ.clear()
         os.environ.update(saved)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -425,13 +441,20 @@ def benchmark_index(
 
 def run_backend(name: str, articles: list[EnrichedArticle], args: argparse.Namespace) -> Any:
     with benchmark_index(name, articles, args.docs) as (alias, data_dir):
-        with api_process(alias, data_dir, args.port, UNTHROTTLED) as url:
+        with api_process(alias, data_dir, args.port, UNTHROTTLED) as (url, _):
             costs = measure_costs(url, articles)
-        with api_process(alias, data_dir, args.port, {}) as url:
-            phases = measure_loads(url, costs, args)
+        with api_process(alias, data_dir, args.port, {}) as (url, pid):
+            phases = measure_loads(url, pid, costs, args)
     return {key: value for key, value in costs.items() if key not in {"normal", "queries"}} | {
         "phases": phases
     }
+
+
+def _api_cpu_s(pid: int) -> float:
+    seconds = cpu_seconds(pid)
+    if seconds is None:
+        raise RuntimeError("the API process is gone")
+    return seconds
 
 
 def _met(condition: bool) -> str:
@@ -464,6 +487,12 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
             _row("alone", run["alone"])
             _row(f"beside {attack}", run["beside"])
             _row("  the attack itself", run["attackers"])
+            print(
+                f"    CPU of the machine: the API {run['api_cpu_share_alone']:.0%} alone, "
+                f"{run['api_cpu_share_beside']:.0%} beside the attack; the normal clients "
+                f"{run['alone']['cpu_share']:.0%} alone; the attack's own clients "
+                f"{run['attackers']['cpu_share']:.0%}"
+            )
             kept = run["beside"]["requests_per_s"] / run["alone"]["requests_per_s"]
             p99 = run["beside"]["p99_ms"] / run["alone"]["p99_ms"]
             print(
