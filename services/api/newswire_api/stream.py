@@ -35,7 +35,6 @@ import logging
 import signal
 import threading
 import time
-from collections import Counter as Tally
 from collections.abc import AsyncGenerator, Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -166,7 +165,7 @@ class Streams:
             registry=registry,
         )
         self._count = 0
-        self._per_client: Tally[str] = Tally()
+        self._per_client: dict[str, int] = {}  # open streams by client
         self._bounds = ReplayBounds(
             max_age_ms=round(settings.api_stream_max_resume_age_s * 1000),
             max_writes=settings.api_stream_max_replay_writes,
@@ -214,7 +213,7 @@ class Streams:
         the process's, InvalidSearchError for a position the index never gave (see
         `feed.resume_from`), SearchUnavailableError when the index cannot say where now is."""
         per_client = self._settings.api_max_streams_per_client
-        if self._per_client[client] >= per_client:
+        if self._per_client.get(client, 0) >= per_client:
             raise TooManyRequestsError(
                 f"this client has {per_client} live streams open, as many as one may: close "
                 "one (each browser tab following Live holds one)",
@@ -225,17 +224,21 @@ class Streams:
                 f"as many live streams as allowed are open "
                 f"({self._settings.api_max_open_streams}): try again later"
             )
-        now = now_ms()
-        # In the client's own turn: opening a stream is its request, as a search is.
-        head, _ = await run_sync(self._search.feed_head, now, limiter=self._reads)
-        start, resync = head, None
-        if asked is not None:
-            try:
+        # Counted before the index is asked: streams opened meanwhile see this one.
+        self._opened(client)
+        try:
+            now = now_ms()
+            # In the client's own turn: opening a stream is its request, as a search is.
+            head, _ = await run_sync(self._search.feed_head, now, limiter=self._reads)
+            start, resync = head, None
+            if asked is not None:
                 start, resync = resume_from(asked, head, now, self._bounds)
-            except InvalidEventIdError as error:
-                raise InvalidSearchError(str(error)) from error
-        self._count += 1
-        self._per_client[client] += 1
+        except InvalidEventIdError as error:
+            self.ended(client, dropped=False)
+            raise InvalidSearchError(str(error)) from error
+        except BaseException:
+            self.ended(client, dropped=False)
+            raise
         return EventStreamResponse(self, params, start, client, resync)
 
     async def events(
@@ -275,11 +278,16 @@ class Streams:
             self._watcher.closed()
             self._open.dec()
 
+    def _opened(self, client: str) -> None:
+        self._count += 1
+        self._per_client[client] = self._per_client.get(client, 0) + 1
+
     def ended(self, client: str, dropped: bool) -> None:
+        """A stream of `client`'s is closed (or was never started)."""
         self._count -= 1
-        self._per_client[client] -= 1
-        if self._per_client[client] <= 0:
-            del self._per_client[client]
+        left = self._per_client.pop(client) - 1
+        if left > 0:
+            self._per_client[client] = left
         if dropped:
             self._dropped.inc()
 

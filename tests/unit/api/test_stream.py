@@ -207,14 +207,36 @@ def test_a_client_past_its_streams_gets_429_while_other_clients_still_open_their
     assert refused.value.retry_after_s > 0
 
 
+class SlowHead(EndlessFeed):
+    """An index that takes a while to say where it is."""
+
+    def feed_head(self, now_ms: int) -> tuple[FeedPosition, int | None]:
+        time.sleep(0.2)
+        return super().feed_head(now_ms)
+
+
+def test_streams_a_client_opens_at_once_cannot_pass_its_cap() -> None:
+    open_streams = streams(SlowHead(), api_max_streams_per_client=2)
+
+    async def start_three() -> list[BaseException | object]:
+        starts = [open_streams.start(SearchParams(), None, CLIENT) for _ in range(3)]
+        return await asyncio.gather(*starts, return_exceptions=True)
+
+    started = anyio.run(start_three)
+
+    refused = [result for result in started if isinstance(result, TooManyRequestsError)]
+    assert len(refused) == 1
+
+
 def test_a_resume_dated_after_now_is_refused_before_the_stream_starts() -> None:
-    open_streams = streams()
+    open_streams = streams(api_max_streams_per_client=1)
 
     async def start() -> None:
         await open_streams.start(SearchParams(), FeedPosition(0, now_ms() + 3_600_000), CLIENT)
 
     with pytest.raises(InvalidSearchError, match="dated after now"):
         anyio.run(start)
+    anyio.run(open_streams.start, SearchParams(), None, CLIENT)  # the refused one holds no place
 
 
 def test_a_stream_reads_as_of_the_servers_clock_whatever_its_id_says() -> None:
