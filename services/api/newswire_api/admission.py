@@ -17,6 +17,11 @@ goes through, the same on both back-ends.
 Who a turn is for travels with the request in the context variable `reading_for` (set by the
 HTTP layer, read where a back-end takes its turn), so the back-ends' methods keep the port's
 signatures. Each policy is a plain object with no I/O; the back-ends hold the turns.
+
+The turns are least-attained-service scheduling, as network schedulers share a link between
+flows, with the service decayed so that it measures recent use. What they cannot do: share what
+is not a turn (the HTTP layer's own work, which the per-client rate bounds), or tell apart the
+clients of one address, or one client behind many addresses (each gets a share of its own).
 """
 
 import math

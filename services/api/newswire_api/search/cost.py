@@ -9,8 +9,8 @@ Both back-ends spend a search's time in three places (measured on the probe's qu
   Divided by the articles indexed, that is its **breadth**: 1 reads the index once; the probe's
   query read it about 20 times. `max_breadth` bounds it (else 422 naming the limit).
 - **highlighting**: each hit of the page, for each word searched: `size` x words, bounded by
-  `max_size_times_words` (else 422). The probe's page of 100 with 32 words spent three quarters
-  of its time there, on both back-ends.
+  `max_size_times_words` (else 422). The probe's page of 100 with 32 words spent two thirds
+  (embedded) to three quarters (Elasticsearch) of its time there.
 - **facets and the timeline**: every matching article is counted. A search whose words may match
   more than `facet_sample` articles counts them over its `facet_sample` best matches only, as
   Elasticsearch's `sampler` aggregation does, and the response says so (`facets.sample`).
@@ -80,7 +80,6 @@ class SearchPlan:
     over (None: every match)."""
 
     facet_sample: int | None = None
-    breadth: float | None = None  # reads / articles indexed, when the words were looked up
 
 
 def searched_words(q: str | None) -> list[str]:
@@ -117,7 +116,7 @@ def plan_search(
         raise InvalidSearchError(TOO_BROAD.format(breadth=breadth, limit=limits.max_breadth))
     matches = _matches(parse(params.q or ""), statistics)
     sampled = matches is not None and matches > limits.facet_sample and params.cursor is None
-    return SearchPlan(facet_sample=limits.facet_sample if sampled else None, breadth=breadth)
+    return SearchPlan(facet_sample=limits.facet_sample if sampled else None)
 
 
 def _matches(clause: Clause, statistics: IndexStatistics) -> int | None:
