@@ -12,9 +12,10 @@
   `Authorization: Bearer <key>`; /metrics may have keys of its own (`api_keys.ApiKeys`).
 
 - `RateLimitGuard`: on the routes that read the index, each client within its rate
-  (`admission.RateLimits`), else a 429 with Retry-After at once, before FastAPI reads a
-  parameter (a client past its rate costs as little as can be); what the request then reads of
-  the index is read in that client's turns (`admission.reading_for`).
+  (`admission.RateLimits`), else a 429 with Retry-After, before FastAPI reads a parameter and
+  after a pause of up to a second (a client past its rate costs as little as can be, and one
+  that ignores Retry-After cannot ask faster than it is answered); what the request then reads
+  of the index is read in that client's turns (`admission.reading_for`).
 
 Who the client is, for the per-client limits of `admission`: its API key when keys are
 required (checked here), else its address (`client_identity`). The address is the connection's,
@@ -22,6 +23,7 @@ or what a proxy the server trusts put in X-Forwarded-For (uvicorn's `--forwarded
 127.0.0.1 by default).
 """
 
+import asyncio
 import json
 import logging
 import re
@@ -57,6 +59,10 @@ _CLIENT_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 # Reachable without a key: liveness, and the page's shell, which asks for the key itself.
 PUBLIC_PATHS = frozenset({"/healthz", "/", "/docs"})
 PUBLIC_PREFIXES = ("/static/",)
+# A refusal for a client past its rate waits this long before it is sent, and at most this many
+# of one client's wait at once (`RateLimitGuard._refuse`).
+REFUSAL_DELAY_S = 1.0
+DELAYED_PER_CLIENT = 16
 # The routes that read the index: the per-client rate applies to them.
 INDEX_PATHS = frozenset({"/entities", "/sections"})
 INDEX_PREFIXES = ("/articles/",)
@@ -128,9 +134,13 @@ class ApiKeyGuard:
 
 
 class RateLimitGuard:
-    def __init__(self, app: ASGIApp, limits: RateLimits) -> None:
+    def __init__(
+        self, app: ASGIApp, limits: RateLimits, refusal_delay_s: float = REFUSAL_DELAY_S
+    ) -> None:
         self._app = app
         self._limits = limits
+        self._refusal_delay_s = refusal_delay_s
+        self._delayed: dict[str, int] = {}  # refusals waiting to be sent, by client
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -141,13 +151,32 @@ class RateLimitGuard:
         try:
             self._limits.take(client)
         except TooManyRequestsError as error:
-            rid = (scope.get("state") or {}).get(REQUEST_ID)
-            log.debug("request %s: %s answered 429: %s", rid, logged_path(path), error)
-            body = Problem(detail=str(error), request_id=rid).model_dump()
-            await send_json(send, 429, body, [(b"retry-after", str(error.retry_after_s).encode())])
+            await self._refuse(scope, send, client, error)
             return
         reading_for.set(client)
         await self._app(scope, receive, send)
+
+    async def _refuse(
+        self, scope: Scope, send: Send, client: str, error: TooManyRequestsError
+    ) -> None:
+        """A 429, sent after a pause: a client that ignores Retry-After and asks again at once
+        would otherwise be refused as fast as the API can write refusals (each still costs a
+        request's handling), and one that waits loses nothing. At most DELAYED_PER_CLIENT of a
+        client's refusals wait at once (the others are sent at once), so a client cannot make
+        the API hold its connections without end."""
+        rid = (scope.get("state") or {}).get(REQUEST_ID)
+        log.debug("request %s: %s answered 429: %s", rid, logged_path(scope["path"]), error)
+        waiting = self._delayed.get(client, 0)
+        if waiting < DELAYED_PER_CLIENT:
+            self._delayed[client] = waiting + 1
+            try:
+                await asyncio.sleep(min(self._refusal_delay_s, error.retry_after_s))
+            finally:
+                left = self._delayed.pop(client) - 1
+                if left:
+                    self._delayed[client] = left
+        body = Problem(detail=str(error), request_id=rid).model_dump()
+        await send_json(send, 429, body, [(b"retry-after", str(error.retry_after_s).encode())])
 
 
 async def send_json(

@@ -1,9 +1,11 @@
 """What the HTTP layer refuses before a back-end is asked, over HTTP with a fake index: a
-repeated single-valued parameter, a redirect built from the Host header, a client past its rate;
-and what it repeats of a client's input (never a 10,000-character id whole)."""
+repeated single-valued parameter, a redirect built from the Host header, a client past its rate
+(answered after a pause); and what it repeats of a client's input (never a 10,000-character id
+whole)."""
 
 import hashlib
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 from newswire.enriched import Story
 from newswire.settings import Settings
 from newswire_api.app import create_app
+from newswire_api.guard import REFUSAL_DELAY_S
 from newswire_api.ports import ArticleNotFoundError
 from newswire_api.responses import SearchResponse, SectionsResponse
 from newswire_api.search_request import SearchParams
@@ -137,12 +140,15 @@ def test_a_client_past_its_rate_gets_429_with_retry_after_and_others_are_still_a
     )
     with limited as base_url, httpx.Client(base_url=base_url) as client:
         answers = [client.get("/sections", headers=first).status_code for _ in range(3)]
+        asked = time.monotonic()
         refused = client.get("/articles/search", headers=first)
+        refused_after_s = time.monotonic() - asked
         other = client.get("/sections", headers=second)
         static = client.get("/healthz", headers=first)
 
     assert answers == [200, 200, 429]
     assert refused.status_code == 429
+    assert refused_after_s >= REFUSAL_DELAY_S  # a client that asks again at once waits anyway
     assert int(refused.headers["retry-after"]) >= 1
     assert "too many requests from this client" in refused.json()["detail"]
     assert other.status_code == 200
