@@ -9,7 +9,7 @@ step 1, which times requests one at a time from one client, with the rate limit 
 client of the load phases is an address of its own (`X-Forwarded-For`, which uvicorn takes from
 127.0.0.1, as from a reverse proxy in front): the per-client limits see them apart.
 
-1. Costs, one request at a time (medians of 5 runs each): the normal mix (the first pages and
+1. Costs, one request at a time (medians of 5 rounds over all of them): the normal mix (the first pages and
    cursor pages of `api_latency.py`), the probe's query (MAX_TERMS of the corpus's most
    frequent words OR-ed, `size=100&interval=day`) and candidates at the limits (the same words
    AND-ed, as a phrase, in OR pairs, nested, the issue's `s ` x 250, and the broadest OR and the
@@ -162,15 +162,19 @@ def at_the_cost_limits(client: httpx.Client, words: list[str]) -> dict[str, dict
     return {name: params | {"interval": "day"} for name, params in found.items()}
 
 
-def time_alone(client: httpx.Client, params: dict[str, Any]) -> tuple[float, int]:
-    """The median time of REPEAT requests one at a time, and the last status."""
-    times, status = [], 0
+def time_alone(client: httpx.Client, requests: list[dict[str, Any]]) -> list[tuple[float, int]]:
+    """For each request, the median time of REPEAT sent one at a time, and its last status. The
+    rounds go over every request in turn, so that a drift of the shared machine's load weighs
+    on all of them alike (the normal mix and the candidates are compared with each other)."""
+    times: list[list[float]] = [[] for _ in requests]
+    statuses = [0] * len(requests)
     for _ in range(REPEAT):
-        started = time.perf_counter()
-        response = client.get("/articles/search", params=params)
-        times.append(time.perf_counter() - started)
-        status = response.status_code
-    return statistics.median(times), status
+        for n, params in enumerate(requests):
+            started = time.perf_counter()
+            response = client.get("/articles/search", params=params)
+            times[n].append(time.perf_counter() - started)
+            statuses[n] = response.status_code
+    return [(statistics.median(each), status) for each, status in zip(times, statuses, strict=True)]
 
 
 def _address(kind: str, n: int) -> dict[str, str]:
@@ -342,9 +346,10 @@ def measure_costs(url: str, articles: list[EnrichedArticle]) -> dict[str, Any]:
     with httpx.Client(base_url=url, timeout=60) as client:
         for params in normal:  # warm-up
             client.get("/articles/search", params=params)
-        median_s = statistics.median(time_alone(client, p)[0] for p in normal)
         queries = candidates(words) | at_the_cost_limits(client, words)
-        timed = {name: time_alone(client, params) for name, params in queries.items()}
+        both = time_alone(client, [*normal, *queries.values()])
+        median_s = statistics.median(seconds for seconds, _ in both[: len(normal)])
+        timed = dict(zip(queries, both[len(normal) :], strict=True))
         replay_from = furthest_replay(client)
     accepted = {name: seconds for name, (seconds, status) in timed.items() if status == 200}
     return {
@@ -476,7 +481,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     )
     for name, figures in results.items():
         median = figures["median_query_ms"]
-        print(f"\n{name}: median normal query {median:.1f} ms (medians of {REPEAT} runs each)")
+        print(f"\n{name}: median normal query {median:.1f} ms (each the median of {REPEAT} runs)")
         for candidate, timed in sorted(figures["candidates"].items(), key=lambda c: -c[1]["ms"]):
             print(
                 f"  {timed['ms']:8.1f} ms {timed['ms'] / median:5.1f}x  {timed['status']}  "
