@@ -9,8 +9,8 @@ step 1, which times requests one at a time from one client, with the rate limit 
 client of the load phases is an address of its own (`X-Forwarded-For`, which uvicorn takes from
 127.0.0.1, as from a reverse proxy in front): the per-client limits see them apart.
 
-1. Costs, one request at a time (medians of 5 rounds over all of them): the normal mix (the first pages and
-   cursor pages of `api_latency.py`), the probe's query (MAX_TERMS of the corpus's most
+1. Costs, one request at a time (medians of 5 rounds over all of them): the normal mix (the
+   first pages and cursor pages of `api_latency.py`), the probe's query (MAX_TERMS of the most
    frequent words OR-ed, `size=100&interval=day`) and candidates at the limits (the same words
    AND-ed, as a phrase, in OR pairs, nested, the issue's `s ` x 250, and the broadest OR and the
    commonest word the cost limits accept, at the largest page they allow). The costliest one
