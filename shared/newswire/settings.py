@@ -516,6 +516,66 @@ class Settings(BaseSettings):
         description="Streams asking the index at once, at most (searches keep the other "
         "worker threads).",
     )
+    api_stream_max_resume_age_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="A stream resumed with a Last-Event-ID older than this (a stream's ids "
+        "move on with its heartbeats) replays nothing: it gets a `resync` event (search again "
+        "for what was missed) and continues from now.",
+    )
+    api_stream_max_replay_writes: int = Field(
+        default=1000,
+        gt=0,
+        description="A stream resumed more than this many index writes behind the index's "
+        "newest one gets a `resync` event instead of a replay (Elasticsearch counts about two "
+        "writes per article version, the embedded index one).",
+    )
+    api_max_streams_per_client: int = Field(
+        default=8,
+        gt=0,
+        description="Live-feed streams one client (API key, else address) may have open at "
+        "once; one more is answered 429.",
+    )
+
+    # --- api: what one request and one client may cost (issue 27) --------------------------
+    api_rate_limit_per_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Requests a second one client (API key, else address) may make to the "
+        "routes that read the index, on average; past it (and the burst), 429 with Retry-After.",
+    )
+    api_rate_limit_burst: int = Field(
+        default=40,
+        gt=0,
+        description="Requests one client may make at once above the rate (a token bucket's size).",
+    )
+    api_index_turns: int | None = Field(
+        default=None,
+        gt=0,
+        description="Requests (searches and live-feed reads) reading the index at once; the "
+        "others wait their turn, the client that used the index least lately first. Default: "
+        "one per core on the embedded index, as many as Elasticsearch's search threads on this "
+        "many cores (cores x 3 / 2 + 1) on Elasticsearch.",
+    )
+    api_max_query_breadth: float = Field(
+        default=5.0,
+        gt=0,
+        description="How much of the index a search's words may read, in index sizes: the "
+        "articles holding each searched word, summed over the words, divided by the articles "
+        "indexed. A broader `q` is answered 422.",
+    )
+    api_max_size_times_words: int = Field(
+        default=640,
+        gt=0,
+        description="`size` times the words `q` searches, at most (each hit is highlighted for "
+        "each word): 20 hits with 32 words, 100 with 6. More is answered 422.",
+    )
+    api_facet_sample_size: int = Field(
+        default=1000,
+        gt=0,
+        description="A search with words that matches more articles than this counts its facets "
+        "and timeline over this many best-matching ones (`facets.sample` says so).",
+    )
 
     # --- newswire run | up -------------------------------------------------------------------
     log_max_bytes: int = Field(

@@ -41,13 +41,24 @@ class ApiKeys:
 
     def admits(self, path: str, token: str | None) -> bool:
         """Whether a request for `path` with this bearer token may go on."""
-        required = self.metrics if path == METRICS_PATH and self.metrics else self.searching
+        required = self._required(path)
         if not required:
             return True
         if token is None:
             return False
         presented = hashlib.sha256(token.encode()).digest()
         return any(hmac.compare_digest(presented, digest) for digest in required)
+
+    def client(self, path: str, token: str | None) -> str | None:
+        """The client a request admitted with this token is, for per-client limits: its key
+        (the start of the key's digest), when `path` needs one; else None (the client is its
+        address: a key nobody checks could be made up anew for every request)."""
+        if token is None or not self._required(path):
+            return None
+        return f"key:{hashlib.sha256(token.encode()).hexdigest()[:16]}"
+
+    def _required(self, path: str) -> frozenset[bytes]:
+        return self.metrics if path == METRICS_PATH and self.metrics else self.searching
 
 
 def new_key() -> tuple[str, str]:

@@ -4,7 +4,8 @@ index, as `settings` choose (`search.open_article_search`); the API is the same 
 
 Middleware, outermost first: `guard.RequestGuard` (request id, security headers, HEAD, one log
 line for an unexpected error), the request metrics, `guard.ApiKeyGuard` when keys are
-configured, then FastAPI's routing with the error answers of `errors`.
+configured, `guard.RateLimitGuard` (each client's rate on the routes that read the index), then
+FastAPI's routing with the error answers of `errors`.
 """
 
 from collections.abc import AsyncIterator
@@ -18,10 +19,10 @@ from fastapi.staticfiles import StaticFiles
 
 from newswire import __version__
 from newswire.settings import Settings
-from newswire_api.admission import SearchSlots
+from newswire_api.admission import RateLimits, SearchSlots
 from newswire_api.api_keys import ApiKeys
 from newswire_api.errors import add_exception_handlers
-from newswire_api.guard import ApiKeyGuard, RequestGuard
+from newswire_api.guard import ApiKeyGuard, RateLimitGuard, RequestGuard
 from newswire_api.metrics import ApiMetrics, RequestMetricsMiddleware
 from newswire_api.ports import ArticleSearch
 from newswire_api.routes import PAGE_DIR, create_router
@@ -36,8 +37,9 @@ DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 DESCRIPTION = """Read-only search over enriched news articles.
 
 The search page is at [/](/). Every invalid parameter is answered with 422 and a `detail`
-saying what to change; 503 means the search index is unreachable, busy or has nothing indexed
-yet (`Retry-After` says when to try again). When the operator configured API keys, send
+saying what to change; 429 means this client (its API key, else its address) asked more than its
+share, 503 that the search index is unreachable, busy or has nothing indexed yet (either way
+`Retry-After` says when to try again). When the operator configured API keys, send
 `Authorization: Bearer <key>`."""
 
 
@@ -60,6 +62,9 @@ def create_app(settings: Settings, search: ArticleSearch | None = None) -> FastA
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # Starlette would answer `/docs/` with a redirect to an absolute URL built from the
+        # request's Host header, which a client (or a cache in front) chooses: no redirects.
+        redirect_slashes=False,
     )
     slots = SearchSlots(settings.api_max_concurrent_searches)
     app.include_router(create_router(search, metrics, slots, streams, docs=settings.api_docs))
@@ -67,6 +72,8 @@ def create_app(settings: Settings, search: ArticleSearch | None = None) -> FastA
         app.mount("/static/docs", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
     app.mount("/static", StaticFiles(directory=PAGE_DIR), name="static")
     add_exception_handlers(app)
+    rate_limits = RateLimits(settings.api_rate_limit_per_s, settings.api_rate_limit_burst)
+    app.add_middleware(RateLimitGuard, limits=rate_limits)
     if keys.configured:
         app.add_middleware(ApiKeyGuard, keys=keys)
         _document_bearer_keys(app)

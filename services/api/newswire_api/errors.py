@@ -1,12 +1,14 @@
 """Every failure as a JSON `Problem` with a status that says whose move it is.
 
-4xx: the request must change, and the message says how. 503: the search index is unreachable,
-slow, busy or has nothing indexed yet; try again later (`Retry-After`). The search back-ends
-raise the port's errors (`ports.py`) with the message the client reads, so this module knows no
-back-end. Every failed request is logged here in one short line with its request id, which the
-client gets too (`X-Request-ID`, and `request_id` in the body): 4xx at INFO (the client's
-doing), 5xx at WARNING. Unexpected errors never reach this module: `guard.RequestGuard` answers
-them with a plain 500 and logs them once, without a traceback.
+4xx: the request must change, and the message says how (429: the client must slow down, and
+`Retry-After` says for how long). 503: the search index is unreachable, slow, busy or has
+nothing indexed yet; try again later (`Retry-After`). The search back-ends raise the port's
+errors (`ports.py`) with the message the client reads, so this module knows no back-end. Every
+failed request is logged here in one short line with its request id, which the client gets too
+(`X-Request-ID`, and `request_id` in the body): 4xx at INFO (the client's doing; 429 at DEBUG,
+as a client past its rate would fill the log), 5xx at WARNING. Unexpected errors never reach
+this module: `guard.RequestGuard` answers them with a plain 500 and logs them once, without a
+traceback.
 """
 
 import logging
@@ -18,6 +20,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from newswire_api.admission import TooManyRequestsError
+from newswire_api.echoes import logged_path
 from newswire_api.ports import (
     ArticleGoneError,
     ArticleNotFoundError,
@@ -55,13 +59,17 @@ def problem(
     """The answer to a failed request, logged in one line when `request` is given."""
     rid = request_id(request)
     if request is not None:
-        level = logging.INFO if status < 500 else logging.WARNING
+        # A client past its rate would have every refusal written to the log: those are
+        # counted by /metrics (`status="429"`) and logged at DEBUG only.
+        level = (
+            logging.DEBUG if status == 429 else logging.INFO if status < 500 else logging.WARNING
+        )
         log.log(
             level,
             "request %s: %s %s answered %d: %s",
             rid,
             request.method,
-            request.url.path,
+            logged_path(request.url.path),
             status,
             detail[:LOGGED_DETAIL_CHARS],
         )
@@ -78,6 +86,7 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ArticleNotFoundError, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(ArticleGoneError, _gone)  # type: ignore[arg-type]
     app.add_exception_handler(SearchRefusedError, _refused)
+    app.add_exception_handler(TooManyRequestsError, _too_many)  # type: ignore[arg-type]
     app.add_exception_handler(SearchBusyError, _busy)
     app.add_exception_handler(SearchUnavailableError, _unavailable)
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
@@ -122,6 +131,12 @@ async def _busy(request: Request, error: Exception) -> JSONResponse:
 
 async def _refused(request: Request, error: Exception) -> JSONResponse:
     return problem(422, str(error), request=request)
+
+
+async def _too_many(request: Request, error: TooManyRequestsError) -> JSONResponse:
+    return problem(
+        429, str(error), request=request, headers={"Retry-After": str(error.retry_after_s)}
+    )
 
 
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:

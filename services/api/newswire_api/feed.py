@@ -16,6 +16,11 @@ SQLite gives a new row the largest rowid plus one, so a listing that replaces th
 the row at its sequence (a hash of its story id, content and update time), and a row at that
 same sequence with another tag is new. Elasticsearch never reuses a `_seq_no` (tag "").
 
+A client resumes only from a position the index could have given it (`resume_from`): not
+dated after the server's clock, not ahead of the index's newest write; and not from further back
+than `ReplayBounds`: such a client is told to resync (search again) and continues from now, so
+no reconnect can ask the index to replay its whole history.
+
 Pure: no I/O. The back-ends answer `ArticleSearch.listed_after` with these types.
 """
 
@@ -23,19 +28,37 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from newswire_api.echoes import echoed
 from newswire_api.responses import SearchHit
 
-_EVENT_ID = re.compile(r"^(\d{1,19})-(\d{1,15})-([0-9a-f]{0,16})$")
 TAG_HEX_DIGITS = 12
+# Sequences are SQLite rowids and Elasticsearch `_seq_no`s, both 64-bit signed integers; -1 is
+# the head of an index nothing was written to yet (Elasticsearch's first write is 0).
+MAX_SEQUENCE = 2**63 - 1
+_EVENT_ID = re.compile(rf"(-1|\d{{1,19}})-(\d{{1,15}})-((?:[0-9a-f]{{{TAG_HEX_DIGITS}}})?)")
+# API processes behind one address each read their own clock: an id one of them gave may be
+# dated a little after the clock of the one a client reconnects to. Only the position is
+# trusted that far, never what may be shown: that is always decided by the reading server's
+# clock (`newswire_api.stream`).
+CLOCK_SKEW_ALLOWANCE_MS = 2_000
+RESYNC_AGE = (
+    "resync: the Last-Event-ID is {age_s:,.0f} s old, more than the {limit_s:,.0f} s a stream "
+    "replays: search again for what became searchable meanwhile; this stream continues from now"
+)
+RESYNC_BEHIND = (
+    "resync: the Last-Event-ID is {behind:,} writes behind the index, more than the {limit:,} a "
+    "stream replays: search again for what became searchable meanwhile; this stream continues "
+    "from now"
+)
 
 
 class InvalidEventIdError(ValueError):
-    """A `Last-Event-ID` (or `last_event_id`) this API did not give."""
+    """A `Last-Event-ID` (or `last_event_id`) this API did not give, or cannot resume from."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, why: str = "is not an id of this stream's events") -> None:
         super().__init__(
-            f"Last-Event-ID {text[:80]!r} is not an id of this stream's events: send the `id` "
-            "of the last event received, or none to start from now"
+            f"Last-Event-ID {echoed(text)} {why}: send the `id` of the last event received, or "
+            "none to start from now"
         )
 
 
@@ -54,10 +77,50 @@ class FeedPosition:
 
     @classmethod
     def from_event_id(cls, text: str) -> "FeedPosition":
-        found = _EVENT_ID.match(text.strip())
+        """The position an event id names; InvalidEventIdError for a text that no event of this
+        API can have had as its id (format, or a sequence past a 64-bit integer)."""
+        found = _EVENT_ID.fullmatch(text.strip())
         if found is None:
             raise InvalidEventIdError(text)
-        return cls(int(found[1]), int(found[2]), found[3])
+        sequence = int(found[1])
+        if sequence > MAX_SEQUENCE:
+            raise InvalidEventIdError(text, "is past the last position an index can have")
+        return cls(sequence, int(found[2]), found[3])
+
+
+@dataclass(frozen=True)
+class ReplayBounds:
+    """How far back a stream may resume: at most `max_age_ms` after its id was given (the
+    id's embargo time is when its page was read) and `max_writes` writes behind the index."""
+
+    max_age_ms: int
+    max_writes: int
+
+
+def resume_from(
+    asked: FeedPosition, head: FeedPosition, now_ms: int, bounds: ReplayBounds
+) -> tuple[FeedPosition, str | None]:
+    """Where a stream reconnecting with `asked` starts, given the index's `head` read at
+    `now_ms` (the server's clock): `asked`, with None, when it may replay from there; `head`,
+    with the reason, when it is beyond `bounds` (the client is sent a `resync` event and must
+    search for what it missed). Raises InvalidEventIdError for a position the index never gave:
+    dated after now, or ahead of the index's newest write (a client cannot choose what "now"
+    is, so it cannot see an embargoed story early)."""
+    if asked.embargoes_until_ms > now_ms + CLOCK_SKEW_ALLOWANCE_MS:
+        raise InvalidEventIdError(asked.event_id, "is dated after now")
+    if asked.sequence > head.sequence:
+        raise InvalidEventIdError(
+            asked.event_id,
+            f"is ahead of the index (its newest write is at {head.sequence}): the index was "
+            "rebuilt since, or the id is not one of its",
+        )
+    age_ms = now_ms - asked.embargoes_until_ms
+    if age_ms > bounds.max_age_ms:
+        return head, RESYNC_AGE.format(age_s=age_ms / 1000, limit_s=bounds.max_age_ms / 1000)
+    behind = head.sequence - asked.sequence
+    if behind > bounds.max_writes:
+        return head, RESYNC_BEHIND.format(behind=behind, limit=bounds.max_writes)
+    return asked, None
 
 
 @dataclass(frozen=True)

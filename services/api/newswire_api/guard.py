@@ -10,8 +10,20 @@
 - `ApiKeyGuard`, when API keys are configured: every route but /healthz and the page's static
   shell (/, /docs, /static/…, which hold no data and ask for the key in the browser) needs
   `Authorization: Bearer <key>`; /metrics may have keys of its own (`api_keys.ApiKeys`).
+
+- `RateLimitGuard`: on the routes that read the index, each client within its rate
+  (`admission.RateLimits`), else a 429 with Retry-After, before FastAPI reads a parameter and
+  after a pause of up to a second (a client past its rate costs as little as can be, and one
+  that ignores Retry-After cannot ask faster than it is answered); what the request then reads
+  of the index is read in that client's turns (`admission.reading_for`).
+
+Who the client is, for the per-client limits of `admission`: its API key when keys are
+required (checked here), else its address (`client_identity`). The address is the connection's,
+or what a proxy the server trusts put in X-Forwarded-For (uvicorn's `--forwarded-allow-ips`,
+127.0.0.1 by default).
 """
 
+import asyncio
 import json
 import logging
 import re
@@ -21,7 +33,9 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from newswire_api.admission import RateLimits, TooManyRequestsError, reading_for
 from newswire_api.api_keys import ApiKeys
+from newswire_api.echoes import logged_path
 from newswire_api.errors import REQUEST_ID
 from newswire_api.responses import Problem
 
@@ -40,10 +54,18 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"cross-origin-opener-policy", b"same-origin"),
 )
 REQUEST_ID_HEADER = b"x-request-id"
+CLIENT = "client"
 _CLIENT_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 # Reachable without a key: liveness, and the page's shell, which asks for the key itself.
 PUBLIC_PATHS = frozenset({"/healthz", "/", "/docs"})
 PUBLIC_PREFIXES = ("/static/",)
+# A refusal for a client past its rate waits this long before it is sent, and at most this many
+# of one client's wait at once (`RateLimitGuard._refuse`).
+REFUSAL_DELAY_S = 1.0
+DELAYED_PER_CLIENT = 16
+# The routes that read the index: the per-client rate applies to them.
+INDEX_PATHS = frozenset({"/entities", "/sections"})
+INDEX_PREFIXES = ("/articles/",)
 
 
 class RequestGuard:
@@ -89,19 +111,72 @@ class ApiKeyGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or path in PUBLIC_PATHS
-            or path.startswith(PUBLIC_PREFIXES)
-            or self._keys.admits(path, _bearer_token(scope["headers"]))
-        ):
+        if scope["type"] != "http" or path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+            await self._app(scope, receive, send)
+            return
+        token = _bearer_token(scope["headers"])
+        if self._keys.admits(path, token):
+            client = self._keys.client(path, token)
+            if client is not None:
+                scope.setdefault("state", {})[CLIENT] = client
             await self._app(scope, receive, send)
             return
         rid = (scope.get("state") or {}).get(REQUEST_ID)
-        log.info("request %s: %s %s answered 401: no valid API key", rid, scope["method"], path)
+        log.info(
+            "request %s: %s %s answered 401: no valid API key",
+            rid,
+            scope["method"],
+            logged_path(path),
+        )
         detail = "this API needs a key: send `Authorization: Bearer <key>` (ask its operator)"
         body = Problem(detail=detail, request_id=rid).model_dump()
         await send_json(send, 401, body, [(b"www-authenticate", b'Bearer realm="newswire"')])
+
+
+class RateLimitGuard:
+    def __init__(
+        self, app: ASGIApp, limits: RateLimits, refusal_delay_s: float = REFUSAL_DELAY_S
+    ) -> None:
+        self._app = app
+        self._limits = limits
+        self._refusal_delay_s = refusal_delay_s
+        self._delayed: dict[str, int] = {}  # refusals waiting to be sent, by client
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (path in INDEX_PATHS or path.startswith(INDEX_PREFIXES)):
+            await self._app(scope, receive, send)
+            return
+        client = client_identity(scope)
+        try:
+            self._limits.take(client)
+        except TooManyRequestsError as error:
+            await self._refuse(scope, send, client, error)
+            return
+        reading_for.set(client)
+        await self._app(scope, receive, send)
+
+    async def _refuse(
+        self, scope: Scope, send: Send, client: str, error: TooManyRequestsError
+    ) -> None:
+        """A 429, sent after a pause: a client that ignores Retry-After and asks again at once
+        would otherwise be refused as fast as the API can write refusals (each still costs a
+        request's handling), and one that waits loses nothing. At most DELAYED_PER_CLIENT of a
+        client's refusals wait at once (the others are sent at once), so a client cannot make
+        the API hold its connections without end."""
+        rid = (scope.get("state") or {}).get(REQUEST_ID)
+        log.debug("request %s: %s answered 429: %s", rid, logged_path(scope["path"]), error)
+        waiting = self._delayed.get(client, 0)
+        if waiting < DELAYED_PER_CLIENT:
+            self._delayed[client] = waiting + 1
+            try:
+                await asyncio.sleep(min(self._refusal_delay_s, error.retry_after_s))
+            finally:
+                left = self._delayed.pop(client) - 1
+                if left:
+                    self._delayed[client] = left
+        body = Problem(detail=str(error), request_id=rid).model_dump()
+        await send_json(send, 429, body, [(b"retry-after", str(error.retry_after_s).encode())])
 
 
 async def send_json(
@@ -120,6 +195,15 @@ async def send_json(
         }
     )
     await send({"type": "http.response.body", "body": content})
+
+
+def client_identity(scope: Scope) -> str:
+    """Who is asking: `key:…` when API keys are required, else `address:<ip>`."""
+    client = (scope.get("state") or {}).get(CLIENT)
+    if client:
+        return str(client)
+    address = scope.get("client")
+    return f"address:{address[0]}" if address else "address:unknown"
 
 
 def _request_id(headers: Iterable[tuple[bytes, bytes]]) -> str:
@@ -144,7 +228,7 @@ def _log_unexpected(rid: str, scope: Scope, error: Exception) -> None:
         "request %s: %s %s failed: %s: %.200s (at %s)",
         rid,
         scope["method"],
-        scope.get("path", ""),
+        logged_path(scope.get("path", "")),
         type(error).__name__,
         error,
         where,

@@ -12,6 +12,7 @@ are what the client reads, so the API, the page and their tests are identical on
 from typing import Protocol
 
 from newswire.enriched import Story
+from newswire_api.echoes import echoed
 from newswire_api.feed import FeedPage, FeedPosition
 from newswire_api.responses import (
     EntitiesResponse,
@@ -24,14 +25,14 @@ from newswire_api.search_request import EntitiesParams, SearchParams, SimilarPar
 
 class ArticleNotFoundError(LookupError):
     def __init__(self, article_id: str) -> None:
-        super().__init__(f"no article has id {article_id!r}: ids come from search results")
+        super().__init__(f"no article has id {echoed(article_id)}: ids come from search results")
 
 
 class ArticleGoneError(LookupError):
     """The story was killed (withdrawn by its source, or a tombstone): 410 with the reason."""
 
     def __init__(self, article_id: str, reason: str) -> None:
-        super().__init__(f"article {article_id!r} is gone: {reason}")
+        super().__init__(f"article {echoed(article_id)} is gone: {reason}")
 
 
 class SearchUnavailableError(Exception):

@@ -16,11 +16,13 @@ past a limit raises `QueryTooComplexError`, whose message names the limit (a 422
 no input can make the parser or a renderer recurse deeper than the limits.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 
 MAX_NESTING = 8
 MAX_TERMS = 32
+PARSED_QUERIES_KEPT = 1024
 
 # What both back-ends' tokenizers split a word into (Elasticsearch's standard, FTS5's unicode61).
 _WORD = re.compile(r"\w+")
@@ -65,9 +67,12 @@ class AllOf:
 Clause = Term | Phrase | Not | AnyOf | AllOf
 
 
+@functools.lru_cache(maxsize=PARSED_QUERIES_KEPT)
 def parse(text: str) -> AllOf:
     """The query a person typed, as clauses, each repetition once; raises
-    `QueryTooComplexError` past MAX_NESTING or MAX_TERMS, and never fails otherwise."""
+    `QueryTooComplexError` past MAX_NESTING or MAX_TERMS, and never fails otherwise. Kept for
+    the most recent queries: a request parses its `q` several times (validation, the cost plan,
+    the back-end's rendering), and the clauses are immutable."""
     tokens = [match for match in _TOKEN.finditer(text) if match.lastgroup]
     parser = _Parser([(str(m.lastgroup), m.group(m.lastgroup or "")) for m in tokens])
     query = parser.all_of(top_level=True)

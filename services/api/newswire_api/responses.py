@@ -70,6 +70,12 @@ class Facets(BaseModel):
         description="Matching articles per interval, by publication date; empty intervals are "
         "left out, undated articles are not counted."
     )
+    sample: int | None = Field(
+        default=None,
+        description="The facets and timeline were counted over this many best-matching "
+        "articles only: the search matched more (a broad query; NEWSWIRE_API_FACET_SAMPLE_SIZE). "
+        "Null: counted over every match.",
+    )
 
 
 class SearchResponse(BaseModel):

@@ -17,7 +17,7 @@ import hmac
 import json
 import math
 from datetime import date
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -174,6 +174,21 @@ class SearchParams(DateRange):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+class StreamParams(SearchParams):
+    """`GET /articles/stream`: the search's filters, and where to resume."""
+
+    last_event_id: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Resume after this event id, for clients that cannot send the "
+        "Last-Event-ID header (the header wins when both are sent).",
+    )
+
+    def search(self) -> SearchParams:
+        """The filters alone, as every stream with the same ones asks them."""
+        return SearchParams.model_validate(self.model_dump(exclude={"last_event_id"}))
+
+
 class EntitiesParams(DateRange):
     label: list[EntityLabel] = Field(
         default_factory=list, description="Only these labels (default: every label)."
@@ -192,6 +207,17 @@ class EntitiesParams(DateRange):
 
 class SimilarParams(_Parameters):
     size: int = Field(default=5, ge=1, le=MAX_SIMILAR, description="How many related articles.")
+
+
+def single_valued(parameters: type[BaseModel]) -> frozenset[str]:
+    """The names of the query parameters of `parameters` that take one value (not a list): a
+    query string repeating one of them is refused, rather than one of its values silently
+    kept (FastAPI keeps the last)."""
+    return frozenset(
+        field.alias or name
+        for name, field in parameters.model_fields.items()
+        if get_origin(field.annotation) is not list
+    )
 
 
 class _CursorBody(BaseModel):

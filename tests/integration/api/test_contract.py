@@ -36,6 +36,8 @@ from tests.support.search_corpus import (
 
 pytestmark = pytest.mark.integration
 
+UNTHROTTLED = {"api_rate_limit_per_s": 1e6, "api_rate_limit_burst": 1_000_000}
+
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def corpus(
@@ -51,7 +53,9 @@ def corpus(
 
 @pytest.fixture(scope="module")
 def api(corpus: SearchCorpus) -> Iterator[httpx.Client]:
-    app = create_app(corpus.settings)
+    # Every test of the module asks this one server, from one address: the contract is under
+    # test here, not the per-client rate (tests/unit/api/test_request_bounds.py).
+    app = create_app(corpus.settings.model_copy(update=UNTHROTTLED))
     with serving(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
         yield client
 

@@ -57,7 +57,10 @@ def api_schema(
     backend, keys = request.param
     data_dir = tmp_path_factory.mktemp("embedded-index")
     with search_corpus(backend, elasticsearch_url, shared_dir, data_dir) as corpus:
-        settings, headers = corpus.settings, {}
+        # The fuzzer sends as fast as it can from one address: its cases, not the rate limit
+        # (tests/unit/api/test_request_bounds.py), are what is under test here.
+        unlimited = {"api_rate_limit_per_s": 1e6, "api_rate_limit_burst": 1_000_000}
+        settings, headers = corpus.settings.model_copy(update=unlimited), {}
         if keys == "keyed":
             digest = f"sha256:{hashlib.sha256(API_KEY.encode()).hexdigest()}"
             settings, headers = (

@@ -90,8 +90,15 @@ def live_index(
 
 @pytest.fixture
 def base_url(live_index: LiveIndex) -> Iterator[str]:
-    # Frequent heartbeats let a test's reader notice soon that the test closed its stream.
-    settings = live_index.settings.model_copy(update={"api_stream_heartbeat_s": HEARTBEAT_S})
+    # Frequent heartbeats let a test's reader notice soon that the test closed its stream;
+    # `searchable_at` polls every 10 ms, from the same address (its rate is not under test).
+    settings = live_index.settings.model_copy(
+        update={
+            "api_stream_heartbeat_s": HEARTBEAT_S,
+            "api_rate_limit_per_s": 1e6,
+            "api_rate_limit_burst": 1_000_000,
+        }
+    )
     with serving(create_app(settings)) as url:
         yield url
 
@@ -101,6 +108,7 @@ class OpenStream:
 
     def __init__(self, url: str, params: dict[str, Any], headers: dict[str, str]) -> None:
         self.events: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
+        self.position: str | None = None  # the id the last heartbeat carried
         self.ready = threading.Event()
         self._closing = threading.Event()
         self._client = httpx.Client(timeout=httpx.Timeout(10, read=60))
@@ -127,7 +135,10 @@ class OpenStream:
                     field, _, value = line.partition(":")
                     event[field] = value.strip()
                 elif line == "" and event:
-                    self.events.put((time.monotonic(), event))
+                    if "event" in event:  # not a heartbeat (its id alone)
+                        self.events.put((time.monotonic(), event))
+                    else:
+                        self.position = event["id"]
                     event = {}
         except httpx.HTTPError:
             pass  # closed by the server

@@ -6,7 +6,9 @@
 // it once and keeps it in sessionStorage: for this tab only, sent as a bearer token.
 // The Live toggle follows GET /articles/stream with the search's filters: new matching articles
 // are put at the top of the list as they are indexed. It reads the stream with fetch (an
-// EventSource cannot send the key) and reconnects with the last event's id, missing nothing.
+// EventSource cannot send the key) and reconnects with the last id received (events' and
+// heartbeats'), missing nothing; when the API cannot replay that far back (a `resync` event, or
+// the id refused), the results are searched again and the stream goes on from now.
 "use strict";
 
 const $ = (selector) => document.querySelector(selector);
@@ -65,9 +67,9 @@ async function getJson(url) {
   }
 }
 
-async function runSearch(append = false) {
+async function runSearch(append = false, keepLive = false) {
   const params = currentParams();
-  if (!append && $("#live").checked) startLive(); // follow the new search's filters
+  if (!append && !keepLive && $("#live").checked) startLive(); // follow the new filters
   $("#q").value = params.get("q") || "";
   $("#sort").value = params.get("sort") || "";
   $("#interval").value = params.get("interval") || "month";
@@ -158,6 +160,11 @@ async function readStream(state) {
     { headers, signal: state.controller.signal });
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
+    if (response.status === 422 && state.lastEventId) {
+      state.lastEventId = null; // not resumable any more (the index was rebuilt): from now on
+      searchAgain(state);
+      return;
+    }
     throw new Error(body.detail || `HTTP ${response.status}`);
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -182,8 +189,10 @@ function liveEvent(state, block) {
     const value = line.slice(at + 1).replace(/^ /, "");
     if (name === "data") fields.data.push(value); else fields[name] = value;
   }
-  if (fields.id) state.lastEventId = fields.id;
-  if (fields.event === "dropped") {
+  if (fields.id) state.lastEventId = fields.id; // a heartbeat's too: the position reached
+  if (fields.event === "resync") {
+    searchAgain(state);
+  } else if (fields.event === "dropped") {
     showLive(state, `Live: ${JSON.parse(fields.data.join("\n")).reason}`);
   } else if (fields.event === "article" && live === state) {
     const hit = JSON.parse(fields.data.join("\n"));
@@ -197,6 +206,14 @@ function liveEvent(state, block) {
     state.arrived += 1;
     showLive(state, `Live: ${state.arrived} new article${state.arrived === 1 ? "" : "s"} at the top`);
   }
+}
+
+// The stream could not replay what was missed: the list is searched again, the stream goes on.
+function searchAgain(state) {
+  if (live !== state) return;
+  state.arrived = 0;
+  showLive(state, "Live: reconnected after a long gap; the results were searched again");
+  runSearch(false, true);
 }
 
 function describe(article) {
@@ -254,6 +271,9 @@ function renderFacets(facets, params) {
       active.push(facetButton(text, "×", () => removeFilter(name, value)));
     }
   }
+  const sample = $("#facets-sample");
+  sample.hidden = facets.sample === null || facets.sample === undefined;
+  if (!sample.hidden) sample.textContent = `Counted in the ${facets.sample} best matches`;
   $("#active-filters ul").replaceChildren(...active);
   $("#active-filters").hidden = active.length === 0;
   renderTimeline(facets.timeline, params.get("interval") || "month");

@@ -6,22 +6,28 @@ are the back-ends, each in a home of its own that imports nothing of the other; 
 back-end in use, so the embedded mode never loads the Elasticsearch client.
 """
 
+import os
 import secrets
 
 from newswire.settings import Settings
+from newswire_api.admission import IndexTurns
 from newswire_api.ports import ArticleSearch
+from newswire_api.search.cost import CostLimits
 from newswire_api.search_request import CursorCodec
 
 
 def open_article_search(settings: Settings, cursors: CursorCodec | None = None) -> ArticleSearch:
     """The search back-end `settings` choose: Elasticsearch, or the embedded SQLite index.
     `cursors` signs the paging cursors (default: a key of this call's own, for tools that do not
-    page)."""
+    page). Requests read the index in turns (`admission.IndexTurns`): `api_index_turns` at once,
+    by default one per core on the embedded index (SQLite runs on the caller's thread) and as
+    many as Elasticsearch's search threads."""
     cursors = cursors or CursorCodec(secrets.token_bytes(32))
     if settings.uses_elasticsearch():
         from newswire_api.search.elasticsearch import (  # noqa: PLC0415 (only the back-end in use)
             ElasticsearchArticleSearch,
             create_search_client,
+            default_turns,
         )
 
         return ElasticsearchArticleSearch(
@@ -29,6 +35,8 @@ def open_article_search(settings: Settings, cursors: CursorCodec | None = None) 
             settings.index_alias,
             cursors,
             settings.api_search_budget_s,
+            turns=_turns(settings, default_turns()),
+            limits=CostLimits.from_settings(settings),
         )
     from newswire_api.search.embedded import EmbeddedArticleSearch  # noqa: PLC0415
 
@@ -37,4 +45,10 @@ def open_article_search(settings: Settings, cursors: CursorCodec | None = None) 
         settings.api_search_timeout_s,
         cursors,
         settings.api_search_budget_s,
+        turns=_turns(settings, os.cpu_count() or 1),
+        limits=CostLimits.from_settings(settings),
     )
+
+
+def _turns(settings: Settings, default: int) -> IndexTurns:
+    return IndexTurns(settings.api_index_turns or default, settings.api_search_timeout_s)

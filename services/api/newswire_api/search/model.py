@@ -33,6 +33,13 @@ SEARCHED_FIELDS: Mapping[str, float] = {
 }
 # What a hit shows of its article: the fields of the response model, nothing more to fetch.
 SUMMARY_FIELDS: tuple[str, ...] = tuple(ArticleSummary.model_fields)
+# Elasticsearch's `_english_` stop words, which its analyzer leaves out of queries (and the
+# embedded back-end does likewise): never searched, so they cost nothing.
+_ENGLISH_STOP_WORDS = """a an and are as at be but by for if in into is it no not of on or such
+that the their then there these they this to was will with"""
+STOP_WORDS = frozenset(_ENGLISH_STOP_WORDS.split())
+# A word as both back-ends' tokenizers split text (Elasticsearch's standard, FTS5's unicode61).
+WORD = re.compile(r"\w+")
 # Matches are counted exactly up to this many, then reported as "at least" (`total_is_exact`).
 TRACKED_TOTAL = 10_000
 FACET_SIZE = 10
@@ -101,9 +108,13 @@ def most_mentioned(entities: Iterable[EntityCount]) -> list[EntityCount]:
 
 
 def facets(
-    sections: list[Count], entities: Iterable[EntityCount], timeline: list[TimelineBucket]
+    sections: list[Count],
+    entities: Iterable[EntityCount],
+    timeline: list[TimelineBucket],
+    sample: int | None = None,
 ) -> Facets:
-    """A first page's facets; `entities` are the top FACET_SIZE names of each FACET_LABELS."""
+    """A first page's facets; `entities` are the top FACET_SIZE names of each FACET_LABELS;
+    `sample`: how many best matches they were counted over, when not over every match."""
     ranked = most_mentioned(entities)
     by_group = {
         group: [entity for entity in ranked if entity.label in labels][:FACET_SIZE]
@@ -115,6 +126,7 @@ def facets(
         organisations=by_group["organisations"],
         places=by_group["places"],
         timeline=timeline,
+        sample=sample,
     )
 
 

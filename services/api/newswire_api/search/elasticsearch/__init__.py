@@ -9,6 +9,7 @@ imported by the embedded back-end, nor imports it.
 from newswire_api.search.elasticsearch.article_search import (
     ElasticsearchArticleSearch,
     create_search_client,
+    default_turns,
 )
 
-__all__ = ["ElasticsearchArticleSearch", "create_search_client"]
+__all__ = ["ElasticsearchArticleSearch", "create_search_client", "default_turns"]

@@ -1,13 +1,18 @@
 """The `ArticleSearch` port on Elasticsearch: read-only requests behind the articles alias.
 
 Each method builds its body (`query`), sends it through `failures.translated_failures` and maps
-the answer (`results`), so this is the only module that holds a client. Every search carries the
+the answer (`results`), so this is the only module that holds a client. Every request to
+Elasticsearch holds one of the API's turns (`admission.IndexTurns`, as many as Elasticsearch's
+search threads by default), so searches queue in the API, fairly between clients, rather than
+in Elasticsearch's own queue, first come first served. Every search carries the
 API's time budget (`timeout`); one that runs past it is stopped by Elasticsearch and answered
 503 rather than with partial results. The index version behind the alias (which decides how
 entities are counted, see `query`) is read from its mapping and looked at again every
 INDEX_VERSION_TTL_S, so an alias moved by `newswire reindex` is followed without a restart.
 """
 
+import logging
+import os
 import threading
 import time
 from typing import Any
@@ -17,13 +22,20 @@ from elasticsearch import Elasticsearch, NotFoundError
 from newswire.article_index import LISTING, story_of
 from newswire.enriched import EnrichedArticle, Story
 from newswire.settings import Settings
+from newswire_api.admission import IndexTurns
 from newswire_api.feed import FeedPage, FeedPosition
-from newswire_api.ports import ArticleNotFoundError, SearchUnavailableError
+from newswire_api.ports import ArticleNotFoundError, SearchRefusedError, SearchUnavailableError
 from newswire_api.responses import (
     EntitiesResponse,
     SearchResponse,
     SectionsResponse,
     SimilarResponse,
+)
+from newswire_api.search.cost import (
+    CostLimits,
+    DocumentFrequencies,
+    IndexStatistics,
+    plan_search,
 )
 from newswire_api.search.elasticsearch import feed
 from newswire_api.search.elasticsearch.failures import OVER_BUDGET, translated_failures
@@ -34,6 +46,8 @@ from newswire_api.search.elasticsearch.query import (
     sections_body,
     similar_body,
     stories_from_file_body,
+    word_statistics,
+    word_statistics_body,
 )
 from newswire_api.search.elasticsearch.results import (
     search_response,
@@ -51,7 +65,16 @@ from newswire_api.search_request import (
     SimilarParams,
 )
 
+log = logging.getLogger(__name__)
+
 INDEX_VERSION_TTL_S = 30.0
+DEFAULT_TURN_WAIT_S = 10.0  # NEWSWIRE_API_SEARCH_TIMEOUT_S's default
+
+
+def default_turns() -> int:
+    """Requests in Elasticsearch at once: as many as its search thread pool has on a node with
+    this machine's cores (`int(cores * 3 / 2) + 1`); more would only wait in its queue."""
+    return (os.cpu_count() or 1) * 3 // 2 + 1
 
 
 def create_search_client(settings: Settings) -> Elasticsearch:
@@ -68,20 +91,32 @@ def create_search_client(settings: Settings) -> Elasticsearch:
 
 class ElasticsearchArticleSearch:
     def __init__(
-        self, client: Elasticsearch, alias: str, cursors: CursorCodec, budget_s: float
+        self,
+        client: Elasticsearch,
+        alias: str,
+        cursors: CursorCodec,
+        budget_s: float,
+        *,
+        turns: IndexTurns | None = None,
+        limits: CostLimits | None = None,
     ) -> None:
         self._client = client
         self._alias = alias
         self._cursors = cursors
         self._budget_ms = max(1, round(budget_s * 1000))
+        # Outside the API (tools, tests) the turns are this object's own.
+        self._turns = turns or IndexTurns(default_turns(), wait_s=DEFAULT_TURN_WAIT_S)
+        self._limits = limits or CostLimits.from_settings(Settings())
+        self._frequencies = DocumentFrequencies()
         self._version_lock = threading.Lock()
         self._version: tuple[int, float] | None = None  # (index version, when it was read)
 
     def search(self, params: SearchParams) -> SearchResponse:
         after = self._cursors.decode(params)
+        plan = plan_search(params, self._statistics, self._limits)
         version = self._index_version() if after is None else 2  # cursor pages count nothing
-        body = search_body(params, after, version, self._budget_ms)
-        return search_response(params, self._search(body), self._cursors)
+        body = search_body(params, after, version, self._budget_ms, plan.facet_sample)
+        return search_response(params, self._search(body), self._cursors, plan.facet_sample)
 
     def story(self, article_id: str) -> Story:
         source = self._stored(article_id)["_source"]
@@ -144,7 +179,7 @@ class ElasticsearchArticleSearch:
         self._client.close()
 
     def _search(self, body: dict[str, Any], ignore_unavailable: bool = False) -> dict[str, Any]:
-        with translated_failures():
+        with self._turns.turn(), translated_failures():
             response = self._client.search(
                 index=self._alias, body=body, ignore_unavailable=ignore_unavailable or None
             )
@@ -155,12 +190,27 @@ class ElasticsearchArticleSearch:
 
     def _feed_search(self, body: dict[str, Any]) -> dict[str, Any]:
         body["timeout"] = f"{self._budget_ms}ms"
-        with translated_failures():
+        with self._turns.turn(), translated_failures():
             response = self._client.search(index=self._alias, body=body, preference=feed.PREFERENCE)
         result: dict[str, Any] = response.body
         if result.get("timed_out"):
             raise SearchUnavailableError(OVER_BUDGET)
         return result
+
+    def _statistics(self, words: list[str]) -> IndexStatistics | None:
+        """The document frequencies of `words`; None when Elasticsearch cannot tell (an alias
+        over two indices, during a reindex, has no one term dictionary): the search then runs
+        unplanned (its page size is checked all the same) rather than not at all."""
+        try:
+            return self._frequencies.of(words, self._word_statistics)
+        except SearchRefusedError as error:
+            log.warning("no term statistics for a search's cost: %s", error)
+            return None
+
+    def _word_statistics(self, words: list[str]) -> IndexStatistics:
+        with self._turns.turn(), translated_failures():
+            answer = self._client.termvectors(index=self._alias, **word_statistics_body(words))
+        return word_statistics(answer.body)
 
     def _index_version(self) -> int:
         """The lowest index version behind the alias (1 when unknown), read at most every
@@ -172,7 +222,7 @@ class ElasticsearchArticleSearch:
         with self._version_lock:
             if self._version is not None and now - self._version[1] < INDEX_VERSION_TTL_S:
                 return self._version[0]
-            with translated_failures():
+            with self._turns.turn(), translated_failures():
                 mappings = self._client.indices.get_mapping(index=self._alias).body
             versions = [
                 int(mapping.get("mappings", {}).get("_meta", {}).get("index_version", 1))
@@ -184,7 +234,7 @@ class ElasticsearchArticleSearch:
     def _stored(self, article_id: str) -> dict[str, Any]:
         if len(article_id.encode()) > MAX_ID_BYTES:
             raise ArticleNotFoundError(article_id)
-        with translated_failures():
+        with self._turns.turn(), translated_failures():
             try:
                 stored: dict[str, Any] = self._client.get(
                     index=self._alias, id=article_id, realtime=True

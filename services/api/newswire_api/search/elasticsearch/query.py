@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from newswire.article_index import DERIVED, INDEX_VERSION, LISTING
+from newswire_api.search.cost import IndexStatistics
 from newswire_api.search.elasticsearch.filters import VISIBLE_NOW, entities_filters, search_filters
 from newswire_api.search.elasticsearch.text_query import SAFE_FLAGS, to_simple_query_string
 from newswire_api.search.model import (
@@ -42,6 +43,8 @@ FILE_ARTICLES_PAGE = 1000
 UPDATED = f"{LISTING}.updated"
 # The names of the per-label entity aggregations (index version 2): `entities_PERSON`, ...
 ENTITY_AGGREGATION_PREFIX = "entities_"
+# The `sampler` aggregation holding the facets of a broad search (`search.cost`).
+FACET_SAMPLE = "facet_sample"
 
 _SORTS: dict[SortOrder, list[dict[str, Any]]] = {
     # `id` breaks ties so that `search_after` never skips or repeats an article.
@@ -55,8 +58,10 @@ def search_body(
     search_after: list[Any] | None,
     index_version: int = INDEX_VERSION,
     budget_ms: int | None = None,
+    facet_sample: int | None = None,
 ) -> dict[str, Any]:
-    """The `_search` body for one page of results, with facets on the first page."""
+    """The `_search` body for one page of results, with facets on the first page (counted over
+    the `facet_sample` best matches when given: a `sampler` aggregation, FACET_SAMPLE)."""
     sort = params.effective_sort()
     text_query = _text_query(params.q)
     body: dict[str, Any] = {
@@ -77,10 +82,43 @@ def search_body(
     if search_after is not None:
         body["search_after"] = search_after
     else:
-        body["aggs"] = _facet_aggregations(params, index_version)
+        aggregations = _facet_aggregations(params, index_version)
+        if facet_sample is not None:
+            aggregations = {
+                FACET_SAMPLE: {"sampler": {"shard_size": facet_sample}, "aggs": aggregations}
+            }
+        body["aggs"] = aggregations
     if budget_ms is not None:
         body["timeout"] = f"{budget_ms}ms"
     return body
+
+
+def word_statistics_body(words: list[str]) -> dict[str, Any]:
+    """A `_termvectors` request for an artificial document of `words` in every searched field:
+    Elasticsearch answers each term's document frequency from its term dictionaries, without
+    reading a posting."""
+    text = " ".join(words)
+    return {
+        "doc": dict.fromkeys(SEARCHED_FIELDS, text),
+        "fields": list(SEARCHED_FIELDS),
+        "term_statistics": True,
+        "field_statistics": True,
+        "positions": False,
+        "offsets": False,
+        "payloads": False,
+    }
+
+
+def word_statistics(answer: Mapping[str, Any]) -> IndexStatistics:
+    """The answer to `word_statistics_body`: per word, the articles holding it in the field
+    where it is most frequent (`body`, mostly); the articles, those with the fullest field."""
+    fields = answer.get("term_vectors", {}).values()
+    articles = max((f.get("field_statistics", {}).get("doc_count", 0) for f in fields), default=0)
+    frequencies: dict[str, int] = {}
+    for field in fields:
+        for term, statistics in field.get("terms", {}).items():
+            frequencies[term] = max(frequencies.get(term, 0), statistics.get("doc_freq", 0))
+    return IndexStatistics(articles, frequencies)
 
 
 def entities_body(

@@ -15,7 +15,7 @@ from newswire_api.responses import (
     SearchResponse,
     TimelineBucket,
 )
-from newswire_api.search.elasticsearch.query import ENTITY_AGGREGATION_PREFIX
+from newswire_api.search.elasticsearch.query import ENTITY_AGGREGATION_PREFIX, FACET_SAMPLE
 from newswire_api.search.model import (
     RankedHit,
     facets,
@@ -28,19 +28,29 @@ from newswire_api.search_request import CursorCodec, SearchParams
 
 
 def search_response(
-    params: SearchParams, result: Mapping[str, Any], cursors: CursorCodec
+    params: SearchParams,
+    result: Mapping[str, Any],
+    cursors: CursorCodec,
+    facet_sample: int | None = None,
 ) -> SearchResponse:
-    """The response to a body of `query.search_body`."""
+    """The response to a body of `query.search_body` (with the same `facet_sample`)."""
     with_score = params.effective_sort() == "relevance"
     ranked = [RankedHit(_hit(hit, with_score), hit["sort"]) for hit in result["hits"]["hits"]]
     total = result["hits"]["total"]
     aggregations = result.get("aggregations")
+    page_facets = None
+    if aggregations is not None:
+        sampled = aggregations.get(FACET_SAMPLE)
+        counted = sampled if sampled is not None else aggregations
+        # The sampler took every match when there were no more than its size.
+        took_some = sampled is not None and total["value"] > sampled["doc_count"]
+        page_facets = _facets(counted, facet_sample if took_some else None)
     return one_page(
         params,
         ranked,
         total=total["value"],
         total_is_exact=total["relation"] == "eq",
-        facets=_facets(aggregations) if aggregations is not None else None,
+        facets=page_facets,
         cursors=cursors,
     )
 
@@ -112,7 +122,7 @@ def _counts(aggregation: Mapping[str, Any]) -> list[Count]:
     return [Count(value=b["key"], count=b["doc_count"]) for b in aggregation["buckets"]]
 
 
-def _facets(aggregations: Mapping[str, Any]) -> Facets:
+def _facets(aggregations: Mapping[str, Any], sample: int | None) -> Facets:
     return facets(
         sections=_counts(aggregations["sections"]),
         entities=_entity_counts(aggregations),
@@ -120,4 +130,5 @@ def _facets(aggregations: Mapping[str, Any]) -> Facets:
             TimelineBucket(start=bucket["key_as_string"], count=bucket["doc_count"])
             for bucket in aggregations["timeline"]["buckets"]
         ],
+        sample=sample,
     )

@@ -2,8 +2,11 @@
 Elasticsearch gives, from FTS5.
 
 Each method runs the SQL of `query` (filters from `filters`, text from `text_query`) on this
-thread's connection and maps the rows with `results`. A search with words is matched and scored
-once, into a temporary table its page, total and facets then read (`query.Matches.materialize`).
+thread's connection and maps the rows with `results`. A search with words is first planned from
+its words' document frequencies (`search.cost`: too broad or too large a page is a 422), then
+matched and scored once, into a temporary table its page, total and facets then read
+(`query.Matches.materialize`); when it matches more than the facet sample, the table keeps its
+best rows only before the facets are counted.
 Every request has the API's time budget: SQLite's progress handler interrupts whatever runs past
 it, answered 503. SQLite's failures become the port's `SearchUnavailableError` here, with
 messages that name no file.
@@ -22,6 +25,8 @@ from pathlib import Path
 from newswire.embedded.search_index import epoch_ms_of, is_initialised, read_stories
 from newswire.embedded.sqlite import connect
 from newswire.enriched import Story
+from newswire.settings import Settings
+from newswire_api.admission import IndexTurns
 from newswire_api.feed import FeedPage, FeedPosition
 from newswire_api.ports import ArticleNotFoundError, SearchUnavailableError
 from newswire_api.responses import (
@@ -30,6 +35,12 @@ from newswire_api.responses import (
     SearchResponse,
     SectionsResponse,
     SimilarResponse,
+)
+from newswire_api.search.cost import (
+    CostLimits,
+    DocumentFrequencies,
+    IndexStatistics,
+    plan_search,
 )
 from newswire_api.search.embedded import feed, query
 from newswire_api.search.embedded.filters import entities_conditions, search_conditions
@@ -69,11 +80,12 @@ class _NothingIndexedError(SearchUnavailableError):
 
 
 class EmbeddedArticleSearch:
-    """`running`: how many requests read the index at once (default: one per core); the others
-    wait their turn, up to `timeout_s`, before their time budget starts. As Elasticsearch's
-    search thread pool does: SQLite runs each query on the calling thread, and twenty at once on
-    two cores each ran ten times slower, so that heavy ones went past the budget (503) that they
-    meet alone."""
+    """`turns`: how many requests read the index at once (default: one per core, waiting up to
+    `timeout_s`); the others wait their turn (`admission.IndexTurns`: the client that used the
+    index least lately first) before their time budget starts. As Elasticsearch's search thread
+    pool does: SQLite runs each query on the calling thread, and twenty at once on two cores
+    each ran ten times slower, so that heavy ones went past the budget (503) that they meet
+    alone."""
 
     def __init__(
         self,
@@ -81,19 +93,26 @@ class EmbeddedArticleSearch:
         timeout_s: float,
         cursors: CursorCodec,
         budget_s: float | None = None,
-        running: int | None = None,
+        *,
+        turns: IndexTurns | None = None,
+        limits: CostLimits | None = None,
     ) -> None:
         self._path = path
         self._timeout_s = timeout_s
         self._budget_s = budget_s if budget_s is not None else timeout_s
         self._cursors = cursors
         self._local = threading.local()
-        self._turns = threading.BoundedSemaphore(running or os.cpu_count() or 1)
+        self._turns = turns or IndexTurns(os.cpu_count() or 1, timeout_s)
+        self._limits = limits or CostLimits.from_settings(Settings())
+        self._frequencies = DocumentFrequencies()
 
     def search(self, params: SearchParams) -> SearchResponse:
         after = self._cursors.decode(params)
         text = TextQuery(params.q)
         relevance = params.effective_sort() == "relevance"
+        # Planned before this search takes its turn: a refusal needs none, and the statistics
+        # are read in a turn of their own only when not known lately.
+        plan = plan_search(params, self._statistics, self._limits)
         with self._connection() as connection:
             visible = query.visible_now(connection, _now_ms())
             matches = query.Matches(text, [*search_conditions(params), *visible])
@@ -104,7 +123,14 @@ class EmbeddedArticleSearch:
             sources = query.sources(connection, rowids)
             highlights = query.highlights(connection, rowids, text)
             total, total_is_exact = query.total(connection, matches)
-            first_page_facets = self._facets(connection, matches, params) if after is None else None
+            sample = plan.facet_sample
+            if sample is None or text.match is None or (total <= sample and total_is_exact):
+                sample = None  # every match is counted
+            else:
+                query.keep_best(connection, sample)
+            first_page_facets = (
+                self._facets(connection, matches, params, sample) if after is None else None
+            )
         ranked = [
             RankedHit(
                 hit(sources[r.rowid], r.score if relevance else None, highlights.get(r.rowid)),
@@ -179,26 +205,32 @@ class EmbeddedArticleSearch:
             connection.close()
             self._local.connection = None
 
+    def _statistics(self, words: list[str]) -> IndexStatistics:
+        return self._frequencies.of(words, self._read_statistics)
+
+    def _read_statistics(self, words: list[str]) -> IndexStatistics:
+        with self._connection() as connection:
+            return query.word_statistics(connection, words)
+
     def _facets(
-        self, connection: sqlite3.Connection, matches: query.Matches, params: SearchParams
+        self,
+        connection: sqlite3.Connection,
+        matches: query.Matches,
+        params: SearchParams,
+        sample: int | None,
     ) -> Facets:
         sections = query.section_counts(connection, FACET_SIZE, matches)
         by_interval = query.timeline(connection, matches, params.interval)
         entities = query.top_entities(connection, matches.articles(), FACET_LABELS, FACET_SIZE)
-        return facets(counts(sections), entity_counts(entities), timeline(by_interval))
+        return facets(counts(sections), entity_counts(entities), timeline(by_interval), sample)
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         """This thread's connection once it is this request's turn, in a read transaction
         (every query of a request sees the same snapshot, whatever the indexer commits
         meanwhile), cut off past the time budget."""
-        if not self._turns.acquire(timeout=self._timeout_s):
-            raise SearchUnavailableError(f"{UNAVAILABLE}: too many searches are waiting")
-        try:
-            with self._read_transaction() as connection:
-                yield connection
-        finally:
-            self._turns.release()
+        with self._turns.turn(), self._read_transaction() as connection:
+            yield connection
 
     @contextmanager
     def _read_transaction(self) -> Iterator[sqlite3.Connection]:

@@ -21,13 +21,16 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from newswire.embedded.search_index import PARAGRAPH_SEPARATOR, TEXT_COLUMNS
-from newswire_api.search.embedded.text_query import STOP_WORDS, WORD, TextQuery
+from newswire_api.search.cost import IndexStatistics
+from newswire_api.search.embedded.text_query import TextQuery
 from newswire_api.search.model import (
     SEARCHED_FIELDS,
     SIMILAR_BY_DISTINCTIVE_TERMS,
     SIMILAR_BY_TOP_ENTITIES,
     SIMILAR_FIELDS,
+    STOP_WORDS,
     TRACKED_TOTAL,
+    WORD,
     page_size_to_fetch,
 )
 from newswire_api.search_request import MISSING_DATE, Interval, SearchParams
@@ -160,6 +163,28 @@ def page(
         (*arguments, page_size_to_fetch(params)),
     ).fetchall()
     return [PageRow(int(r[0]), str(r[1]), float(r[2]), int(r[3])) for r in rows]
+
+
+def keep_best(connection: sqlite3.Connection, count: int) -> None:
+    """Keep only the `count` best-scoring rows of the materialized `hits` (ties: by rowid), so
+    that what is counted next (the facets) is counted over a sample."""
+    connection.execute(
+        "DELETE FROM temp.hits WHERE rowid NOT IN "
+        "(SELECT rowid FROM temp.hits ORDER BY score DESC, rowid LIMIT ?)",
+        (count,),
+    )
+
+
+def word_statistics(connection: sqlite3.Connection, words: list[str]) -> IndexStatistics:
+    """The articles indexed, and how many hold each word (FTS5's vocabulary of the text)."""
+    (articles,) = connection.execute("SELECT count(*) FROM articles").fetchone()
+    frequencies = {
+        str(term): int(documents)
+        for term, documents in connection.execute(
+            f"SELECT term, doc FROM articles_terms WHERE term IN ({marks(words)})", words
+        )
+    }
+    return IndexStatistics(int(articles), frequencies)
 
 
 def total(connection: sqlite3.Connection, matches: Matches) -> tuple[int, bool]:

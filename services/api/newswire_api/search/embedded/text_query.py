@@ -11,12 +11,8 @@ import re
 from collections.abc import Sequence
 
 from newswire_api.query_syntax import AllOf, AnyOf, Clause, Not, Phrase, Term, parse
+from newswire_api.search.model import STOP_WORDS, WORD
 
-# Elasticsearch's `_english_` stop words, which its analyzer leaves out of queries.
-_ENGLISH_STOP_WORDS = """a an and are as at be but by for if in into is it no not of on or such
-that the their then there these they this to was will with"""
-STOP_WORDS = frozenset(_ENGLISH_STOP_WORDS.split())
-WORD = re.compile(r"\w+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 

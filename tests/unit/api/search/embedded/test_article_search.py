@@ -11,6 +11,7 @@ from benchmarks.corpus import enriched_bbc_articles
 from newswire.embedded.search_index import TEXT_COLUMNS, open_for_writing
 from newswire.embedded.sqlite import connect
 from newswire.enriched import EnrichedArticle, EnrichedArticleV1
+from newswire_api.admission import IndexTurns
 from newswire_api.ports import SearchUnavailableError
 from newswire_api.search.embedded import EmbeddedArticleSearch, query
 from newswire_api.search.embedded.filters import search_conditions
@@ -253,7 +254,9 @@ def test_a_request_waits_for_its_turn_and_is_answered_503_when_none_comes(
 ) -> None:
     path = tmp_path / "index.sqlite3"
     _write(path, [_document(a, i) for i, a in enumerate(articles)])
-    search = EmbeddedArticleSearch(path, timeout_s=0.2, cursors=CURSORS, running=1)
+    search = EmbeddedArticleSearch(
+        path, timeout_s=0.2, cursors=CURSORS, turns=IndexTurns(1, wait_s=0.2)
+    )
     holding, release = threading.Event(), threading.Event()
 
     def hold_the_only_turn() -> None:
