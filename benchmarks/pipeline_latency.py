@@ -358,6 +358,10 @@ class Pipeline:
             "enrich_metrics_port": str(free_port()),
             "indexer_metrics_port": str(free_port()),
             "api_port": str(self.api_port),
+            # The benchmark polls the API for every file dropped, from one address: it measures
+            # freshness, not the per-client rate limit.
+            "api_rate_limit_per_s": "1000000",
+            "api_rate_limit_burst": "1000000",
         }
         if settle_s is not None:
             chosen["ingest_settle_s"] = str(settle_s)

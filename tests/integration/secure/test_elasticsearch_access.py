@@ -2,10 +2,13 @@
 each identity does what docs/deploy.md grants it, and every refusal is said in one line that
 names the setting to fix."""
 
+import logging
 import ssl
 import urllib.error
 import urllib.request
+from pathlib import Path
 
+import httpx
 import pytest
 from elastic_transport import TransportError
 from elasticsearch import ApiError
@@ -13,6 +16,8 @@ from elasticsearch import ApiError
 from newswire.adapters.elasticsearch import access_problem, create_client
 from newswire.article_index import ArticleIndex
 from newswire.settings import Settings
+from newswire_api.app import create_app
+from tests.support.search_corpus import serving
 from tests.support.secured import SecuredServers
 
 pytestmark = [pytest.mark.integration, pytest.mark.secured]
@@ -117,3 +122,41 @@ def test_plain_http_at_the_https_port_names_the_url(secured_servers: SecuredServ
     message = _problem(secured_servers.client_settings("indexer", elasticsearch_url=url))
     assert message is not None
     assert "use an https:// URL" in message
+
+
+def test_the_search_api_reads_the_secured_index_as_its_own_user(
+    secured_servers: SecuredServers, tmp_path: Path
+) -> None:
+    indexer = create_client(secured_servers.client_settings("indexer"))
+    settings = secured_servers.client_settings("api", data_dir=tmp_path)
+    try:
+        ArticleIndex(indexer, settings.index_alias, settings.index_name).ensure()
+        with serving(create_app(settings)) as url:
+            assert httpx.get(f"{url}/readyz", timeout=30).status_code == 200
+            found = httpx.get(f"{url}/articles/search?q=anything", timeout=30)
+            assert found.status_code == 200
+    finally:
+        indexer.close()
+
+
+def test_the_search_api_with_a_wrong_password_stays_not_ready_and_logs_why_once(
+    secured_servers: SecuredServers, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    wrong = tmp_path / "wrong-password"
+    wrong.write_text("not-the-password\n")
+    settings = secured_servers.client_settings(
+        "api", data_dir=tmp_path, elasticsearch_password_file=wrong
+    )
+    with caplog.at_level(logging.ERROR), serving(create_app(settings)) as url:
+        answers = [httpx.get(f"{url}/readyz", timeout=30) for _ in range(3)]
+        searched = httpx.get(f"{url}/articles/search?q=anything", timeout=30)
+    assert {answer.status_code for answer in answers} == {503}
+    assert "refuses the API's connection" in answers[0].json()["detail"]
+    assert searched.status_code == 503
+    assert "not-the-password" not in searched.text
+    told = [r.getMessage() for r in caplog.records if "authentication failed" in r.getMessage()]
+    assert told == [
+        f"Elasticsearch authentication failed for user 'api' at {settings.elasticsearch_url}: "
+        "check NEWSWIRE_ELASTICSEARCH_USERNAME and NEWSWIRE_ELASTICSEARCH_PASSWORD(_FILE), or "
+        "NEWSWIRE_ELASTICSEARCH_API_KEY(_FILE)"
+    ]

@@ -8,6 +8,7 @@ back-end in use, so the embedded mode never loads the Elasticsearch client.
 
 import os
 import secrets
+from functools import partial
 
 from newswire.settings import Settings
 from newswire_api.admission import IndexTurns
@@ -24,6 +25,7 @@ def open_article_search(settings: Settings, cursors: CursorCodec | None = None) 
     many as Elasticsearch's search threads."""
     cursors = cursors or CursorCodec(secrets.token_bytes(32))
     if settings.uses_elasticsearch():
+        from newswire.adapters.elasticsearch import access_problem  # noqa: PLC0415
         from newswire_api.search.elasticsearch import (  # noqa: PLC0415 (only the back-end in use)
             ElasticsearchArticleSearch,
             create_search_client,
@@ -37,6 +39,7 @@ def open_article_search(settings: Settings, cursors: CursorCodec | None = None) 
             settings.api_search_budget_s,
             turns=_turns(settings, default_turns()),
             limits=CostLimits.from_settings(settings),
+            access_problem=partial(access_problem, settings),
         )
     from newswire_api.search.embedded import EmbeddedArticleSearch  # noqa: PLC0415
 

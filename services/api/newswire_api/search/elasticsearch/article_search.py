@@ -19,6 +19,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
+from newswire.adapters.elasticsearch import create_client
 from newswire.article_index import LISTING, story_of
 from newswire.enriched import EnrichedArticle, Story
 from newswire.settings import Settings
@@ -38,7 +39,11 @@ from newswire_api.search.cost import (
     plan_search,
 )
 from newswire_api.search.elasticsearch import feed
-from newswire_api.search.elasticsearch.failures import OVER_BUDGET, translated_failures
+from newswire_api.search.elasticsearch.failures import (
+    OVER_BUDGET,
+    AccessProblem,
+    translated_failures,
+)
 from newswire_api.search.elasticsearch.query import (
     FILE_ARTICLES_PAGE,
     entities_body,
@@ -80,8 +85,9 @@ def default_turns() -> int:
 def create_search_client(settings: Settings) -> Elasticsearch:
     # No retries: a person is waiting, and the search either answers in time or the API says
     # so (503). One pooled connection per worker thread of the HTTP layer (40 in AnyIO's pool).
-    return Elasticsearch(
-        settings.elasticsearch_url,
+    # The connection options (TLS, credentials) are every client's: `create_client`'s.
+    return create_client(
+        settings,
         request_timeout=settings.api_search_timeout_s,
         max_retries=0,
         retry_on_timeout=False,
@@ -99,8 +105,10 @@ class ElasticsearchArticleSearch:
         *,
         turns: IndexTurns | None = None,
         limits: CostLimits | None = None,
+        access_problem: AccessProblem = lambda _: None,
     ) -> None:
         self._client = client
+        self._access_problem = access_problem
         self._alias = alias
         self._cursors = cursors
         self._budget_ms = max(1, round(budget_s * 1000))
@@ -172,14 +180,14 @@ class ElasticsearchArticleSearch:
 
     def is_ready(self) -> bool:
         """Elasticsearch answers and the alias exists."""
-        with translated_failures():
+        with translated_failures(self._access_problem):
             return bool(self._client.indices.exists_alias(name=self._alias))
 
     def close(self) -> None:
         self._client.close()
 
     def _search(self, body: dict[str, Any], ignore_unavailable: bool = False) -> dict[str, Any]:
-        with self._turns.turn(), translated_failures():
+        with self._turns.turn(), translated_failures(self._access_problem):
             response = self._client.search(
                 index=self._alias, body=body, ignore_unavailable=ignore_unavailable or None
             )
@@ -190,7 +198,7 @@ class ElasticsearchArticleSearch:
 
     def _feed_search(self, body: dict[str, Any]) -> dict[str, Any]:
         body["timeout"] = f"{self._budget_ms}ms"
-        with self._turns.turn(), translated_failures():
+        with self._turns.turn(), translated_failures(self._access_problem):
             response = self._client.search(index=self._alias, body=body, preference=feed.PREFERENCE)
         result: dict[str, Any] = response.body
         if result.get("timed_out"):
@@ -208,7 +216,7 @@ class ElasticsearchArticleSearch:
             return None
 
     def _word_statistics(self, words: list[str]) -> IndexStatistics:
-        with self._turns.turn(), translated_failures():
+        with self._turns.turn(), translated_failures(self._access_problem):
             answer = self._client.termvectors(index=self._alias, **word_statistics_body(words))
         return word_statistics(answer.body)
 
@@ -222,7 +230,7 @@ class ElasticsearchArticleSearch:
         with self._version_lock:
             if self._version is not None and now - self._version[1] < INDEX_VERSION_TTL_S:
                 return self._version[0]
-            with self._turns.turn(), translated_failures():
+            with self._turns.turn(), translated_failures(self._access_problem):
                 mappings = self._client.indices.get_mapping(index=self._alias).body
             versions = [
                 int(mapping.get("mappings", {}).get("_meta", {}).get("index_version", 1))
@@ -234,7 +242,7 @@ class ElasticsearchArticleSearch:
     def _stored(self, article_id: str) -> dict[str, Any]:
         if len(article_id.encode()) > MAX_ID_BYTES:
             raise ArticleNotFoundError(article_id)
-        with self._turns.turn(), translated_failures():
+        with self._turns.turn(), translated_failures(self._access_problem):
             try:
                 stored: dict[str, Any] = self._client.get(
                     index=self._alias, id=article_id, realtime=True
