@@ -92,6 +92,10 @@ class RunningPipeline:
                 "NEWSWIRE_ENRICH_METRICS_PORT": str(free_port()),
                 "NEWSWIRE_INDEXER_METRICS_PORT": str(free_port()),
                 "NEWSWIRE_API_PORT": str(self.api_port),
+                # The tests poll the API from one address as fast as they check; the per-client
+                # rate limit has tests of its own (tests/unit/api, tests/security).
+                "NEWSWIRE_API_RATE_LIMIT_PER_S": "1000000",
+                "NEWSWIRE_API_RATE_LIMIT_BURST": "1000000",
                 **(env or {}),
             }
         )
