@@ -70,8 +70,18 @@ class Settings(BaseSettings):
         description="Partitions of topics Newswire creates: the most replicas per stage; 6 "
         "divides evenly among 1, 2, 3 or 6 replicas (a topic that exists keeps its count).",
     )
-    topic_replication_factor: int = Field(
-        default=1, description="Replication factor of topics Newswire creates; 3 in production."
+    topic_replication_factor: int | None = Field(
+        default=None,
+        gt=0,
+        description="Replication factor of topics Newswire creates; default: min(3, brokers in "
+        "the cluster), so a cluster keeps every acknowledged message through a broker's loss.",
+    )
+    topic_min_insync_replicas: int | None = Field(
+        default=None,
+        gt=0,
+        description="`min.insync.replicas` of topics Newswire creates; default: 2 when their "
+        "replication factor is 3 or more (with acks=all a write then survives one broker's "
+        "loss), else the broker's own default.",
     )
 
     # --- connecting to a secured Kafka and Elasticsearch (docs/deploy.md) --------------------
@@ -395,6 +405,42 @@ class Settings(BaseSettings):
         description="Versioned index the indexer creates behind the alias when the alias does "
         "not exist yet (an existing alias is moved by `newswire reindex --to`).",
     )
+    index_primary_shards: int | None = Field(
+        default=None,
+        gt=0,
+        description="Primary shards of each article index Newswire creates; default: one per "
+        "data node (at most 12), so every node takes a share of the writes.",
+    )
+    index_replicas: int | None = Field(
+        default=None,
+        ge=0,
+        description="Replicas of each shard of the indices Newswire creates; default: 1 when the "
+        "cluster has 2 or more data nodes (a node's loss loses nothing), else 0.",
+    )
+    index_rollover_max_primary_shard_size: str = Field(
+        default="50gb",
+        description="The articles' write index rolls over to a new one when a primary shard "
+        "reaches this size (Elasticsearch size units)...",
+    )
+    index_rollover_max_docs: int | None = Field(
+        default=None,
+        gt=0,
+        description="...or when it holds this many documents (default: no limit by count).",
+    )
+    index_rollover_check_interval_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How often an indexer checks the rollover conditions.",
+    )
+    snapshot_repository: str = Field(
+        default="newswire",
+        description="Name of the Elasticsearch snapshot repository `newswire snapshot` uses.",
+    )
+    snapshot_repository_path: Path | None = Field(
+        default=None,
+        description="Shared file system location of that repository (it must be listed in "
+        "every node's `path.repo`); needed to register it, not once it exists.",
+    )
     indexer_group_id: str = Field(default="indexer", description="Indexer consumer group.")
     indexer_batch_max_docs: int = Field(default=500, gt=0, description="Bulk batch: documents.")
     indexer_batch_max_bytes: int = Field(
@@ -676,6 +722,20 @@ class DevServicesSettings(BaseSettings):
         "show a certificate instead of a password.",
     )
     kafka_controller_port: int = Field(default=9093, description="KRaft controller port.")
+    kafka_brokers: int = Field(
+        default=1,
+        ge=1,
+        le=9,
+        description="Brokers of the local Kafka cluster (`up --brokers N`); each also a KRaft "
+        "controller. Broker k>0 listens on the ports above plus 100*k.",
+    )
+    elasticsearch_nodes: int = Field(
+        default=1,
+        ge=1,
+        le=9,
+        description="Nodes of the local Elasticsearch cluster (`up --es-nodes N`); node k>0 "
+        "listens on the HTTP and transport ports above plus k.",
+    )
     kafka_heap: str = Field(default="512m", description="Kafka JVM heap (-Xmx).")
     kafka_java_home: Path | None = Field(
         default=None, description="JDK 17+ for Kafka; default: JAVA_HOME, then `java` on PATH."

@@ -203,7 +203,7 @@ def ensure_topics(settings: Settings, names: Iterable[str]) -> None:
                         NewTopic(
                             name,
                             settings.topic_partitions,
-                            settings.topic_replication_factor,
+                            settings.topic_replication_factor or 1,
                             topic_configs=topic_configs(settings, name),
                         )
                     ]
