@@ -447,7 +447,7 @@ def benchmark_index(
         load(settings, f"{index}-alias", index, articles, docs)
         yield f"{index}-alias", None
     finally:
-        client.options(ignore_status=404).indices.delete(index=index)
+        client.options(ignore_status=404).indices.delete(index=f"{index}*")
         client.close()
 
 

@@ -490,7 +490,7 @@ def main() -> int:
         if api is not None:
             api.terminate()
             api.wait(timeout=30)
-        client.options(ignore_status=404).indices.delete(index=index)
+        client.options(ignore_status=404).indices.delete(index=f"{index}*")
         client.close()
     print(
         f"\n{args.docs} documents, {args.clients} clients, {args.requests} requests per target "

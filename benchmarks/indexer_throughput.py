@@ -12,8 +12,9 @@ Three contenders over the same documents and batch size, in one run:
 Documents are the BBC corpus as enriched articles (benchmarks/corpus.py), repeated up to --docs as
 distinct stories with distinct contents (so none is an exact duplicate of another). Each contender
 writes a fresh index with the current mapping, deleted when it is done: the floor and the peer one
-document per article, ours what the service writes (a story document and a listing per article,
-conditional on the story read first: articles-v3), so the floor is the cost of plain writes;
+document per article, ours what the service writes (a story document, a claims document and a
+listing per article, the story and claims compare-and-set after one realtime `mget` of both: see
+newswire_indexer.bulk), so the floor is the cost of plain writes;
 the floor's documents carry the index-only derived fields, computed before timing
 (ours derives them from each consumed message, as the service does). The consumers' progress is
 read from their group's committed offsets (both commit only after
@@ -94,10 +95,10 @@ def _check_count(settings: Settings, index: str, expected: int, *, listings: boo
     """`expected` documents in `index` (`listings`: counting only the searchable listings, as
     the service writes a story document beside each)."""
     client = create_client(settings)
-    client.indices.refresh(index=index)
+    client.indices.refresh(index=f"{index}*")  # ours: `<index>-000001`, `<index>-stories`
     query = {"exists": {"field": LISTING}} if listings else {"match_all": {}}
-    indexed = int(client.count(index=index, query=query)["count"])
-    client.indices.delete(index=index)
+    indexed = int(client.count(index=f"{index}*", query=query)["count"])
+    client.indices.delete(index=f"{index}*")
     client.close()
     if indexed != expected:
         raise RuntimeError(f"{index}: {indexed} documents, expected {expected}")

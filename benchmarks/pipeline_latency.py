@@ -484,7 +484,7 @@ class Pipeline:
                 admin.close()
             client = create_client(settings)
             with contextlib.suppress(NotFoundError):
-                client.indices.delete(index=settings.index_name)
+                client.indices.delete(index=f"{settings.index_name}*")
             client.close()
         except Exception as error:  # cleaning up: report, never mask the result
             print(f"could not delete the run's topics or index: {error!r}", file=sys.stderr)

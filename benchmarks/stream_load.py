@@ -113,7 +113,7 @@ def index_and_api(backend: str, articles: list[EnrichedArticle]) -> Iterator[tup
             writer = BulkWriter(client, f"{name}-alias", 2.0)
 
             def cleanup() -> None:
-                client.indices.delete(index=name)
+                client.indices.delete(index=f"{name}*")
 
             env = {
                 "ELASTICSEARCH_URL": settings.elasticsearch_url,

@@ -80,7 +80,10 @@ def index_name(request: pytest.FixtureRequest, elasticsearch: Elasticsearch) -> 
     """An index name unique to this test; the index is deleted afterwards."""
     name = _unique_name(request, "-")
     yield name
-    elasticsearch.options(ignore_status=404).indices.delete(index=name)
+    # The index and those named after it (`<name>-stories`, `<name>-000001`, …: a layout).
+    made = elasticsearch.options(ignore_status=404).indices.get(index=f"{name}*").body
+    for index in made if isinstance(made, dict) and "error" not in made else []:
+        elasticsearch.options(ignore_status=404).indices.delete(index=index)
 
 
 @pytest.fixture

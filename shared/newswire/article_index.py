@@ -1,9 +1,14 @@
-"""The Elasticsearch index of stories: a versioned index behind an alias, and its documents.
+"""The Elasticsearch indices of stories, behind two aliases, and their documents.
 
-Readers and the indexer only ever name the alias (`articles`); the physical index is versioned
-(`articles-v3`), so a mapping change is a reindex into a new index and an atomic alias switch,
-not downtime. The mapping of the current version lives in `mappings/articles-v3.json` beside
-this module (`articles-v1.json` and `articles-v2.json` describe indices made before).
+Readers name aliases only. `articles` (the setting `index_alias`) is what searches read: the
+**listings**, in indices rolled over by size (`articles-v3-000001`, `-000002`, …: years of news
+stay in shards of a sensible size, and old ones can be snapshotted or dropped whole).
+`articles-stories` holds the **story documents** and **claims** in one index
+(`articles-v3-stories`), read by id in real time by the indexer, which needs one place to find a
+story whatever month it began in. Both are versioned, so a mapping change is a reindex into new
+indices and an atomic switch of both aliases, not downtime. The mapping of the current version
+lives in `mappings/articles-v3.json` beside this module (`articles-v1.json` and
+`articles-v2.json` describe indices made before); both kinds of index use it.
 
 Index version 3 (issue 16) holds two kinds of documents:
 - a **story document** per story, `_id` the story id: `{"story": <newswire.enriched.Story>}`,
@@ -15,18 +20,30 @@ Index version 3 (issue 16) holds two kinds of documents:
   fields derived for the index alone (`index_document`: `derived.names.<LABEL>`, the names of its
   entities by label, which the facets count; kept out of `_source`). Every search requires
   `listing.visible_from` to have passed, which story documents never match.
+- a **claims** document per listed content, `_id` `claims:<content_sha256>`, in the stories
+  index: the stories claiming it in rank order and the listing index it is placed in. The
+  indexer's compare-and-set on it orders concurrent writers of one listing; the listing itself is
+  then written plainly, always into the write index (one placed in an older index moves), so
+  each listing index but the newest only loses documents: the live feed reads new writes from
+  the newest index's `_seq_no` (`newswire_api.search.elasticsearch.feed`). Listing indices have
+  one primary shard each, which that order needs.
 The indexer (`newswire_indexer.bulk`) decides what each holds, with compare-and-set writes.
+
+An installation from before the split (one index holding stories and listings behind
+`articles`) is adopted in place: `ensure` points `articles-stories` at that index too, and the
+first rollover starts `<that index>-000001` for listings (`IndexLayout.legacy`).
 """
 
 import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
 from typing import Any, get_args
 
-from elasticsearch import BadRequestError, Elasticsearch
+from elasticsearch import ApiError, BadRequestError, Elasticsearch
 from elasticsearch.helpers import scan
 
 from newswire.enriched import EntityLabel, Story
@@ -41,13 +58,18 @@ DERIVED = "derived"
 LISTING = "listing"
 STORY = "story"
 CONTENT_ID_PREFIX = "content:"
+CLAIMS = "claims"
+CLAIMS_ID_PREFIX = "claims:"
+STORIES_SUFFIX = "-stories"
+MAX_STORY_SHARDS = 12  # Media Cloud's 1.5 billion stories run on 12 primaries
+_GENERATION = re.compile(r"-(\d{6})$")
 ENTITY_LABELS: tuple[str, ...] = get_args(EntityLabel)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 Claimant = tuple[datetime, str]
 """A story claiming a content, by rank (`Story.rank`): first seen, then id."""
-Copier = Callable[[str, Iterator[Mapping[str, Any]]], int]
-"""Writes the `_source`s of an older index into the named index; returns how many it took."""
+Copier = Callable[["IndexLayout", Iterator[Mapping[str, Any]]], int]
+"""Writes the `_source`s of older indices into a new layout; returns how many it took."""
 
 
 def index_definition(mapping_file: str = DEFAULT_MAPPING) -> dict[str, Any]:
@@ -78,6 +100,38 @@ def index_document(source: Mapping[str, Any]) -> dict[str, Any]:
 
 def content_document_id(content_sha256: str) -> str:
     return f"{CONTENT_ID_PREFIX}{content_sha256}"
+
+
+def claims_document_id(content_sha256: str) -> str:
+    return f"{CLAIMS_ID_PREFIX}{content_sha256}"
+
+
+def claims_document(claimants: Sequence[Claimant], placed_in: str) -> dict[str, Any]:
+    return {
+        CLAIMS: {
+            "index": placed_in,
+            "claimants": [{"first_seen": seen.isoformat(), "id": i} for seen, i in claimants],
+        }
+    }
+
+
+def placement_of(source: Mapping[str, Any]) -> str | None:
+    """The listing index a claims document says its content is listed in."""
+    claims = source.get(CLAIMS)
+    placed = claims.get("index") if isinstance(claims, Mapping) else None
+    return placed if isinstance(placed, str) else None
+
+
+def stories_alias(alias: str) -> str:
+    """The alias of the story documents that go with the listings behind `alias`."""
+    return f"{alias}{STORIES_SUFFIX}"
+
+
+def generation(index: str) -> int:
+    """The rollover generation of a listing index: its 6-digit suffix, 0 without one (an
+    index from before rollover)."""
+    found = _GENERATION.search(index)
+    return int(found[1]) if found else 0
 
 
 def story_document(story: Story) -> dict[str, Any]:
@@ -112,10 +166,49 @@ def listing_document(story: Story, claimants: Sequence[Claimant]) -> dict[str, A
 
 
 def claimants_of(source: Mapping[str, Any]) -> list[Claimant]:
-    """The stories claiming a listing's content, in rank order."""
-    listing = source.get(LISTING)
-    entries = listing.get("claimants", []) if isinstance(listing, Mapping) else []
+    """The stories claiming a content, in rank order, from its claims document (or, in an index
+    from before claims documents, its listing)."""
+    holder = source.get(CLAIMS, source.get(LISTING))
+    entries = holder.get("claimants", []) if isinstance(holder, Mapping) else []
     return sorted((datetime.fromisoformat(e["first_seen"]), str(e["id"])) for e in entries)
+
+
+@dataclass(frozen=True)
+class IndexShape:
+    """How the indices Newswire creates are spread over a cluster (settings `index_*`)."""
+
+    story_shards: int | None = None  # None: one per data node, at most MAX_STORY_SHARDS
+    replicas: int | None = None  # None: 1 once the cluster has two data nodes (auto-expanded)
+
+    def settings(self, shards: int) -> dict[str, Any]:
+        if self.replicas is None:
+            # "0-1" follows the cluster: a replica appears as soon as a second node joins.
+            return {"number_of_shards": shards, "auto_expand_replicas": "0-1"}
+        return {
+            "number_of_shards": shards,
+            "auto_expand_replicas": False,
+            "number_of_replicas": self.replicas,
+        }
+
+
+@dataclass(frozen=True)
+class IndexLayout:
+    """Where the indexer reads and writes now: the story index, and the listings' write index."""
+
+    stories_index: str
+    write_index: str
+
+    @property
+    def legacy(self) -> bool:
+        """One index holds stories and (some) listings: an installation from before the split,
+        whose listings carry their claimants and have no claims documents."""
+        return generation(self.stories_index) == 0 and not self.stories_index.endswith(
+            STORIES_SUFFIX
+        )
+
+
+class LayoutMissingError(RuntimeError):
+    """The aliases do not exist (yet): nothing was indexed, or `ensure` was not called."""
 
 
 class ArticleIndex:
@@ -125,69 +218,168 @@ class ArticleIndex:
         alias: str,
         index_name: str,
         mapping_file: str = DEFAULT_MAPPING,
+        shape: IndexShape | None = None,
     ) -> None:
+        """`index_name` is the versioned base of the indices (`articles-v3`): listings go to
+        `<base>-000001`, … and stories to `<base>-stories`."""
         self.client = client
         self.alias = alias
         self.index_name = index_name
         self.mapping_file = mapping_file
+        self.shape = shape or IndexShape()
+
+    @property
+    def stories_alias(self) -> str:
+        return stories_alias(self.alias)
 
     def ensure(self) -> None:
-        """Create the index and point the alias at it, unless the alias exists. Safe to race.
+        """Create the indices and point the aliases at them, unless the alias exists. Safe to
+        race.
 
         An alias that exists is left where it is, even at an older index version: moving it is
-        `reindex`'s job."""
+        `reindex`'s job. One from before the story/listing split gets its stories alias (the
+        same index)."""
         if self.client.indices.exists_alias(name=self.alias):
             self._warn_if_outdated()
+            if not self.client.indices.exists_alias(name=self.stories_alias):
+                current = self.layout_of_single_index()
+                self.client.indices.update_aliases(
+                    actions=[{"add": {"index": current, "alias": self.stories_alias}}]
+                )
             return
-        self._create_index(self.index_name, self.mapping_file)
-        self.client.indices.update_aliases(
-            actions=[
-                {"add": {"index": self.index_name, "alias": self.alias, "is_write_index": True}}
-            ]
-        )
+        self._create_layout(self.index_name)
+        self._point_aliases_at(self.index_name, [])
+
+    def layout(self) -> IndexLayout:
+        """The indices behind the aliases now. LayoutMissingError when there are none."""
+        behind = self._aliased(self.alias)
+        stories = self._aliased(self.stories_alias)
+        if not behind or not stories:
+            raise LayoutMissingError(f"alias {self.alias!r} or {self.stories_alias!r} is missing")
+        writers = [name for name, is_writer in behind.items() if is_writer]
+        write_index = writers[0] if writers else max(behind, key=generation)
+        return IndexLayout(stories_index=sorted(stories)[0], write_index=write_index)
+
+    def layout_of_single_index(self) -> str:
+        """The index an alias from before the split points at (its write index, if several)."""
+        behind = self._aliased(self.alias)
+        writers = [name for name, is_writer in behind.items() if is_writer]
+        return writers[0] if writers else max(behind, key=generation)
 
     def indices_behind_alias(self) -> list[str]:
-        if not self.client.indices.exists_alias(name=self.alias):
-            return []
-        return sorted(self.client.indices.get_alias(name=self.alias).body)
+        return sorted(self._aliased(self.alias))
+
+    def roll_over(self, max_primary_shard_size: str, max_docs: int | None) -> str | None:
+        """Start a new listing write index if the current one met a condition; its name, or
+        None. Elasticsearch checks the conditions and switches the write alias atomically, so
+        several indexers calling this at once roll over once."""
+        conditions: dict[str, Any] = {"max_primary_shard_size": max_primary_shard_size}
+        if max_docs is not None:
+            conditions["max_docs"] = max_docs
+        current = self.layout().write_index
+        # An index from before rollover has no generation to count on from.
+        new_index = None if generation(current) else f"{current}-000001"
+        definition = self._definition(shards=1)
+        try:
+            answer = self.client.indices.rollover(
+                alias=self.alias,
+                new_index=new_index,
+                conditions=conditions,
+                settings=definition["settings"],
+                mappings=definition["mappings"],
+            )
+        except BadRequestError as error:
+            if error.error == "resource_already_exists_exception":
+                return None  # another indexer rolled over at the same moment
+            raise
+        if not answer.get("rolled_over"):
+            return None
+        rolled = str(answer["new_index"])
+        log.info("listings roll over from %s to %s (%s)", current, rolled, answer["conditions"])
+        return rolled
 
     def reindex(self, target: str, copy: Copier) -> int:
-        """Copy every story into a new index `target` (the current mapping), then switch the
-        alias to it atomically.
+        """Copy every story into new indices named from `target` (the current mapping:
+        `<target>-stories` and `<target>-000001`), then switch both aliases to them atomically.
 
-        `copy` writes the documents of the old index into `target` the way the indexer writes
-        messages (`newswire_indexer.migrate.copy_documents`): articles of an older index version
-        are read as versions of their stories, stories are merged, listings made anew. Writes
-        that arrive during the copy go to the old index until the switch; a second pass after
-        the switch copies them too (it changes nothing that is already there). The old index is
-        left in place for the operator to delete. Returns the documents in `target`.
+        `copy` writes the documents of the old indices into the new layout the way the indexer
+        writes messages (`newswire_indexer.migrate.copy_documents`): articles of an older index
+        version are read as versions of their stories, stories are merged, listings made anew.
+        Writes that arrive during the copy go to the old indices until the switch; a second pass
+        after the switch copies them too (it changes nothing that is already there). The old
+        indices are left in place for the operator to delete. Returns the listings in the new
+        indices.
         """
-        sources = self.indices_behind_alias()
+        sources = sorted(set(self._aliased(self.alias)) | set(self._aliased(self.stories_alias)))
         if not sources:
             raise ValueError(f"alias {self.alias!r} does not exist: nothing to reindex")
-        if target in sources:
+        new = IndexLayout(f"{target}{STORIES_SUFFIX}", f"{target}-000001")
+        if {new.stories_index, new.write_index} & set(sources) or target in sources:
             raise ValueError(f"{target!r} is already behind alias {self.alias!r}")
-        self._create_index(target, DEFAULT_MAPPING)
-        copied = copy(target, self._sources(sources))
-        actions: list[dict[str, Any]] = [
-            {"remove": {"index": source, "alias": self.alias}} for source in sources
-        ]
-        actions.append({"add": {"index": target, "alias": self.alias, "is_write_index": True}})
-        self.client.indices.update_aliases(actions=actions)
-        caught_up = copy(target, self._sources(sources))
-        self.client.indices.refresh(index=target)
+        self._create_layout(target)
+        copied = copy(new, self._sources(sources))
+        self._point_aliases_at(target, sources)
+        caught_up = copy(new, self._sources(sources))
+        self.client.indices.refresh(index=f"{new.stories_index},{new.write_index}")
         log.info("reindexed %d documents (%d read again) into %s", copied, caught_up, target)
-        return int(self.client.count(index=target)["count"])
+        return int(self.client.count(index=new.write_index)["count"])
+
+    def _create_layout(self, base: str) -> None:
+        self._create_index(f"{base}{STORIES_SUFFIX}", self._story_shards())
+        self._create_index(f"{base}-000001", 1)
+
+    def _point_aliases_at(self, base: str, previous: list[str]) -> None:
+        actions: list[dict[str, Any]] = [
+            {"remove": {"index": index, "alias": alias}}
+            for index in previous
+            for alias in (self.alias, self.stories_alias)
+            if index in self._aliased(alias)
+        ]
+        actions += [
+            {"add": {"index": f"{base}-000001", "alias": self.alias, "is_write_index": True}},
+            {"add": {"index": f"{base}{STORIES_SUFFIX}", "alias": self.stories_alias}},
+        ]
+        self.client.indices.update_aliases(actions=actions)
+
+    def _aliased(self, alias: str) -> dict[str, bool]:
+        """The indices behind `alias`, each with whether it is the write index."""
+        if not self.client.indices.exists_alias(name=alias):
+            return {}
+        answer = self.client.indices.get_alias(name=alias).body
+        return {
+            index: bool(aliases.get("aliases", {}).get(alias, {}).get("is_write_index"))
+            for index, aliases in answer.items()
+        }
 
     def _sources(self, indices: list[str]) -> Iterator[Mapping[str, Any]]:
         for hit in scan(self.client, index=",".join(indices), query={"sort": ["_doc"]}):
             yield hit["_source"]
 
-    def _create_index(self, name: str, mapping_file: str) -> None:
+    def _story_shards(self) -> int:
+        if self.shape.story_shards is not None:
+            return self.shape.story_shards
+        try:
+            nodes = int(self.client.cluster.health()["number_of_data_nodes"])
+        except ApiError as error:  # no `monitor` privilege: one shard, as on one node
+            log.debug("cluster size unknown (%s); one shard", error)
+            return 1
+        return max(1, min(MAX_STORY_SHARDS, nodes))
+
+    def _definition(self, shards: int) -> dict[str, Any]:
+        definition = index_definition(self.mapping_file)
+        settings = {
+            k: v
+            for k, v in definition.get("settings", {}).items()
+            if k not in {"number_of_shards", "number_of_replicas", "auto_expand_replicas"}
+        }
+        definition["settings"] = settings | self.shape.settings(shards)
+        return definition
+
+    def _create_index(self, name: str, shards: int) -> None:
         if self.client.indices.exists(index=name):
             return
         try:
-            self.client.indices.create(index=name, **index_definition(mapping_file))
+            self.client.indices.create(index=name, **self._definition(shards))
         except BadRequestError as error:
             if error.error != "resource_already_exists_exception":  # another replica won the race
                 raise

@@ -462,6 +462,13 @@ class Settings(BaseSettings):
         ge=0,
         description="Those refreshes are at least this far apart (each makes a small segment).",
     )
+    indexer_refresh_quiet_gap_s: float = Field(
+        default=0.3,
+        ge=0,
+        description="...and only for a batch that came at least this long after the one before "
+        "it: batches in quicker succession (a load) wait for the periodic refresh (1 s), which "
+        "costs Elasticsearch far less CPU.",
+    )
     indexer_max_backoff_s: float = Field(
         default=30.0, gt=0, description="Longest wait between retries while Elasticsearch fails."
     )

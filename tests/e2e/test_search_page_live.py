@@ -83,7 +83,7 @@ def newsroom(
         with _api_process(SearchCorpus("elasticsearch", settings, sample), {}) as url:
             yield Newsroom(writer, sample), url
     finally:
-        client.options(ignore_status=404).indices.delete(index=index_name)
+        client.options(ignore_status=404).indices.delete(index=f"{index_name}*")
 
 
 def searchable(url: str, title: str) -> bool:

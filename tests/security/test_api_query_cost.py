@@ -77,7 +77,7 @@ def api(
         with serving(create_app(served)) as url, httpx.Client(base_url=url, timeout=30) as http:
             yield http
     finally:
-        client.options(ignore_status=404).indices.delete(index=name)
+        client.options(ignore_status=404).indices.delete(index=f"{name}*")
         client.close()
 
 

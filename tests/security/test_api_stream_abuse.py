@@ -83,7 +83,7 @@ def settings(
         data_dir = tmp_path_factory.mktemp("stream-abuse-data")
         yield indexed.model_copy(update={"data_dir": data_dir, **STREAM_SETTINGS})
     finally:
-        client.options(ignore_status=404).indices.delete(index=name)
+        client.options(ignore_status=404).indices.delete(index=f"{name}*")
         client.close()
 
 

@@ -112,7 +112,7 @@ def search_corpus(
         index_articles(client, settings.index_alias, index_name, articles)
         yield SearchCorpus(backend, settings, sample)
     finally:
-        client.options(ignore_status=404).indices.delete(index=index_name)
+        client.options(ignore_status=404).indices.delete(index=f"{index_name}*")
         client.close()
 
 

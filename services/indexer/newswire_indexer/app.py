@@ -4,12 +4,14 @@ embedded), as settings choose."""
 import logging
 import threading
 
+from elasticsearch import Elasticsearch
+
 from newswire.adapters.elasticsearch import create_client
-from newswire.article_index import ArticleIndex
+from newswire.article_index import ArticleIndex, IndexShape
 from newswire.backends import open_event_log
 from newswire.settings import Settings
 from newswire_indexer.batch import BatchPolicy
-from newswire_indexer.bulk import BulkWriter
+from newswire_indexer.bulk import BulkWriter, RolloverPolicy
 from newswire_indexer.freshness import RefreshLimiter
 from newswire_indexer.metrics import IndexerMetrics
 from newswire_indexer.ports import DocumentWriter
@@ -28,13 +30,24 @@ def open_document_writer(settings: Settings, metrics: IndexerMetrics) -> Documen
 
         return EmbeddedDocumentWriter(settings.search_index_path)
     client = create_client(settings)
-    ArticleIndex(client, settings.index_alias, settings.index_name).ensure()
+    article_index(client, settings).ensure()
     return BulkWriter(
         client,
         settings.index_alias,
         settings.indexer_max_backoff_s,
         on_retry=lambda _: metrics.retries.inc(),
+        rollover=RolloverPolicy(
+            max_primary_shard_size=settings.index_rollover_max_primary_shard_size,
+            max_docs=settings.index_rollover_max_docs,
+            check_interval_s=settings.index_rollover_check_interval_s,
+        ),
     )
+
+
+def article_index(client: Elasticsearch, settings: Settings) -> ArticleIndex:
+    """The indices behind `settings.index_alias`, shaped as the settings say."""
+    shape = IndexShape(story_shards=settings.index_primary_shards, replicas=settings.index_replicas)
+    return ArticleIndex(client, settings.index_alias, settings.index_name, shape=shape)
 
 
 def run_indexer(settings: Settings, stop: threading.Event, metrics: IndexerMetrics) -> None:
@@ -53,7 +66,9 @@ def run_indexer(settings: Settings, stop: threading.Event, metrics: IndexerMetri
     )
     sink = DeadLetterSink(producer, settings.dlq_topic)
     refreshes = (
-        RefreshLimiter(settings.indexer_refresh_min_interval_s)
+        RefreshLimiter(
+            settings.indexer_refresh_min_interval_s, settings.indexer_refresh_quiet_gap_s
+        )
         if settings.indexer_refresh_when_quiet
         else None
     )

@@ -1,25 +1,38 @@
 """Writing a batch of story versions to Elasticsearch, retrying what is transient.
 
-The index holds a story document per story and a listing per content (`newswire.article_index`).
-For a batch: read the batch's stories by id (a realtime `mget`, with their sequence numbers), fold
-the messages into them (`newswire_indexer.stories`: the latest `version_order` wins, a tombstone
-kills), list again every content those stories claimed or claim, then write the stories
-**compare-and-set** (`if_seq_no`/`if_primary_term`, or `create` for a new story). A story another
-writer changed meanwhile (409) is read and folded again; so an older version arriving late never
-overwrites a newer one, whoever writes it. Listings are written before their stories, and for
-every story of the batch even when it did not change, so a replay after a crash between the two
-redoes them (a listing is a function of the stories claiming its content).
+The indices hold a story document per story, a claims document per listed content (both in the
+stories index) and a listing per content (in the listings' write index; `newswire.article_index`).
+For a batch, in two requests when its stories are new: one realtime `mget` of its stories and of
+the claims of the contents its messages carry (with their sequence numbers), then one `bulk`.
+Between them the messages are folded into the stories (`newswire_indexer.stories`: the latest
+`version_order` wins, a tombstone kills) and every content those stories claimed or claim is
+listed again. A story that changed content needs the claims of its old content too: one more
+`mget`, as do stories outside the batch that claim the same content (exact duplicates).
+
+The stories and the claims are written **compare-and-set** (`if_seq_no`/`if_primary_term`, or
+`create` when new): a story another writer changed meanwhile (409) is read and folded again, so
+an older version arriving late never overwrites a newer one, whoever writes it; a claims document
+changed meanwhile makes the batch start again from its reads (exact duplicates on two
+partitions). A listing is a function of its claims, written plainly into the write index (and
+deleted where it was placed before); a writer that lost a claims race rewrites it when it starts
+again. Listings are written for every story of the batch even when it did not change, so a replay
+after a crash in the middle of a bulk request redoes them.
 
 What is transient — 429, 5xx, timeouts, connection errors, for the whole request or single
 items — is retried without limit, with exponential backoff and jitter; the whole batch is read
 and folded again each time, which is harmless. What is not — a document the mapping rejects — is
 returned as a rejection (every message of that story) for the dead-letter topic.
+
+The writer also keeps its layout: every `rollover.check_interval_s` it asks for a rollover of the
+listings (`ArticleIndex.roll_over`), and it reads the aliases again when a listing lands in an
+index other than the one it expected (another indexer rolled over).
 """
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from elastic_transport import ConnectionError as TransportConnectionError
@@ -28,9 +41,16 @@ from elasticsearch import ApiError, Elasticsearch
 from tenacity import Retrying
 
 from newswire.article_index import (
+    CLAIMS_ID_PREFIX,
+    CONTENT_ID_PREFIX,
+    ArticleIndex,
+    IndexLayout,
     claimants_of,
+    claims_document,
+    claims_document_id,
     content_document_id,
     listing_document,
+    placement_of,
     story_document,
     story_of,
 )
@@ -59,25 +79,87 @@ class TransientBulkError(Exception):
 
 @dataclass(frozen=True)
 class _Held:
-    """A story document as read, with what a compare-and-set write of it needs."""
+    """A document as read, with what a compare-and-set write of it needs."""
 
-    story: Story | None
+    source: dict[str, Any] | None
     seq_no: int | None = None
     primary_term: int | None = None
+
+    @property
+    def cas(self) -> dict[str, Any]:
+        return {"if_seq_no": self.seq_no, "if_primary_term": self.primary_term}
+
+
+_ABSENT = _Held(None)
+
+
+@dataclass(frozen=True)
+class RolloverPolicy:
+    """When the listings' write index rolls over (settings `index_rollover_*`)."""
+
+    max_primary_shard_size: str
+    max_docs: int | None
+    check_interval_s: float
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One bulk item's answer."""
+
+    index: str
+    id: str
+    status: int
+    reason: str
+    seq_no: int | None = None
+    primary_term: int | None = None
+
+
+@dataclass
+class _ContentPlan:
+    """The contents a batch lists again: who else claims them, where they are listed now, and
+    (filled as operations are made) the index each listing should land in."""
+
+    contents: set[str]
+    others: list[Story]
+    placed: dict[str, str]
+    predicted: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Reads:
+    """What a batch read: documents of the stories index by `_id` (absent ones included)."""
+
+    documents: dict[str, _Held] = field(default_factory=dict)
+
+    def story(self, story_id: str) -> Story | None:
+        held = self.documents.get(story_id, _ABSENT)
+        return story_of(held.source) if held.source is not None else None
 
 
 class BulkWriter:
     def __init__(
         self,
         client: Elasticsearch,
-        index: str,
+        alias: str,
         max_backoff_s: float,
         on_retry: Callable[[str], None] = lambda reason: None,
+        *,
+        layout: IndexLayout | None = None,
+        rollover: RolloverPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """Write to the indices behind `alias` (and its stories alias), or to `layout` when
+        given (a reindex writing indices no alias points at yet)."""
         self._client = client
-        self._index = index
+        self._index = ArticleIndex(client, alias, alias)
+        self._fixed_layout = layout is not None
+        self._layout = layout
         self._max_backoff_s = max_backoff_s
         self._on_retry = on_retry
+        self._rollover = rollover
+        self._clock = clock
+        self._next_rollover_check = clock()
+        self._touched: set[str] = set()  # indices written since the last refresh
 
     def write(
         self, documents: Sequence[PendingDocument], wait: Callable[[float], None]
@@ -86,6 +168,7 @@ class BulkWriter:
         incoming, rejected = read(documents)
         if not incoming:
             return BulkOutcome(indexed=0, rejected=rejected)
+        self._roll_over_when_due()
         pending = by_story(incoming)
         superseded = 0
         retrying = self._retrying(wait)
@@ -117,15 +200,13 @@ class BulkWriter:
         for attempt in retrying:
             with attempt:
                 while pending:
-                    held = self._read_stories(pending)
-                    known = {i: h.story for i, h in held.items() if h.story}
+                    reads = self._read(list(pending), set())
+                    known = {i: s for i in pending if (s := reads.story(i)) is not None}
                     merged = {
                         i: known[i].merged(story) if i in known else story
                         for i, story in pending.items()
                     }
-                    batch = FoldedBatch(known, merged, {})
-                    self._relist(batch.contents(changed_only=False), batch.stories)
-                    outcome = self._save(batch.changed, held)
+                    outcome = self._save(FoldedBatch(known, merged, {}), reads)
                     for story_id, (status, reason) in outcome.items():
                         if status >= 300 and status != CONFLICT:
                             raise RuntimeError(f"story {story_id} refused: {reason}")
@@ -134,10 +215,13 @@ class BulkWriter:
                     }
 
     def make_visible(self) -> None:
-        """Refresh the index, so searches see the batch now. Best effort: on failure the
-        periodic refresh (each second) shows it a little later, and the batch stands."""
+        """Refresh what the batches since the last call wrote, so searches see them now. Best
+        effort: on failure the periodic refresh (each second) shows them a little later."""
+        touched, self._touched = self._touched, set()
+        if not touched:
+            return
         try:
-            self._client.indices.refresh(index=self._index)
+            self._client.indices.refresh(index=",".join(sorted(touched)))
         except (TransportConnectionError, ConnectionTimeout, ApiError) as error:
             log.warning("refresh refused (%s); the periodic refresh will show the batch", error)
 
@@ -151,14 +235,48 @@ class BulkWriter:
         )
         self._on_retry(reason)
 
+    def _current_layout(self) -> IndexLayout:
+        if self._layout is None:
+            try:
+                self._layout = self._index.layout()
+            except (TransportConnectionError, ConnectionTimeout) as error:
+                raise TransientBulkError(f"Elasticsearch unreachable: {error}") from error
+        return self._layout
+
+    def _roll_over_when_due(self) -> None:
+        """Ask for a rollover every check interval; never a reason not to write."""
+        if (
+            self._rollover is None
+            or self._fixed_layout
+            or self._clock() < self._next_rollover_check
+        ):
+            return
+        self._next_rollover_check = self._clock() + self._rollover.check_interval_s
+        try:
+            rolled = self._index.roll_over(
+                self._rollover.max_primary_shard_size, self._rollover.max_docs
+            )
+        except (TransportConnectionError, ConnectionTimeout, ApiError) as error:
+            log.warning(
+                "rollover check failed (%s); trying again in %.0f s",
+                error,
+                self._rollover.check_interval_s,
+            )
+            return
+        if rolled is not None:
+            self._layout = None  # read again
+
     def _write_stories(self, pending: dict[str, list[Incoming]], rejected: list[Rejection]) -> int:
         """Fold and write until every pending story is written or rejected (conflicts: again)."""
         superseded = 0
         while pending:
-            held = self._read_stories(pending)
-            batch = fold_batch(pending, {i: h.story for i, h in held.items() if h.story})
-            self._relist(batch.contents(changed_only=False), batch.stories)
-            outcome = self._save(batch.changed, held)
+            carried = {
+                m.article.content_sha256 for msgs in pending.values() for m in msgs if m.article
+            }
+            reads = self._read(list(pending), carried)
+            held = {i: s for i in pending if (s := reads.story(i)) is not None}
+            batch = fold_batch(pending, held)
+            outcome = self._save(batch, reads)
             for story_id in list(pending):
                 status, reason = outcome.get(story_id, (200, ""))
                 if status == CONFLICT:
@@ -172,79 +290,168 @@ class BulkWriter:
                 del pending[story_id]
         return superseded
 
-    def _read_stories(self, ids: Iterable[str]) -> dict[str, _Held]:
-        held: dict[str, _Held] = {}
-        for doc in self._mget(list(ids)):
-            story = story_of(doc["_source"]) if doc.get("found") else None
-            if story is None:
-                held[doc["_id"]] = _Held(None)
-            else:
-                held[doc["_id"]] = _Held(story, doc["_seq_no"], doc["_primary_term"])
-        return held
+    def _read(self, story_ids: list[str], contents: set[str]) -> _Reads:
+        """The stories and the claims of `contents`, in one realtime `mget`."""
+        layout = self._current_layout()
+        ids = [*story_ids, *sorted(map(claims_document_id, contents))]
+        reads = _Reads()
+        self._read_into(reads, layout.stories_index, ids)
+        return reads
 
-    def _relist(self, contents: set[str], stories: dict[str, Story]) -> None:
-        """Write the listing of each content: the first ranked story claiming it, or none.
-        Compare-and-set too: another writer relisting the same content meanwhile (exact
-        duplicates on two partitions) makes this attempt start again from its reads."""
-        if not contents:
-            return
-        listings = {
-            doc["_id"]: doc
-            for doc in self._mget(sorted(map(content_document_id, contents)))
-            if doc.get("found")
+    def _read_into(self, reads: _Reads, index: str, ids: Iterable[str]) -> None:
+        wanted = [i for i in dict.fromkeys(ids) if i not in reads.documents]
+        for doc in self._mget(index, wanted):
+            if doc.get("found"):
+                reads.documents[doc["_id"]] = _Held(
+                    doc["_source"], doc["_seq_no"], doc["_primary_term"]
+                )
+            else:
+                reads.documents[doc["_id"]] = _ABSENT
+
+    def _save(self, batch: FoldedBatch, reads: _Reads) -> dict[str, tuple[int, str]]:
+        """Write the batch's changed stories, the claims and listings of the contents they
+        touch, in one bulk request; (status, reason) of each story written."""
+        layout = self._current_layout()
+        contents = batch.contents(changed_only=False)
+        self._read_into(reads, layout.stories_index, map(claims_document_id, contents))
+        placed, claimants = self._claims(contents, reads, layout)
+        others_ids = {i for ranks in claimants.values() for _, i in ranks if i not in batch.stories}
+        self._read_into(reads, layout.stories_index, others_ids)
+        others = [s for i in others_ids if (s := reads.story(i)) is not None]
+        plan = _ContentPlan(contents, others, placed)
+        operations = [
+            *self._listing_operations(batch, plan, reads, layout),
+            *self._story_operations(batch, reads, layout),
+        ]
+        items = self._bulk(operations)
+        self._touched.add(layout.stories_index)
+        listings = [i for i in items if i.id.startswith(CONTENT_ID_PREFIX)]
+        self._touched.update(i.index for i in listings if i.status < 300)
+        moved = {
+            content: i.index
+            for i in listings
+            if i.status < 300
+            and i.index
+            != plan.predicted.get(content := i.id.removeprefix(CONTENT_ID_PREFIX), i.index)
         }
-        others_ids = {
-            story_id
-            for doc in listings.values()
-            for _, story_id in claimants_of(doc["_source"])
-            if story_id not in stories
-        }
-        others = [h.story for h in self._read_stories(others_ids).values() if h.story]
-        operations: list[dict[str, Any]] = []
-        for content in sorted(contents):
-            ranked = claiming(content, stories, others)
-            document_id = content_document_id(content)
-            known = listings.get(document_id)
-            target: dict[str, Any] = {"_index": self._index, "_id": document_id}
-            if known is not None:
-                target |= {"if_seq_no": known["_seq_no"], "if_primary_term": known["_primary_term"]}
-            if ranked:
-                claimants = [story.rank for story in ranked]
-                operations.append({"index" if known is not None else "create": target})
-                operations.append(listing_document(ranked[0], claimants))
-            elif known is not None:
-                operations.append({"delete": target})
-        results = self._bulk(operations)
-        if any(status == CONFLICT for status, _ in results.values()):
-            raise TransientBulkError("a listing changed meanwhile; reading it again")
-        for status, reason in results.values():
-            if status >= 300 and status != 404:
+        if moved:
+            self._follow_rollover(moved, plan.predicted, items)
+        claims = [i for i in items if i.id.startswith(CLAIMS_ID_PREFIX)]
+        if any(i.status == CONFLICT for i in claims):
+            raise TransientBulkError("a listing's claims changed meanwhile; reading them again")
+        for item in [*claims, *listings]:
+            if item.status >= 300 and item.status != 404:
                 # A listing refused for good: its story cannot be shown; the story is kept.
-                log.error("listing refused by the index (%d): %s", status, reason)
+                log.error("listing refused by the index (%d): %s", item.status, item.reason)
+        return {
+            i.id: (i.status, i.reason)
+            for i in items
+            if not i.id.startswith((CONTENT_ID_PREFIX, CLAIMS_ID_PREFIX))
+        }
 
-    def _save(self, stories: list[Story], held: dict[str, _Held]) -> dict[str, tuple[int, str]]:
+    def _listing_operations(
+        self, batch: FoldedBatch, plan: "_ContentPlan", reads: _Reads, layout: IndexLayout
+    ) -> list[dict[str, Any]]:
+        """Each content's claims (compare-and-set) and listing: in the write index under the
+        first ranked story claiming it, deleted where it was before; or neither, unclaimed."""
         operations: list[dict[str, Any]] = []
-        for story in stories:
-            known = held.get(story.id, _Held(None))
-            if known.story is None:
-                action: dict[str, Any] = {"create": {"_index": self._index, "_id": story.id}}
-            else:
-                action = {
-                    "index": {
-                        "_index": self._index,
-                        "_id": story.id,
-                        "if_seq_no": known.seq_no,
-                        "if_primary_term": known.primary_term,
-                    }
-                }
-            operations.extend((action, story_document(story)))
-        return self._bulk(operations)
+        # Through the alias: Elasticsearch puts a listing in whatever the write index is now.
+        listings_to = layout.write_index if self._fixed_layout else self._index.alias
+        for content in sorted(plan.contents):
+            ranked = claiming(content, batch.stories, plan.others)
+            claims_id, listing_id = claims_document_id(content), content_document_id(content)
+            known = reads.documents.get(claims_id, _ABSENT)
+            claims_target = {"_index": layout.stories_index, "_id": claims_id}
+            previous = plan.placed.get(content)
+            if ranked:
+                ranks = [story.rank for story in ranked]
+                write = {"index": claims_target | known.cas} if known.source else None
+                operations += [
+                    write or {"create": claims_target},
+                    claims_document(ranks, layout.write_index),
+                    {"index": {"_index": listings_to, "_id": listing_id}},
+                    listing_document(ranked[0], ranks),
+                ]
+                plan.predicted[content] = layout.write_index
+            elif known.source is not None:
+                operations.append({"delete": claims_target | known.cas})
+            if previous is not None and previous != plan.predicted.get(content):
+                operations.append({"delete": {"_index": previous, "_id": listing_id}})
+                self._touched.add(previous)
+        return operations
 
-    def _mget(self, ids: list[str]) -> list[dict[str, Any]]:
+    @staticmethod
+    def _story_operations(
+        batch: FoldedBatch, reads: _Reads, layout: IndexLayout
+    ) -> list[dict[str, Any]]:
+        operations: list[dict[str, Any]] = []
+        for story in batch.changed:
+            known = reads.documents.get(story.id, _ABSENT)
+            target = {"_index": layout.stories_index, "_id": story.id}
+            write = {"index": target | known.cas} if known.source is not None else None
+            operations += [write or {"create": target}, story_document(story)]
+        return operations
+
+    def _claims(
+        self, contents: set[str], reads: _Reads, layout: IndexLayout
+    ) -> tuple[dict[str, str], dict[str, list[tuple[Any, str]]]]:
+        """Where each content is listed now, and who claims it, from its claims document (or,
+        in a layout from before claims documents, from its listing in the stories index)."""
+        placed: dict[str, str] = {}
+        claimants: dict[str, list[tuple[Any, str]]] = {}
+        legacy: list[str] = []
+        for content in contents:
+            source = reads.documents.get(claims_document_id(content), _ABSENT).source
+            if source is not None:
+                placed_in = placement_of(source)
+                if placed_in is not None:
+                    placed[content] = placed_in
+                claimants[content] = claimants_of(source)
+            elif layout.legacy:
+                legacy.append(content)
+        if legacy:
+            listings = self._mget(layout.stories_index, [content_document_id(c) for c in legacy])
+            for content, doc in zip(legacy, listings, strict=True):
+                if doc.get("found"):
+                    placed[content] = layout.stories_index
+                    claimants[content] = claimants_of(doc["_source"])
+        return placed, claimants
+
+    def _follow_rollover(
+        self, moved: dict[str, str], predicted: dict[str, str], items: list[_Item]
+    ) -> None:
+        """Listings that landed in a newer write index than this writer knew (another indexer
+        rolled over): their claims say so, and copies in the index expected are deleted."""
+        self._layout = None
+        layout = self._current_layout()
+        claims_answers = {i.id: i for i in items if i.id.startswith("claims:")}
+        operations: list[dict[str, Any]] = []
+        for content, actual in sorted(moved.items()):
+            answer = claims_answers.get(claims_document_id(content))
+            if answer is None or answer.status >= 300:
+                continue  # the batch starts again from its reads anyway
+            reads = _Reads()
+            self._read_into(reads, layout.stories_index, [claims_document_id(content)])
+            held = reads.documents[claims_document_id(content)]
+            if held.source is None:
+                continue
+            fixed = dict(held.source)
+            fixed["claims"] = {**fixed["claims"], "index": actual}
+            target = {"_index": layout.stories_index, "_id": claims_document_id(content)}
+            operations += [{"index": target | held.cas}, fixed]
+            stale = predicted[content]
+            operations.append({"delete": {"_index": stale, "_id": content_document_id(content)}})
+            self._touched.add(stale)
+        if operations:
+            for item in self._bulk(operations):
+                if item.status == CONFLICT:
+                    raise TransientBulkError("a listing's claims changed meanwhile")
+
+    def _mget(self, index: str, ids: list[str]) -> list[dict[str, Any]]:
         if not ids:
             return []
         try:
-            response = self._client.mget(index=self._index, ids=ids, realtime=True)
+            response = self._client.mget(index=index, ids=ids, realtime=True)
         except (TransportConnectionError, ConnectionTimeout) as error:
             raise TransientBulkError(f"Elasticsearch unreachable: {error}") from error
         except ApiError as error:
@@ -256,11 +463,11 @@ class BulkWriter:
             raise TransientBulkError(f"read failed: {[d['error'] for d in docs if 'error' in d]}")
         return docs
 
-    def _bulk(self, operations: list[dict[str, Any]]) -> dict[str, tuple[int, str]]:
-        """Send `operations`; (status, reason) by `_id` of every item. A transient refusal of
-        the request or of any item raises TransientBulkError."""
+    def _bulk(self, operations: list[dict[str, Any]]) -> list[_Item]:
+        """Send `operations`; each item's answer, in order. A transient refusal of the request
+        or of any item raises TransientBulkError."""
         if not operations:
-            return {}
+            return []
         try:
             response = self._client.bulk(operations=operations)
         except (TransportConnectionError, ConnectionTimeout) as error:
@@ -269,17 +476,24 @@ class BulkWriter:
             if error.status_code in TRANSIENT_STATUSES:
                 raise TransientBulkError(f"bulk request refused: {error}") from error
             raise
-        results: dict[str, tuple[int, str]] = {}
-        transient = 0
+        items: list[_Item] = []
         for item in response["items"]:
             result = next(iter(item.values()))
-            status = int(result["status"])
-            transient += status in TRANSIENT_STATUSES
             failure = result.get("error", {})
             reason = (
                 failure.get("reason", json.dumps(failure)) if isinstance(failure, dict) else failure
             )
-            results[str(result["_id"])] = (status, str(reason))
+            items.append(
+                _Item(
+                    index=str(result.get("_index", "")),
+                    id=str(result["_id"]),
+                    status=int(result["status"]),
+                    reason=str(reason),
+                    seq_no=result.get("_seq_no"),
+                    primary_term=result.get("_primary_term"),
+                )
+            )
+        transient = sum(i.status in TRANSIENT_STATUSES for i in items)
         if transient:
             raise TransientBulkError(f"{transient} writes were refused for now")
-        return results
+        return items

@@ -1,5 +1,5 @@
-"""`newswire indexer` runs the indexer until SIGTERM/SIGINT; `newswire reindex --to articles-v3`
-copies the Elasticsearch index behind the alias into a new one and switches the alias atomically;
+"""`newswire indexer` runs the indexer until SIGTERM/SIGINT; `newswire reindex --to articles-v4`
+copies the Elasticsearch indices behind the aliases into new ones and switches them atomically;
 `newswire reindex --from-embedded` indexes the embedded log's articles into Elasticsearch.
 """
 
@@ -15,12 +15,12 @@ from elasticsearch import ApiError
 from newswire.adapters.elasticsearch import access_problem, create_client
 from newswire.adapters.kafka_access import KafkaAccessError
 from newswire.adapters.refusals import EXIT_REFUSED
-from newswire.article_index import ArticleIndex
+from newswire.article_index import ArticleIndex, stories_alias
 from newswire.command_line import run_command
 from newswire.event_log import EventLogError
 from newswire.service_process import expose_metrics, stop_on_signals
 from newswire.settings import Settings
-from newswire_indexer.app import run_indexer
+from newswire_indexer.app import article_index, run_indexer
 from newswire_indexer.metrics import IndexerMetrics
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,9 @@ def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     target = reindex.add_mutually_exclusive_group(required=True)
-    target.add_argument("--to", metavar="INDEX", help="new index, e.g. articles-v3")
+    target.add_argument(
+        "--to", metavar="INDEX", help="base name of the new indices, e.g. articles-v4"
+    )
     target.add_argument(
         "--from-embedded",
         type=Path,
@@ -106,7 +108,7 @@ def _reindex(args: argparse.Namespace) -> int:
 
     client = create_client(settings)
     try:
-        count = ArticleIndex(client, settings.index_alias, settings.index_name).reindex(
+        count = article_index(client, settings).reindex(
             args.to, copy_documents(client, settings.indexer_max_backoff_s)
         )
     except ValueError as error:
@@ -116,7 +118,10 @@ def _reindex(args: argparse.Namespace) -> int:
         return _stopped_by(settings, error)
     finally:
         client.close()
-    print(f"alias {settings.index_alias} now points at {args.to} ({count} documents)")
+    print(
+        f"alias {settings.index_alias} now points at {args.to}-000001 ({count} listings), "
+        f"{stories_alias(settings.index_alias)} at {args.to}-stories"
+    )
     return 0
 
 

@@ -30,11 +30,12 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from newswire.adapters.elasticsearch import create_client
-from newswire.article_index import LISTING, ArticleIndex, Copier, story_of
+from newswire.article_index import CLAIMS, LISTING, Copier, IndexLayout, story_of
 from newswire.backends import open_event_log
 from newswire.checkpoint import Checkpoint
 from newswire.enriched import EnrichedArticle, Story
 from newswire.settings import Settings
+from newswire_indexer.app import article_index
 from newswire_indexer.batch import PendingDocument
 from newswire_indexer.bulk import BulkWriter
 from newswire_indexer.ports import Rejection
@@ -48,13 +49,13 @@ COPY_BATCH = 500
 def copy_documents(client: Elasticsearch, max_backoff_s: float) -> Copier:
     """How `ArticleIndex.reindex` writes an older index's documents into the new one."""
 
-    def copy(target: str, sources: Iterator[Mapping[str, Any]]) -> int:
-        writer = BulkWriter(client, target, max_backoff_s)
+    def copy(target: IndexLayout, sources: Iterator[Mapping[str, Any]]) -> int:
+        writer = BulkWriter(client, target.write_index, max_backoff_s, layout=target)
         articles: list[PendingDocument] = []
         stories: list[Story] = []
         copied = 0
         for source in sources:
-            if LISTING in source:
+            if LISTING in source or CLAIMS in source:
                 continue  # made anew from the stories
             story = story_of(source)
             if story is not None:
@@ -100,7 +101,7 @@ def copy_embedded_log_to_elasticsearch(
         f"reindex-{uuid.uuid4().hex}", [settings.enriched_topic], client_id="newswire-reindex"
     )
     client = create_client(settings)
-    ArticleIndex(client, settings.index_alias, settings.index_name).ensure()
+    article_index(client, settings).ensure()
     writer = BulkWriter(client, settings.index_alias, settings.indexer_max_backoff_s)
     report = CopyReport()
     try:

@@ -12,9 +12,10 @@ committed strictly in order, and at most two are held in memory.
 A batch goes as soon as the log has nothing more to give and no write is in flight (a quiet
 stream: one file is written at once, not after a wait), or when it is full or its first document
 has waited `max_wait_s` (under load: batches fill while the previous one is written). After a
-batch that was not full, the writer makes what it wrote searchable at once (Elasticsearch: a
-refresh, at most one per `refresh_min_interval_s`; the embedded index: its commit), so a reader
-does not wait for the periodic refresh; full batches, under load, leave that to the periodic one.
+batch that was not full, on a quiet stream (`freshness`: no batch just before it), the writer
+makes what it wrote searchable at once (Elasticsearch: a refresh, at most one per
+`refresh_min_interval_s`; the embedded index: its commit), so a reader does not wait for the
+periodic refresh; batches in quick succession, under load, leave that to the periodic one.
 
 While Elasticsearch fails, the write retries with backoff and the loop waits for it with every
 partition paused: poll() keeps the consumer in its group without fetching more (bounded memory,
@@ -130,7 +131,9 @@ class Indexer:
         self._complete_in_flight()
         if batch.is_empty():
             return
-        visible_now = self._refreshes is not None and not batch.is_full()
+        visible_now = (
+            self._refreshes is not None and self._refreshes.batch_is_quiet() and not batch.is_full()
+        )
         outcome = executor.submit(self._write, batch.documents, visible_now)
         self._in_flight = _InFlight(batch, checkpoint, outcome, time.monotonic())
 

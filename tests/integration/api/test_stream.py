@@ -85,7 +85,7 @@ def live_index(
     try:
         yield LiveIndex(settings, BulkWriter(elasticsearch, settings.index_alias, 2.0), template)
     finally:
-        elasticsearch.options(ignore_status=404).indices.delete(index=index_name)
+        elasticsearch.options(ignore_status=404).indices.delete(index=f"{index_name}*")
 
 
 @pytest.fixture

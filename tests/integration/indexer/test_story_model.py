@@ -249,7 +249,7 @@ def backends(
 
     yield [Backend("elasticsearch", elasticsearch_index), Backend("embedded", embedded_index)]
     for name in made:
-        elasticsearch.options(ignore_status=404).indices.delete(index=name)
+        elasticsearch.options(ignore_status=404).indices.delete(index=f"{name}*")
 
 
 @settings(

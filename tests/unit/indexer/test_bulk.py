@@ -12,7 +12,7 @@ from elastic_transport import ApiResponseMeta, ConnectionError, HttpHeaders, Nod
 from elasticsearch import ApiError, Elasticsearch
 
 from benchmarks.corpus import SHARED_DIR, enriched_bbc_articles
-from newswire.article_index import story_document
+from newswire.article_index import IndexLayout, story_document
 from newswire.enriched import EnrichedArticle, Story
 from newswire_indexer.batch import PendingDocument
 from newswire_indexer.bulk import BulkWriter
@@ -58,13 +58,18 @@ class ScriptedElasticsearch:
         return {"docs": docs}
 
     def bulk(self, operations: list[Any]) -> dict[str, Any]:
-        actions = list(zip(operations[::2], operations[1::2], strict=False))
+        actions: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        rest = iter(operations)
+        for action in rest:  # a delete has no source
+            actions.append((action, {} if "delete" in action else next(rest)))
         reply: dict[str, int] = {}
         if any("story" in source for _, source in actions):
             for document_id, source in self.rival_writes:
                 self._put(document_id, source)
             self.rival_writes = []
-            self.story_writes.append([next(iter(a.values()))["_id"] for a, _ in actions])
+            self.story_writes.append(
+                [next(iter(a.values()))["_id"] for a, s in actions if "story" in s]
+            )
             scripted = self.replies.pop(0)
             if isinstance(scripted, Exception):
                 raise scripted
@@ -77,9 +82,11 @@ class ScriptedElasticsearch:
             conflict = "if_seq_no" in meta and self.documents[document_id][1] != meta["if_seq_no"]
             if status < 300 and conflict:
                 status = 409
-            if status < 300:
+            if status < 300 and op == "delete":
+                self.documents.pop(document_id, None)
+            elif status < 300:
                 self._put(document_id, source)
-            item: dict[str, Any] = {"_id": document_id, "status": status}
+            item: dict[str, Any] = {"_index": meta["_index"], "_id": document_id, "status": status}
             if status >= 300:
                 item["error"] = {"type": f"error_{status}", "reason": f"status {status}"}
             items.append({op: item})
@@ -103,7 +110,11 @@ def _documents(articles: list[EnrichedArticle]) -> list[PendingDocument]:
 
 def _writer(index: ScriptedElasticsearch, retries: list[str]) -> BulkWriter:
     client: Elasticsearch = index  # type: ignore[assignment]
-    return BulkWriter(client, "articles", max_backoff_s=0.01, on_retry=retries.append)
+    # One id space stands for both indices: stories, claims and listings have distinct ids.
+    layout = IndexLayout(stories_index="articles-stories", write_index="articles-000001")
+    return BulkWriter(
+        client, "articles", max_backoff_s=0.01, on_retry=retries.append, layout=layout
+    )
 
 
 def _current_title(index: ScriptedElasticsearch, story_id: str) -> str | None:

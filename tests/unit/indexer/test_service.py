@@ -218,3 +218,33 @@ def test_without_a_limiter_nothing_is_refreshed(event_log: SqliteEventLog) -> No
         eventually(lambda: committed(event_log) == 1, "commit")
 
     assert index.made_visible_after == []
+
+
+def test_a_batch_close_behind_another_is_left_to_the_periodic_refresh(
+    event_log: SqliteEventLog,
+) -> None:
+    index = ScriptedIndex()
+    # Any two batches within a minute are "a load": only the first (none before it) is refreshed.
+    with running_indexer(
+        event_log, index, max_wait_s=60.0, refreshes=RefreshLimiter(0.0, quiet_gap_s=60.0)
+    ):
+        time.sleep(0.2)
+        produce(event_log, [(b"a1", b"{}")])
+        eventually(lambda: committed(event_log) == 1, "first commit")
+        produce(event_log, [(b"a2", b"{}")])
+        eventually(lambda: committed(event_log) == 2, "second commit")
+
+    assert index.writes == [["a1"], ["a2"]]
+    assert index.made_visible_after == [1]
+
+
+def test_the_stream_is_quiet_when_no_batch_came_within_the_gap() -> None:
+    now = [100.0]
+    limiter = RefreshLimiter(0.0, quiet_gap_s=0.3, clock=lambda: now[0])
+    assert limiter.batch_is_quiet()  # the first batch
+    now[0] += 0.1
+    assert not limiter.batch_is_quiet()  # 0.1 s after the one before
+    now[0] += 0.2
+    assert not limiter.batch_is_quiet()  # 0.2 s after the one before: still a load
+    now[0] += 0.5
+    assert limiter.batch_is_quiet()

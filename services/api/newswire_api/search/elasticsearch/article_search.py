@@ -20,7 +20,7 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 
 from newswire.adapters.elasticsearch import create_client
-from newswire.article_index import LISTING, story_of
+from newswire.article_index import CLAIMS, LISTING, stories_alias, story_of
 from newswire.enriched import EnrichedArticle, Story
 from newswire.settings import Settings
 from newswire_api.admission import IndexTurns
@@ -110,6 +110,9 @@ class ElasticsearchArticleSearch:
         self._client = client
         self._access_problem = access_problem
         self._alias = alias
+        # Story documents: their own alias, or the articles alias in an index made before.
+        self._stories = stories_alias(alias)
+        self._stories_or_before = f"{self._stories},{alias}"
         self._cursors = cursors
         self._budget_ms = max(1, round(budget_s * 1000))
         # Outside the API (tools, tests) the turns are this object's own.
@@ -131,7 +134,8 @@ class ElasticsearchArticleSearch:
         story = story_of(source)
         if story is not None:
             return story
-        if LISTING in source:  # a listing's own `_id` is no story id (nor a way past an embargo)
+        if LISTING in source or CLAIMS in source:
+            # A listing's or claims' own `_id` is no story id (nor a way past an embargo).
             raise ArticleNotFoundError(article_id)
         # An index older than version 3 holds articles, not stories: one version each.
         article = EnrichedArticle.model_validate(source)
@@ -161,6 +165,7 @@ class ElasticsearchArticleSearch:
             result = self._search(
                 stories_from_file_body(sha256, after_id=found[-1].id if found else None),
                 ignore_unavailable=True,
+                index=self._stories_or_before,
             )
             page = stories(result)
             found += page
@@ -186,10 +191,14 @@ class ElasticsearchArticleSearch:
     def close(self) -> None:
         self._client.close()
 
-    def _search(self, body: dict[str, Any], ignore_unavailable: bool = False) -> dict[str, Any]:
+    def _search(
+        self, body: dict[str, Any], ignore_unavailable: bool = False, index: str | None = None
+    ) -> dict[str, Any]:
         with self._turns.turn(), translated_failures(self._access_problem):
             response = self._client.search(
-                index=self._alias, body=body, ignore_unavailable=ignore_unavailable or None
+                index=index or self._alias,
+                body=body,
+                ignore_unavailable=ignore_unavailable or None,
             )
         result: dict[str, Any] = response.body
         if result.get("timed_out"):
@@ -242,13 +251,17 @@ class ElasticsearchArticleSearch:
     def _stored(self, article_id: str) -> dict[str, Any]:
         if len(article_id.encode()) > MAX_ID_BYTES:
             raise ArticleNotFoundError(article_id)
-        with self._turns.turn(), translated_failures(self._access_problem):
-            try:
-                stored: dict[str, Any] = self._client.get(
-                    index=self._alias, id=article_id, realtime=True
-                ).body
-            except NotFoundError as error:
-                if isinstance(error.body, dict) and error.body.get("found") is False:
-                    raise ArticleNotFoundError(article_id) from error
-                raise  # the index itself is missing
-        return stored
+        for index in (self._stories, self._alias):
+            with self._turns.turn(), translated_failures(self._access_problem):
+                try:
+                    stored: dict[str, Any] = self._client.get(
+                        index=index, id=article_id, realtime=True
+                    ).body
+                except NotFoundError as error:
+                    if isinstance(error.body, dict) and error.body.get("found") is False:
+                        raise ArticleNotFoundError(article_id) from error
+                    if index == self._alias:
+                        raise  # the index itself is missing
+                    continue  # no stories alias: an index from before the split holds them
+            return stored
+        raise ArticleNotFoundError(article_id)
