@@ -24,6 +24,7 @@ from kafka.admin import (
 
 from newswire.adapters.kafka import new_admin
 from newswire.adapters.kafka_access import KafkaAccessError
+from newswire.article_index import stories_alias
 from newswire.settings import Settings
 
 ADMIN = "admin"
@@ -109,14 +110,17 @@ def kafka_grants(settings: Settings) -> dict[str, tuple[KafkaGrant, ...]]:
 def elasticsearch_roles(settings: Settings) -> dict[str, ElasticsearchRole]:
     """Each identity's Elasticsearch role (identities without one never call Elasticsearch)."""
     alias = settings.index_alias
-    # The indexer creates the index behind the alias (`<alias>-v<n>` by convention, or the
-    # configured name) and the alias, writes, reads its stories back, refreshes.
-    indices = tuple(dict.fromkeys((alias, f"{alias}-*", settings.index_name)))
+    # The indexer creates the indices behind both aliases (`<alias>-v<n>-…` by convention, or
+    # named after the configured base) and the aliases, writes, reads its stories back,
+    # refreshes, rolls the listings over.
+    indices = tuple(dict.fromkeys((alias, f"{alias}-*", f"{settings.index_name}-*")))
     indexer = ElasticsearchRole((), indices, ("create_index", "manage", "write", "read"))
     return {
         "indexer": indexer,
-        # Searches and the index version behind the alias (its mapping): read-only.
-        "api": ElasticsearchRole((), (alias,), ("read", "view_index_metadata")),
+        # Searches, stories by id, and the index version behind the alias (its mapping).
+        "api": ElasticsearchRole(
+            (), (alias, stories_alias(alias)), ("read", "view_index_metadata")
+        ),
         # `newswire reindex` makes a new index and moves the alias: the indexer's rights.
         OPERATOR: indexer,
     }

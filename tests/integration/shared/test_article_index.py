@@ -1,4 +1,5 @@
-"""The versioned article index behind its alias, on a real Elasticsearch node."""
+"""The versioned article indices behind their aliases, on a real Elasticsearch node: made new,
+an older installation left in place by `ensure`, and reindexed into the current layout."""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -9,7 +10,13 @@ from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 
 from benchmarks.corpus import enriched_bbc_articles
-from newswire.article_index import INDEX_VERSION, ArticleIndex, index_document, story_of
+from newswire.article_index import (
+    INDEX_VERSION,
+    ArticleIndex,
+    index_definition,
+    index_document,
+    story_of,
+)
 from newswire.enriched import EnrichedArticle, EnrichedArticleV1
 from newswire_indexer.migrate import copy_documents
 from newswire_ops.cli import main
@@ -20,14 +27,12 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def article_index(elasticsearch: Elasticsearch, index_name: str) -> Iterator[ArticleIndex]:
-    """An index made before version 3: the v2 mapping, as existing installations have it."""
-    index = ArticleIndex(
-        elasticsearch,
-        alias=f"{index_name}-alias",
-        index_name=f"{index_name}-v2",
-        mapping_file="articles-v2.json",
-    )
-    yield index
+    """An index made before version 3, as existing installations have it: the v2 mapping, one
+    index behind the alias."""
+    old = f"{index_name}-v2"
+    elasticsearch.indices.create(index=old, **index_definition("articles-v2.json"))
+    elasticsearch.indices.put_alias(index=old, name=f"{index_name}-alias", is_write_index=True)
+    yield ArticleIndex(elasticsearch, alias=f"{index_name}-alias", index_name=old)
     elasticsearch.options(ignore_status=404).indices.delete(index=f"{index_name}-v*")
 
 
@@ -50,12 +55,18 @@ def _listed(client: Elasticsearch, alias: str) -> int:
     return int(client.count(index=alias, query=query)["count"])
 
 
-def test_ensure_creates_the_index_and_alias_once(article_index: ArticleIndex) -> None:
-    article_index.ensure()
-    article_index.ensure()
-    assert article_index.indices_behind_alias() == [article_index.index_name]
-    mapping = article_index.client.indices.get_mapping(index=article_index.alias)
-    assert mapping[article_index.index_name]["mappings"]["dynamic"] == "false"
+def test_ensure_creates_the_indices_and_aliases_once(
+    elasticsearch: Elasticsearch, index_name: str
+) -> None:
+    index = ArticleIndex(elasticsearch, alias=f"{index_name}-alias", index_name=index_name)
+    index.ensure()
+    index.ensure()
+    assert index.indices_behind_alias() == [f"{index_name}-000001"]
+    assert sorted(elasticsearch.indices.get_alias(name=index.stories_alias)) == [
+        f"{index_name}-stories"
+    ]
+    mappings = elasticsearch.indices.get_mapping(index=f"{index_name}-*")
+    assert {m["mappings"]["dynamic"] for m in mappings.values()} == {"false"}
 
 
 def test_reindex_turns_every_article_into_a_story_and_switches_the_alias_atomically(
@@ -67,7 +78,6 @@ def test_reindex_turns_every_article_into_a_story_and_switches_the_alias_atomica
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     client = article_index.client
-    article_index.ensure()
     articles = list(enriched_bbc_articles(shared_dir, limit=150))
     # A correction indexed before stories existed: a second article, same story (inbox path).
     correction = EnrichedArticle.model_validate(
@@ -89,12 +99,14 @@ def test_reindex_turns_every_article_into_a_story_and_switches_the_alias_atomica
 
     assert main(["reindex", "--to", f"{index_name}-v3"]) == 0
 
-    assert f"now points at {index_name}-v3 (300 documents)" in capsys.readouterr().out
-    assert article_index.indices_behind_alias() == [f"{index_name}-v3"]
-    assert _listed(client, article_index.alias) == 150  # a story and a listing each
-    mapping = client.indices.get_mapping(index=article_index.alias)[f"{index_name}-v3"]
+    assert f"now points at {index_name}-v3-000001 (150 listings)" in capsys.readouterr().out
+    assert article_index.indices_behind_alias() == [f"{index_name}-v3-000001"]
+    assert _listed(client, article_index.alias) == 150
+    mapping = client.indices.get_mapping(index=article_index.alias)[f"{index_name}-v3-000001"]
     assert mapping["mappings"]["_meta"]["index_version"] == INDEX_VERSION == 3
-    story = story_of(client.get(index=article_index.alias, id=articles[0].id)["_source"])
+    stories = article_index.stories_alias
+    assert sorted(client.indices.get_alias(name=stories)) == [f"{index_name}-v3-stories"]
+    story = story_of(client.get(index=stories, id=articles[0].id)["_source"])
     assert story is not None
     assert story.current is not None
     assert story.current.title == "Corrected title"
@@ -102,21 +114,23 @@ def test_reindex_turns_every_article_into_a_story_and_switches_the_alias_atomica
     assert client.indices.exists(index=article_index.index_name), "the old index is kept"
 
 
-def test_reindex_refuses_an_alias_that_does_not_exist(article_index: ArticleIndex) -> None:
+def test_reindex_refuses_an_alias_that_does_not_exist(
+    elasticsearch: Elasticsearch, index_name: str
+) -> None:
+    missing = ArticleIndex(elasticsearch, alias=f"{index_name}-nothing", index_name=index_name)
     with pytest.raises(ValueError, match="does not exist"):
-        article_index.reindex("anything-v3", copy_documents(article_index.client, 1.0))
+        missing.reindex("anything-v3", copy_documents(elasticsearch, 1.0))
 
 
 def test_reindexing_derives_the_entity_names_and_keeps_the_articles_as_published(
     article_index: ArticleIndex, index_name: str, shared_dir: Path
 ) -> None:
     client = article_index.client
-    article_index.ensure()
     sample = reference_sample(shared_dir)
     _as_indexed_before(client, article_index.alias, [sample])
     article_index.reindex(f"{index_name}-v3", copy_documents(client, 1.0))
 
-    story = story_of(client.get(index=article_index.alias, id=sample.id)["_source"])
+    story = story_of(client.get(index=article_index.stories_alias, id=sample.id)["_source"])
     assert story is not None
     assert story.current is not None
     assert story.current.content_sha256 == sample.content_sha256
@@ -135,8 +149,9 @@ def test_reindexing_derives_the_entity_names_and_keeps_the_articles_as_published
 def test_ensure_leaves_an_existing_alias_where_it_is(
     article_index: ArticleIndex, elasticsearch: Elasticsearch, index_name: str
 ) -> None:
-    article_index.ensure()
     newer = ArticleIndex(elasticsearch, article_index.alias, f"{index_name}-v3")
     newer.ensure()  # a new indexer on an old installation: reindex moves the alias, not ensure
     assert newer.indices_behind_alias() == [f"{index_name}-v2"]
-    assert not elasticsearch.indices.exists(index=f"{index_name}-v3")
+    # ...but it finds its stories where they are: the same index, under their own alias.
+    assert sorted(elasticsearch.indices.get_alias(name=newer.stories_alias)) == [f"{index_name}-v2"]
+    assert not elasticsearch.indices.exists(index=f"{index_name}-v3-000001")
