@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     elasticsearch_url: str = Field(
         default="http://127.0.0.1:9200",
         validation_alias=AliasChoices("ELASTICSEARCH_URL", "NEWSWIRE_ELASTICSEARCH_URL"),
-        description="Base URL of the Elasticsearch cluster.",
+        description="Base URL of the Elasticsearch cluster; several nodes' URLs, comma-separated, "
+        "let clients go on through the loss of one node.",
     )
     event_log: Literal["auto", "kafka", "embedded"] = Field(
         default="auto",
@@ -152,8 +153,8 @@ class Settings(BaseSettings):
     @field_validator("elasticsearch_url")
     @classmethod
     def _no_credentials_in_url(cls, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.username is not None or parts.password is not None:
+        nodes = [urlsplit(node.strip()) for node in url.split(",")]
+        if any(parts.username is not None or parts.password is not None for parts in nodes):
             raise ValueError(
                 "carries credentials: set NEWSWIRE_ELASTICSEARCH_USERNAME and "
                 "NEWSWIRE_ELASTICSEARCH_PASSWORD (or NEWSWIRE_ELASTICSEARCH_API_KEY) instead, so "
@@ -664,6 +665,11 @@ class Settings(BaseSettings):
     @property
     def dead_letter_group(self) -> str:
         return self.ingest_dead_letter_group_id or f"ingest-dead-letters.{self.dlq_topic}"
+
+    @property
+    def elasticsearch_urls(self) -> list[str]:
+        """The node URLs of `elasticsearch_url` (one, or several comma-separated)."""
+        return [node.strip() for node in self.elasticsearch_url.split(",") if node.strip()]
 
     @property
     def event_log_path(self) -> Path:

@@ -24,10 +24,12 @@ class ElasticsearchAccessError(Exception):
 
 def connection_options(settings: Settings) -> dict[str, Any]:
     """How every Elasticsearch client of Newswire reaches the cluster and proves who it is."""
-    options: dict[str, Any] = {"hosts": settings.elasticsearch_url}
-    # TLS options only for an https:// URL (the client refuses them otherwise); an http:// URL
+    # Several nodes: a request whose node fails is tried on another (`max_retries`), and the
+    # failed node is left out for a while.
+    options: dict[str, Any] = {"hosts": settings.elasticsearch_urls}
+    # TLS options only for https:// URLs (the client refuses them otherwise); an http:// URL
     # at an HTTPS port is then refused by the server, and `access_problem` says so.
-    https = settings.elasticsearch_url.startswith("https://")
+    https = all(url.startswith("https://") for url in settings.elasticsearch_urls)
     if https and settings.elasticsearch_ca_certs is not None:
         options["ca_certs"] = str(settings.elasticsearch_ca_certs)
     if https and settings.elasticsearch_ssl_assert_fingerprint:
@@ -45,7 +47,8 @@ def connection_options(settings: Settings) -> dict[str, Any]:
 def create_client(settings: Settings, **options: Any) -> Elasticsearch:
     """A client with Newswire's connection options; `options` (timeouts, retries) override the
     writers' defaults."""
-    # Retries on timeouts too: bulk writes are idempotent because `_id` is the article id.
+    # Retries on timeouts too: a write sent twice is refused the second time by its
+    # compare-and-set (stories, claims) or rewrites the same listing.
     defaults: dict[str, Any] = {"request_timeout": 30, "retry_on_timeout": True, "max_retries": 3}
     return Elasticsearch(**connection_options(settings), **(defaults | options))
 
