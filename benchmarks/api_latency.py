@@ -188,6 +188,7 @@ def load(
     """Load through the indexer's own writer (story documents and listings)."""
     client = create_client(settings)
     ArticleIndex(client, alias, index).ensure()
+    index = f"{index}-*"  # its listings and its stories
     client.indices.put_settings(index=index, settings={"refresh_interval": "-1"})
     started = time.monotonic()
     writer = BulkWriter(client, alias, max_backoff_s=5.0)

@@ -60,7 +60,7 @@ def index_articles(
     for start in range(0, len(documents), 500):
         outcome = writer.write(documents[start : start + 500], wait=time.sleep)
         assert not outcome.rejected, outcome.rejected
-    client.indices.refresh(index=alias)
+    writer.make_visible()  # listings and stories (searched by file) alike
 
 
 def listed_stories(client: Elasticsearch, alias: str) -> list[str]:

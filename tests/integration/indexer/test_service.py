@@ -17,7 +17,7 @@ from elasticsearch import Elasticsearch
 from benchmarks.corpus import enriched_bbc_articles
 from newswire.adapters.elasticsearch import create_client
 from newswire.adapters.kafka import create_producer, ensure_topics, new_consumer
-from newswire.article_index import story_of
+from newswire.article_index import stories_alias, story_of
 from newswire.enriched import EnrichedArticle
 from newswire.messages import DeadLetter
 from newswire.settings import Settings
@@ -145,7 +145,7 @@ def test_replaying_the_same_messages_leaves_the_same_documents(
         while metrics.documents_indexed._value.get() < 600 and time.monotonic() < deadline:
             time.sleep(0.2)
     assert _count(elasticsearch, indexer_settings.index_alias) == 300
-    stored = elasticsearch.get(index=indexer_settings.index_alias, id=articles[0].id)
+    stored = elasticsearch.get(index=stories_alias(indexer_settings.index_alias), id=articles[0].id)
     story = story_of(stored["_source"])
     assert story is not None
     assert story.current == articles[0]
