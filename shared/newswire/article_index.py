@@ -46,7 +46,7 @@ from typing import Any, get_args
 from elasticsearch import ApiError, BadRequestError, Elasticsearch
 from elasticsearch.helpers import scan
 
-from newswire.enriched import EntityLabel, Story
+from newswire.enriched import EnrichedArticle, EntityLabel, Story
 
 log = logging.getLogger(__name__)
 
@@ -146,22 +146,49 @@ def story_of(source: Mapping[str, Any]) -> Story | None:
 
 def listing_document(story: Story, claimants: Sequence[Claimant]) -> dict[str, Any]:
     """The listing of the story's current version (the story must claim it: `Story.claim`)."""
+    article = _listed(story)
+    return {**index_document(article.model_dump(mode="json")), LISTING: _listing(story, claimants)}
+
+
+def listing_json(story: Story, claimants: Sequence[Claimant]) -> bytes:
+    """`listing_document` as JSON, serialized by pydantic's own (compiled) serializer: the
+    indexer's bulk requests spent a quarter of its time turning models into dicts and dicts
+    into JSON."""
+    article = _listed(story)
+    entities = [{"label": e.label, "name": e.name} for e in article.entities]
+    extra = {DERIVED: derived_fields(entities), LISTING: _listing(story, claimants)}
+    return _extended(article.model_dump_json().encode(), extra)
+
+
+def story_json(story: Story) -> bytes:
+    """`story_document` as JSON, likewise."""
+    return b'{"' + STORY.encode() + b'":' + story.model_dump_json().encode() + b"}"
+
+
+def _extended(document: bytes, extra: Mapping[str, Any]) -> bytes:
+    """A JSON object (`document`, not empty) with `extra`'s members added at its end."""
+    members = json.dumps(extra, ensure_ascii=False, separators=(",", ":")).encode()
+    return document[:-1] + b"," + members[1:]
+
+
+def _listed(story: Story) -> EnrichedArticle:
     article, visible_from = story.current, story.visible_from
     if article is None or visible_from is None:
         raise ValueError(f"story {story.id} lists nothing (it is {story.status})")
-    updated = story.last_updated
+    return article
+
+
+def _listing(story: Story, claimants: Sequence[Claimant]) -> dict[str, Any]:
+    article, visible_from, updated = _listed(story), story.visible_from, story.last_updated
     return {
-        **index_document(article.model_dump(mode="json")),
-        LISTING: {
-            "visible_from": round(visible_from.timestamp() * 1000),
-            "updated": updated.isoformat() if updated else None,
-            "versions": len(story.versions),
-            "version_order": article.version_order,
-            "claimants": [
-                {"first_seen": first_seen.isoformat(), "id": story_id}
-                for first_seen, story_id in claimants
-            ],
-        },
+        "visible_from": round(visible_from.timestamp() * 1000) if visible_from else None,
+        "updated": updated.isoformat() if updated else None,
+        "versions": len(story.versions),
+        "version_order": article.version_order,
+        "claimants": [
+            {"first_seen": first_seen.isoformat(), "id": story_id}
+            for first_seen, story_id in claimants
+        ],
     }
 
 

@@ -17,6 +17,7 @@ what a tombstone does, when a story is withheld, embargoed or killed; the indexe
 key with exactly these rules, and the search API answers from them.
 """
 
+import functools
 import hashlib
 import json
 import sys
@@ -355,16 +356,25 @@ def version_order(article: EnrichedArticle) -> str:
     first, so a late older version never wins; the enrichment time before the content, so a
     re-enrichment of the same version replaces it; the content last, so two versions never tie.
     """
-    number = 0 if article.version is None else min(article.version + 1, 10**_VERSION_DIGITS - 1)
     received = article.provenance.received_at
+    return _version_order(
+        article.version,
+        article.updated_at or received,
+        received,
+        article.provenance.enriched_at,
+        article.content_sha256,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _version_order(
+    version: int | None, updated: datetime, received: datetime, enriched: datetime, content: str
+) -> str:
+    # Cached: the indexer asks for a version's order a few times per message (folding, the
+    # story, the listing), and formatting the times was a tenth of its work.
+    number = 0 if version is None else min(version + 1, 10**_VERSION_DIGITS - 1)
     return "|".join(
-        (
-            f"{number:0{_VERSION_DIGITS}d}",
-            _utc(article.updated_at or received),
-            _utc(received),
-            _utc(article.provenance.enriched_at),
-            article.content_sha256,
-        )
+        (f"{number:0{_VERSION_DIGITS}d}", _utc(updated), _utc(received), _utc(enriched), content)
     )
 
 

@@ -463,6 +463,14 @@ class Settings(BaseSettings):
         ge=0,
         description="Those refreshes are at least this far apart (each makes a small segment).",
     )
+    indexer_write_parts: int = Field(
+        default=2,
+        ge=1,
+        le=8,
+        description="A batch is written to Elasticsearch as this many parts side by side (its "
+        "stories split by content), so one part's Python work runs while another's request is in "
+        "Elasticsearch.",
+    )
     indexer_refresh_quiet_gap_s: float = Field(
         default=0.3,
         ge=0,

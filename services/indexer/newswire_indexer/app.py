@@ -36,6 +36,7 @@ def open_document_writer(settings: Settings, metrics: IndexerMetrics) -> Documen
         settings.index_alias,
         settings.indexer_max_backoff_s,
         on_retry=lambda _: metrics.retries.inc(),
+        concurrency=settings.indexer_write_parts,
         rollover=RolloverPolicy(
             max_primary_shard_size=settings.index_rollover_max_primary_shard_size,
             max_docs=settings.index_rollover_max_docs,

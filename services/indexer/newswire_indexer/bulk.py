@@ -30,8 +30,10 @@ index other than the one it expected (another indexer rolled over).
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,9 +51,9 @@ from newswire.article_index import (
     claims_document,
     claims_document_id,
     content_document_id,
-    listing_document,
+    listing_json,
     placement_of,
-    story_document,
+    story_json,
     story_of,
 )
 from newswire.enriched import Story
@@ -62,7 +64,7 @@ from newswire_indexer.stories import (
     FoldedBatch,
     Incoming,
     by_story,
-    claiming,
+    claimants_by_content,
     fold_batch,
     read,
 )
@@ -70,6 +72,7 @@ from newswire_indexer.stories import (
 log = logging.getLogger(__name__)
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+_HEX = re.compile(r"[0-9a-f]{8}")
 CONFLICT = 409
 
 
@@ -136,6 +139,22 @@ class _Reads:
         return story_of(held.source) if held.source is not None else None
 
 
+def _parts(stories: dict[str, list[Incoming]], count: int) -> list[dict[str, list[Incoming]]]:
+    """The batch's stories in up to `count` parts written side by side. Stories whose first
+    message carries the same content go together: exact duplicates race for one claims document
+    only within a part (a race between parts is still safe: compare-and-set, then again)."""
+    if count <= 1 or len(stories) < 2 * count:
+        return [stories]
+    parts: list[dict[str, list[Incoming]]] = [{} for _ in range(count)]
+    for story_id, messages in stories.items():
+        first = messages[0].article
+        content = first.content_sha256 if first is not None else story_id
+        parts[int(content[:8], 16) % count if _HEX.fullmatch(content[:8]) else 0][story_id] = (
+            messages
+        )
+    return [part for part in parts if part]
+
+
 class BulkWriter:
     def __init__(
         self,
@@ -147,6 +166,7 @@ class BulkWriter:
         layout: IndexLayout | None = None,
         rollover: RolloverPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        concurrency: int = 1,
     ) -> None:
         """Write to the indices behind `alias` (and its stories alias), or to `layout` when
         given (a reindex writing indices no alias points at yet)."""
@@ -160,6 +180,8 @@ class BulkWriter:
         self._clock = clock
         self._next_rollover_check = clock()
         self._touched: set[str] = set()  # indices written since the last refresh
+        self._concurrency = concurrency
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bulk-part")
 
     def write(
         self, documents: Sequence[PendingDocument], wait: Callable[[float], None]
@@ -169,18 +191,36 @@ class BulkWriter:
         if not incoming:
             return BulkOutcome(indexed=0, rejected=rejected)
         self._roll_over_when_due()
-        pending = by_story(incoming)
-        superseded = 0
-        retrying = self._retrying(wait)
         unreadable = len(rejected)
-        for attempt in retrying:
+        parts = _parts(by_story(incoming), self._concurrency)
+        if len(parts) == 1:
+            superseded = self._write_part(parts[0], rejected, wait)
+        else:
+            # Each part's Python work runs while another part's request is in Elasticsearch.
+            refusals: list[list[Rejection]] = [[] for _ in parts]
+            futures = [
+                self._pool.submit(self._write_part, part, refused, wait)
+                for part, refused in zip(parts, refusals, strict=True)
+            ]
+            superseded = sum(future.result() for future in futures)
+            rejected += [rejection for refused in refusals for rejection in refused]
+        refused_count = len(rejected) - unreadable
+        return BulkOutcome(
+            indexed=len(incoming) - refused_count, rejected=rejected, superseded=superseded
+        )
+
+    def _write_part(
+        self,
+        pending: dict[str, list[Incoming]],
+        rejected: list[Rejection],
+        wait: Callable[[float], None],
+    ) -> int:
+        superseded = 0
+        for attempt in self._retrying(wait):
             with attempt:
                 # Stories written are removed from `pending`, so a retry redoes the rest only.
                 superseded += self._write_stories(pending, rejected)
-        refused = len(rejected) - unreadable
-        return BulkOutcome(
-            indexed=len(incoming) - refused, rejected=rejected, superseded=superseded
-        )
+        return superseded
 
     def _retrying(self, wait: Callable[[float], None]) -> Retrying:
         """Attempts until one raises no TransientBulkError, with backoff between them."""
@@ -226,6 +266,7 @@ class BulkWriter:
             log.warning("refresh refused (%s); the periodic refresh will show the batch", error)
 
     def close(self) -> None:
+        self._pool.shutdown()
         self._client.close()
 
     def _log_retry(self, attempt: FailedAttempt) -> None:
@@ -351,14 +392,15 @@ class BulkWriter:
 
     def _listing_operations(
         self, batch: FoldedBatch, plan: "_ContentPlan", reads: _Reads, layout: IndexLayout
-    ) -> list[dict[str, Any]]:
+    ) -> list[Any]:
         """Each content's claims (compare-and-set) and listing: in the write index under the
         first ranked story claiming it, deleted where it was before; or neither, unclaimed."""
-        operations: list[dict[str, Any]] = []
+        operations: list[Any] = []
         # Through the alias: Elasticsearch puts a listing in whatever the write index is now.
         listings_to = layout.write_index if self._fixed_layout else self._index.alias
+        claimed = claimants_by_content(batch.stories, plan.others)
         for content in sorted(plan.contents):
-            ranked = claiming(content, batch.stories, plan.others)
+            ranked = claimed.get(content, [])
             claims_id, listing_id = claims_document_id(content), content_document_id(content)
             known = reads.documents.get(claims_id, _ABSENT)
             claims_target = {"_index": layout.stories_index, "_id": claims_id}
@@ -370,7 +412,7 @@ class BulkWriter:
                     write or {"create": claims_target},
                     claims_document(ranks, layout.write_index),
                     {"index": {"_index": listings_to, "_id": listing_id}},
-                    listing_document(ranked[0], ranks),
+                    listing_json(ranked[0], ranks),
                 ]
                 plan.predicted[content] = layout.write_index
             elif known.source is not None:
@@ -381,15 +423,13 @@ class BulkWriter:
         return operations
 
     @staticmethod
-    def _story_operations(
-        batch: FoldedBatch, reads: _Reads, layout: IndexLayout
-    ) -> list[dict[str, Any]]:
-        operations: list[dict[str, Any]] = []
+    def _story_operations(batch: FoldedBatch, reads: _Reads, layout: IndexLayout) -> list[Any]:
+        operations: list[Any] = []
         for story in batch.changed:
             known = reads.documents.get(story.id, _ABSENT)
             target = {"_index": layout.stories_index, "_id": story.id}
             write = {"index": target | known.cas} if known.source is not None else None
-            operations += [write or {"create": target}, story_document(story)]
+            operations += [write or {"create": target}, story_json(story)]
         return operations
 
     def _claims(
@@ -425,7 +465,7 @@ class BulkWriter:
         self._layout = None
         layout = self._current_layout()
         claims_answers = {i.id: i for i in items if i.id.startswith("claims:")}
-        operations: list[dict[str, Any]] = []
+        operations: list[Any] = []
         for content, actual in sorted(moved.items()):
             answer = claims_answers.get(claims_document_id(content))
             if answer is None or answer.status >= 300:
@@ -463,7 +503,7 @@ class BulkWriter:
             raise TransientBulkError(f"read failed: {[d['error'] for d in docs if 'error' in d]}")
         return docs
 
-    def _bulk(self, operations: list[dict[str, Any]]) -> list[_Item]:
+    def _bulk(self, operations: list[Any]) -> list[_Item]:
         """Send `operations`; each item's answer, in order. A transient refusal of the request
         or of any item raises TransientBulkError."""
         if not operations:

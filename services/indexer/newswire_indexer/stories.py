@@ -135,3 +135,20 @@ def claiming(
         story for story in others if story.id not in stories and story.claim == content_sha256
     ]
     return sorted([*inside, *outside], key=lambda story: story.rank)
+
+
+def claimants_by_content(
+    stories: Mapping[str, Story], others: Iterable[Story]
+) -> dict[str, list[Story]]:
+    """`claiming` for every content at once, in one pass over the stories (a batch of 500
+    asking `claiming` for each of its contents would look at every story 500 times)."""
+    claimed: dict[str, list[Story]] = {}
+    for story in stories.values():
+        if (content := story.claim) is not None:
+            claimed.setdefault(content, []).append(story)
+    for story in others:
+        if story.id not in stories and (content := story.claim) is not None:
+            claimed.setdefault(content, []).append(story)
+    for ranked in claimed.values():
+        ranked.sort(key=lambda story: story.rank)
+    return claimed

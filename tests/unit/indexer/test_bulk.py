@@ -5,6 +5,7 @@ The real endpoints are exercised in tests/integration/indexer/; this covers answ
 single local node rarely gives on demand (429, 503, a conflicting writer).
 """
 
+import json
 from typing import Any
 
 import pytest
@@ -13,9 +14,10 @@ from elasticsearch import ApiError, Elasticsearch
 
 from benchmarks.corpus import SHARED_DIR, enriched_bbc_articles
 from newswire.article_index import IndexLayout, story_document
-from newswire.enriched import EnrichedArticle, Story
+from newswire.enriched import EnrichedArticle, Story, story_id
 from newswire_indexer.batch import PendingDocument
-from newswire_indexer.bulk import BulkWriter
+from newswire_indexer.bulk import BulkWriter, _parts
+from newswire_indexer.stories import by_story, read
 
 
 def _meta(status: int) -> ApiResponseMeta:
@@ -60,8 +62,9 @@ class ScriptedElasticsearch:
     def bulk(self, operations: list[Any]) -> dict[str, Any]:
         actions: list[tuple[dict[str, Any], dict[str, Any]]] = []
         rest = iter(operations)
-        for action in rest:  # a delete has no source
-            actions.append((action, {} if "delete" in action else next(rest)))
+        for action in rest:  # a delete has no source; the writer sends sources as JSON
+            source = {} if "delete" in action else next(rest)
+            actions.append((action, json.loads(source) if isinstance(source, bytes) else source))
         reply: dict[str, int] = {}
         if any("story" in source for _, source in actions):
             for document_id, source in self.rival_writes:
@@ -182,3 +185,18 @@ def test_a_story_another_writer_changed_meanwhile_is_read_again_and_a_late_versi
     assert _current_title(index, v1.id) == "v3"
     versions = Story.model_validate(index.documents[v1.id][0]["story"]).versions
     assert [v.version for v in versions] == [3, 2, 1]
+
+
+def test_a_batch_is_split_in_parts_keeping_exact_duplicates_together() -> None:
+    articles = _articles(40)
+    key = "guid:a-copy-from-another-source"
+    duplicate = articles[0].model_copy(update={"id": story_id(key), "story_key": key})
+    incoming, unreadable = read(_documents([*articles, duplicate]))
+    assert not unreadable
+    parts = _parts(by_story(incoming), 2)
+
+    assert len(parts) == 2
+    assert sorted(i for part in parts for i in part) == sorted(m.story_id for m in incoming)
+    together = [part for part in parts if articles[0].id in part]
+    assert duplicate.id in together[0]
+    assert _parts(by_story(incoming[:3]), 2) == [by_story(incoming[:3])]  # too few to split
