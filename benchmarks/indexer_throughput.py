@@ -290,7 +290,7 @@ def print_medians(median: dict[str, Result], names: list[str]) -> None:
     ours_result = median[OURS]
     print()
     ratio = ours_result.steady_docs_per_s / median[FLOOR].steady_docs_per_s
-    print(f"ours / floor (steady): {ratio:.2f}  (target >= 0.9)")
+    print(f"ours / floor (steady): {ratio:.2f}  (target >= 0.8, issue 29)")
     ratio = ours_result.steady_docs_per_s / median[OURS_NO_REFRESH].steady_docs_per_s
     print(f"ours / ours without quiet-batch refreshes (steady): {ratio:.2f}  (target >= 0.9)")
     if PEER in median:
