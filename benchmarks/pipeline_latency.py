@@ -22,7 +22,7 @@ article (the reference sample) went all the way through, so the enrich model is 
    ingest's settle time (1 s by default, `--settle` to change it) is part of the latency, as it
    is for a user. To find that moment without flooding the API (which shares the 2 cores
    with the pipeline), a poller asks the index every `--poll` s, in one cheap request, which of
-   the outstanding ids a search can see now (stack: an `ids` query on the alias, so after an
+   the outstanding ids a search can see now (stack: the listings by story id on the alias, so after an
    Elasticsearch refresh — a GET by id there is real-time and would answer before the article
    is searchable; embedded: the id's row in the index file, committed together with its
    full-text entry), and sends `GET /articles/{id}` through the API for those only, retrying
@@ -256,7 +256,8 @@ class EmbeddedProbe:
 
 
 class ElasticsearchProbe:
-    """An `ids` query on the alias: sees a document once a refresh made it searchable."""
+    """The stories' listings by story id on the alias: seen once a refresh made them
+    searchable."""
 
     def __init__(self, settings: Settings, alias: str) -> None:
         from newswire.adapters.elasticsearch import create_client  # noqa: PLC0415
@@ -267,11 +268,11 @@ class ElasticsearchProbe:
     def visible(self, article_ids: list[str]) -> set[str]:
         found = self._client.search(
             index=self._alias,
-            query={"ids": {"values": article_ids}},
-            source=False,
+            query={"terms": {"id": article_ids}},
+            source=["id"],
             size=len(article_ids),
         )
-        return {str(hit["_id"]) for hit in found["hits"]["hits"]}
+        return {str(hit["_source"]["id"]) for hit in found["hits"]["hits"]}
 
     def close(self) -> None:
         self._client.close()
