@@ -22,9 +22,9 @@ article (the reference sample) went all the way through, so the enrich model is 
    ingest's settle time (1 s by default, `--settle` to change it) is part of the latency, as it
    is for a user. To find that moment without flooding the API (which shares the 2 cores
    with the pipeline), a poller asks the index every `--poll` s, in one cheap request, which of
-   the outstanding ids a search can see now (stack: the listings by story id on the alias, so after an
-   Elasticsearch refresh — a GET by id there is real-time and would answer before the article
-   is searchable; embedded: the id's row in the index file, committed together with its
+   the outstanding ids a search can see now (stack: the listings by story id on the alias, so
+   after an Elasticsearch refresh — a GET by id there is real-time and would answer before the
+   article is searchable; embedded: the id's row in the index file, committed together with its
    full-text entry), and sends `GET /articles/{id}` through the API for those only, retrying
    until it answers 200. Resolution: one poll interval plus one request. Files not
    searchable `--drain-timeout` s after a phase's last drop are counted as never searchable,
