@@ -21,7 +21,7 @@ from kafka.admin import ConfigResource, ConfigResourceType
 from kafka.errors import KafkaError
 
 from newswire.adapters.kafka import new_admin
-from newswire.adapters.kafka_access import KafkaAccessError
+from newswire.event_log import EventLogError
 from newswire.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,9 @@ UNCLEAN = "unclean.leader.election.enable"
 CHECKED = (MIN_INSYNC, UNCLEAN)
 # describe_configs' config_source of a value set on the topic itself (else it is inherited).
 _TOPIC_SOURCES = {"TOPIC_CONFIG", "DYNAMIC_TOPIC_CONFIG"}
+# A warning is not worth a long wait at start: a cluster this slow to answer fails the services'
+# start anyway, and they say why.
+DESCRIBE_TIMEOUT_MS = 10_000
 _CONFIGS = "kafka-configs.sh --bootstrap-server {bootstrap} --alter"
 
 
@@ -159,8 +162,13 @@ def read_durability_warnings(settings: Settings) -> list[str]:
     if settings.enriched_v1_topic:
         names.add(settings.enriched_v1_topic)
     try:
-        admin = new_admin(settings, client_id="newswire-durability")
-    except (KafkaError, KafkaAccessError, OSError) as error:
+        admin = new_admin(
+            settings,
+            client_id="newswire-durability",
+            bootstrap_timeout_ms=DESCRIBE_TIMEOUT_MS,
+            request_timeout_ms=DESCRIBE_TIMEOUT_MS,
+        )
+    except (KafkaError, EventLogError, OSError) as error:
         log.debug("cluster durability unknown: %r", error)
         return []
     try:
@@ -170,7 +178,7 @@ def read_durability_warnings(settings: Settings) -> list[str]:
         return durability_warnings(
             settings.kafka_bootstrap_servers, len(brokers), topics, _broker_configs(admin, brokers)
         )
-    except (KafkaError, KafkaAccessError, OSError) as error:
+    except (KafkaError, EventLogError, OSError) as error:
         log.debug("cluster durability unknown: %r", error)
         return []
     finally:
