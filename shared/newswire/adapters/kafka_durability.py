@@ -92,7 +92,7 @@ def _topic_warnings(topic: DescribedTopic, brokers: int, bootstrap: str) -> list
             "losing its broker loses acknowledged messages; give every partition "
             f"{wanted} replicas with a partition reassignment (kafka-reassign-partitions.sh "
             f"--bootstrap-server {bootstrap} --reassignment-json-file FILE --execute, "
-            f"FILE listing {wanted} brokers for each partition), then --add-config "
+            f"FILE listing {wanted} brokers for each partition), then {entity} --add-config "
             f"{MIN_INSYNC}=2"
         )
     if topic.replication_factor > 1 and topic.value(MIN_INSYNC, own=True) == "1":
