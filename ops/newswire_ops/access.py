@@ -32,7 +32,7 @@ OPERATOR = "newswire"
 CONSUMER_GROUP_PREFIX = "consume."
 """`newswire consume --group` names the `consumer` identity may use start with this."""
 
-Operation = Literal["READ", "WRITE", "CREATE", "DESCRIBE"]
+Operation = Literal["READ", "WRITE", "CREATE", "DESCRIBE", "DESCRIBE_CONFIGS"]
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,15 @@ def kafka_grants(settings: Settings) -> dict[str, tuple[KafkaGrant, ...]]:
             KafkaGrant("GROUP", CONSUMER_GROUP_PREFIX, ("READ",), prefixed=True),
         ),
     }
-    grants[OPERATOR] = tuple(dict.fromkeys(g for service in grants.values() for g in service))
+    # The operator's start (`newswire up`) reads the topics' configurations, and through them the
+    # brokers' defaults, to warn about what can lose acknowledged messages (kafka_durability).
+    topics = dict.fromkeys(
+        g.name for service in grants.values() for g in service if g.resource == "TOPIC"
+    )
+    grants[OPERATOR] = (
+        *dict.fromkeys(g for service in grants.values() for g in service),
+        *(KafkaGrant("TOPIC", topic, ("DESCRIBE_CONFIGS",)) for topic in topics),
+    )
     return grants
 
 

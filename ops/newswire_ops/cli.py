@@ -12,8 +12,8 @@ from newswire_api import commands as api
 from newswire_enrich import commands as enrich
 from newswire_indexer import commands as indexer
 from newswire_ingest import commands as ingest
+from newswire_ops import backup, consume, kafka_acls
 from newswire_ops import commands as pipeline
-from newswire_ops import consume, kafka_acls
 from newswire_ops.dev_services import commands as dev_services
 
 DESCRIPTION = "Event-driven news ingestion: a watched folder → event log → search index."
@@ -25,6 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         DESCRIPTION,
         [
             api.add_parsers,
+            backup.add_parsers,
             consume.add_parsers,
             dev_services.add_parsers,
             enrich.add_parsers,

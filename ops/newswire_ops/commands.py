@@ -9,7 +9,8 @@ variables name other ones). Both start the four services as child processes with
 one folder, restart one that dies, print a status line, and on Ctrl-C / SIGTERM stop them all
 (each flushes and commits on SIGTERM). `status` prints the same status line once, from another
 terminal, with a line for each of Kafka and Elasticsearch that this configuration cannot use
-(why, and which setting fixes it).
+(why, and which setting fixes it). On Kafka, `run` and `up` first print a WARNING line for each
+cluster setting that can lose acknowledged messages (`newswire.adapters.kafka_durability`).
 """
 
 import argparse
@@ -23,6 +24,7 @@ from elastic_transport import TransportError
 from elasticsearch import ApiError
 
 from newswire.adapters.elasticsearch import access_problem
+from newswire.adapters.kafka_durability import read_durability_warnings
 from newswire.backends import open_event_log
 from newswire.event_log import EventLogError
 from newswire.service_process import stop_on_signals
@@ -32,6 +34,8 @@ from newswire_ops.dev_services.commands import running_servers, selected_servers
 from newswire_ops.file_status import file_status, open_article_lookup, status_settings
 from newswire_ops.status_line import status_line
 from newswire_ops.supervisor import Supervisor
+
+log = logging.getLogger(__name__)
 
 
 def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -88,6 +92,7 @@ def _up(args: argparse.Namespace) -> int:
             print(server.up().describe())
     # The children must use what `up` just made sure of, whatever `auto` would choose.
     env = {**os.environ, "NEWSWIRE_EVENT_LOG": "kafka", "NEWSWIRE_SEARCH_INDEX": "elasticsearch"}
+    _warn_about_durability(settings)
     _supervise(settings, args.log_dir, env)
     return 0
 
@@ -99,8 +104,17 @@ def _run(args: argparse.Namespace) -> int:
     if not (settings.uses_kafka() and settings.uses_elasticsearch()):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         print(f"state: {settings.data_dir.resolve()} ({log_place}, {index_place})")
+    if settings.uses_kafka():
+        _warn_about_durability(settings)
     _supervise(settings, args.log_dir, dict(os.environ))
     return 0
+
+
+def _warn_about_durability(settings: Settings) -> None:
+    """One WARNING line per Kafka setting that can lose acknowledged messages; the pipeline
+    starts all the same (the operator decides)."""
+    for warning in read_durability_warnings(settings):
+        log.warning("%s", warning)
 
 
 def _supervise(settings: Settings, log_dir: Path, env: dict[str, str]) -> None:

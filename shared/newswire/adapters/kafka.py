@@ -15,6 +15,11 @@ keeps every message (`retention.ms=-1`: re-enrichment replays it all), the enric
 compacted by key (the latest message of each story; a tombstone deletes one), the dead-letter
 topic keeps the broker's default retention. Topics that exist already are left as they are, with
 a warning when they are configured otherwise.
+
+On a cluster they are made to survive a broker's loss (`topic_replication`): as many replicas as
+the cluster has brokers, up to 3, and `min.insync.replicas=2` with 3 or more, so a write the
+producer (acks=all) saw acknowledged is on two brokers at least. `newswire.adapters.
+kafka_durability` says at start which existing settings would still lose acknowledged messages.
 """
 
 import contextlib
@@ -23,6 +28,7 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -125,6 +131,9 @@ def new_admin(settings: Settings, **options: Any) -> KafkaAdminClient:
 
 
 def create_producer(settings: Settings, client_id: str) -> KafkaProducer:
+    # acks=all with idempotence: a send is acknowledged once every in-sync replica has it (at
+    # least min.insync.replicas of them), and kafka-python's retries (unbounded within
+    # delivery.timeout.ms, its default) cannot write a message twice when a leader moves.
     return new_producer(
         settings,
         client_id=client_id,
@@ -171,9 +180,34 @@ def _partitions_shown(consumer: KafkaConsumer, topics: list[str]) -> dict[str, s
         time.sleep(0.2)
 
 
-def topic_configs(settings: Settings, name: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class Replication:
+    """How many brokers keep each partition of a topic Newswire creates, and how many of them
+    must have a write before it is acknowledged (None: the broker's default)."""
+
+    factor: int
+    min_insync: int | None
+
+    def describe(self) -> str:
+        insync = "the broker's default" if self.min_insync is None else self.min_insync
+        return f"replication factor {self.factor}, min.insync.replicas {insync}"
+
+
+def topic_replication(settings: Settings, brokers: int) -> Replication:
+    """The replication of topics Newswire creates on a cluster of `brokers`: the settings where
+    set, else min(3, brokers) replicas and, with 3 or more, min.insync.replicas 2 (a write then
+    survives one broker's loss and is still accepted while one broker is down). min.insync is
+    never above the replication factor: no write could be acknowledged."""
+    factor = settings.topic_replication_factor or max(1, min(3, brokers))
+    min_insync = settings.topic_min_insync_replicas or (2 if factor >= 3 else None)
+    return Replication(factor, None if min_insync is None else min(min_insync, factor))
+
+
+def topic_configs(settings: Settings, name: str, replication: Replication) -> dict[str, str]:
     """The configuration Newswire creates topic `name` with."""
     configs = {"max.message.bytes": str(settings.kafka_max_message_bytes)}
+    if replication.min_insync is not None:
+        configs["min.insync.replicas"] = str(replication.min_insync)
     if name == settings.raw_topic:
         configs["retention.ms"] = "-1"  # every raw message, for re-enrichment
     elif name == settings.enriched_topic:
@@ -188,6 +222,12 @@ def topic_configs(settings: Settings, name: str) -> dict[str, str]:
     return configs
 
 
+def cluster_brokers(admin: KafkaAdminClient) -> int:
+    """How many brokers the cluster has registered (a broker down for now still counts: the
+    replication Newswire chooses is for the cluster, not for this minute)."""
+    return max(1, len(admin.describe_cluster().get("brokers") or ()))
+
+
 def ensure_topics(settings: Settings, names: Iterable[str]) -> None:
     """Create the topics that do not exist yet, configured for their use; existing ones are
     left as they are (a warning says when their configuration differs)."""
@@ -195,22 +235,35 @@ def ensure_topics(settings: Settings, names: Iterable[str]) -> None:
     try:
         wanted = set(names)
         existing = set(admin.list_topics())
-        for name in sorted(wanted - existing):
-            # Another replica may create it meanwhile.
-            with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics(
-                    [
-                        NewTopic(
-                            name,
-                            settings.topic_partitions,
-                            settings.topic_replication_factor or 1,
-                            topic_configs=topic_configs(settings, name),
-                        )
-                    ]
-                )
+        _create_topics(settings, admin, sorted(wanted - existing))
         _warn_about_other_configs(settings, admin, sorted(wanted & existing))
     finally:
         admin.close()
+
+
+def _create_topics(settings: Settings, admin: KafkaAdminClient, names: list[str]) -> None:
+    if not names:
+        return
+    brokers = cluster_brokers(admin)
+    replication = topic_replication(settings, brokers)
+    for name in names:
+        topic = NewTopic(
+            name,
+            settings.topic_partitions,
+            replication.factor,
+            topic_configs=topic_configs(settings, name, replication),
+        )
+        try:
+            admin.create_topics([topic])
+        except TopicAlreadyExistsError:
+            continue  # another replica created it meanwhile
+        log.info(
+            "created topic %s: %d partitions, %s (brokers in the cluster: %d)",
+            name,
+            settings.topic_partitions,
+            replication.describe(),
+            brokers,
+        )
 
 
 def _warn_about_other_configs(
@@ -228,7 +281,9 @@ def _warn_about_other_configs(
         log.debug("topic configurations unknown: %r", error)
         return
     for name, configs in _by_topic(described).items():
-        wanted = {k: v for k, v in topic_configs(settings, name).items() if k in checked}
+        # Retention and cleanup do not depend on the replication: any will do here.
+        configs_made = topic_configs(settings, name, Replication(1, None))
+        wanted = {k: v for k, v in configs_made.items() if k in checked}
         wanted.setdefault("cleanup.policy", "delete")
         found = {key: configs.get(key) for key in wanted}
         if found != wanted:

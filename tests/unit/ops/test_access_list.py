@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from newswire.settings import Settings
-from newswire_ops.access import OPERATOR, elasticsearch_roles, kafka_grants
+from newswire_ops.access import OPERATOR, KafkaGrant, elasticsearch_roles, kafka_grants
 
 DEPLOY = Path(__file__).resolve().parents[3] / "docs" / "deploy.md"
 
@@ -26,9 +26,14 @@ def test_every_elasticsearch_role_is_listed_in_the_deploy_guide() -> None:
             assert f"**{identity}**: {role.describe()}" in guide, identity
 
 
-def test_the_operator_may_do_what_every_service_may() -> None:
-    grants = kafka_grants(Settings.model_validate({}))
+def test_the_operator_may_do_what_every_service_may_and_read_the_topics_configs() -> None:
+    settings = Settings.model_validate({})
+    grants = kafka_grants(settings)
     services = {
         grant for identity, granted in grants.items() if identity != OPERATOR for grant in granted
     }
-    assert set(grants[OPERATOR]) == services
+    assert set(grants[OPERATOR]) - services == {
+        KafkaGrant("TOPIC", topic, ("DESCRIBE_CONFIGS",))
+        for topic in (settings.raw_topic, settings.enriched_topic, settings.dlq_topic)
+    }
+    assert services <= set(grants[OPERATOR])
