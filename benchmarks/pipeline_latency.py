@@ -269,7 +269,7 @@ class ElasticsearchProbe:
         found = self._client.search(
             index=self._alias,
             query={"terms": {"id": article_ids}},
-            source=["id"],
+            source_includes=["id"],
             size=len(article_ids),
         )
         return {str(hit["_source"]["id"]) for hit in found["hits"]["hits"]}

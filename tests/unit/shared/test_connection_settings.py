@@ -102,7 +102,7 @@ def test_elasticsearch_clients_get_the_ca_and_credentials_from_the_settings(
     )
     options = elasticsearch_options(settings)
     assert options == {
-        "hosts": "https://es:9200",
+        "hosts": ["https://es:9200"],
         "ca_certs": str(tmp_path / "ca.crt"),
         "basic_auth": ("api", SECRET),
     }
@@ -117,3 +117,11 @@ def test_an_api_key_and_a_password_together_are_refused() -> None:
                 "elasticsearch_password": SECRET,
             }
         )
+
+
+def test_several_elasticsearch_nodes_are_each_a_host_of_the_client() -> None:
+    settings = Settings(elasticsearch_url="http://127.0.0.1:9200, http://127.0.0.1:9201")
+    assert elasticsearch_options(settings)["hosts"] == [
+        "http://127.0.0.1:9200",
+        "http://127.0.0.1:9201",
+    ]
