@@ -6,8 +6,10 @@ receives everything that became searchable meanwhile, whichever API process answ
 listing becomes searchable in one of two ways, and a position records both:
 
 - it is written: every write of a listing gets a higher **sequence** in the index than any
-  before it (Elasticsearch's `_seq_no` on the one-shard index, SQLite's rowid of the `articles`
-  table), so "after sequence S" is what was written since;
+  before it (SQLite's rowid of the `articles` table; on Elasticsearch, the **generation** of the
+  rolled-over index written to and the `_seq_no` in that one-shard index, packed as
+  `generation * GENERATION_SPAN + seq_no`, see `packed`), so "after sequence S" is what was
+  written since;
 - its embargo passes: `visible_from` (already indexed) reaches the clock, so "embargoes lifted
   after E and up to now" is what became visible since, without any write.
 
@@ -19,7 +21,11 @@ same sequence with another tag is new. Elasticsearch never reuses a `_seq_no` (t
 A client resumes only from a position the index could have given it (`resume_from`): not
 dated after the server's clock, not ahead of the index's newest write; and not from further back
 than `ReplayBounds`: such a client is told to resync (search again) and continues from now, so
-no reconnect can ask the index to replay its whole history.
+no reconnect can ask the index to replay its whole history. Writes behind are counted within
+one generation only: how many writes an older index took after a position is not known from
+the head, so a position in an older generation than the head's is beyond the bounds (once per
+rollover, a client reconnecting across it searches again rather than replaying an unknown
+tail of a whole index).
 
 Pure: no I/O. The back-ends answer `ArticleSearch.listed_after` with these types.
 """
@@ -32,9 +38,14 @@ from newswire_api.echoes import echoed
 from newswire_api.responses import SearchHit
 
 TAG_HEX_DIGITS = 12
-# Sequences are SQLite rowids and Elasticsearch `_seq_no`s, both 64-bit signed integers; -1 is
-# the head of an index nothing was written to yet (Elasticsearch's first write is 0).
+# Sequences are SQLite rowids and packed Elasticsearch `_seq_no`s, both 64-bit signed integers;
+# -1 is the head of an index nothing was written to yet (Elasticsearch's first write is 0).
 MAX_SEQUENCE = 2**63 - 1
+# A sequence is `generation * GENERATION_SPAN + seq_no` (`packed`): 2**40 writes in one index,
+# 2**23 generations, within a 64-bit integer. The embedded index has one generation (0), so its
+# rowids are its sequences, as they were before generations; so are the `_seq_no`s of an
+# Elasticsearch index made before rollover (generation 0).
+GENERATION_SPAN = 2**40
 _EVENT_ID = re.compile(rf"(-1|\d{{1,19}})-(\d{{1,15}})-((?:[0-9a-f]{{{TAG_HEX_DIGITS}}})?)")
 # API processes behind one address each read their own clock: an id one of them gave may be
 # dated a little after the clock of the one a client reconnects to. Only the position is
@@ -44,6 +55,11 @@ CLOCK_SKEW_ALLOWANCE_MS = 2_000
 RESYNC_AGE = (
     "resync: the Last-Event-ID is {age_s:,.0f} s old, more than the {limit_s:,.0f} s a stream "
     "replays: search again for what became searchable meanwhile; this stream continues from now"
+)
+RESYNC_ROLLED_OVER = (
+    "resync: the Last-Event-ID is in an index rolled over since (generation {asked:,}; the "
+    "newest is generation {head:,}): search again for what became searchable meanwhile; this "
+    "stream continues from now"
 )
 RESYNC_BEHIND = (
     "resync: the Last-Event-ID is {behind:,} writes behind the index, more than the {limit:,} a "
@@ -117,10 +133,31 @@ def resume_from(
     age_ms = now_ms - asked.embargoes_until_ms
     if age_ms > bounds.max_age_ms:
         return head, RESYNC_AGE.format(age_s=age_ms / 1000, limit_s=bounds.max_age_ms / 1000)
+    asked_generation, _ = unpacked(asked.sequence)
+    head_generation, _ = unpacked(head.sequence)
+    if asked_generation < head_generation:
+        return head, RESYNC_ROLLED_OVER.format(asked=asked_generation, head=head_generation)
     behind = head.sequence - asked.sequence
     if behind > bounds.max_writes:
         return head, RESYNC_BEHIND.format(behind=behind, limit=bounds.max_writes)
     return asked, None
+
+
+def packed(generation: int, seq_no: int) -> int:
+    """The sequence of write `seq_no` (-1: none yet) in index generation `generation`."""
+    if not 0 <= generation <= MAX_SEQUENCE // GENERATION_SPAN:
+        raise ValueError(f"index generation {generation} is past the last a sequence can hold")
+    if not -1 <= seq_no < GENERATION_SPAN:
+        raise ValueError(f"_seq_no {seq_no} is past the last a sequence can hold in an index")
+    return generation * GENERATION_SPAN + seq_no
+
+
+def unpacked(sequence: int) -> tuple[int, int]:
+    """(generation, seq_no) of a sequence (`packed`'s inverse; -1 is (0, -1): nothing yet)."""
+    if sequence < 0:
+        return 0, -1
+    generation, seq_no = divmod(sequence, GENERATION_SPAN)
+    return generation, seq_no
 
 
 @dataclass(frozen=True)

@@ -175,7 +175,8 @@ class ElasticsearchArticleSearch:
         self, params: SearchParams, after: FeedPosition, now_ms: int, limit: int
     ) -> FeedPage:
         lifted = self._feed_search(feed.lifted_body(params, after, now_ms, limit))
-        written = self._feed_search(feed.written_body(params, after, now_ms, limit))
+        indices = feed.index_heads(lifted)
+        written = self._feed_search(feed.written_body(params, after, now_ms, limit, indices))
         return feed.feed_page(after, now_ms, limit, lifted, written)
 
     def is_ready(self) -> bool:
