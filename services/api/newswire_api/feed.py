@@ -21,18 +21,17 @@ same sequence with another tag is new. Elasticsearch never reuses a `_seq_no` (t
 A client resumes only from a position the index could have given it (`resume_from`): not
 dated after the server's clock, not ahead of the index's newest write; and not from further back
 than `ReplayBounds`: such a client is told to resync (search again) and continues from now, so
-no reconnect can ask the index to replay its whole history. Writes behind are counted within
-one generation only: how many writes an older index took after a position is not known from
-the head, so a position in an older generation than the head's is beyond the bounds (once per
-rollover, a client reconnecting across it searches again rather than replaying an unknown
-tail of a whole index).
+no reconnect can ask the index to replay its whole history. Writes behind are counted across
+one rollover at most: in the head's generation, and in the one before it from the newest write
+it holds (the head carries it, `previous_generation_end`); a position in an older generation is
+beyond the bounds (a client that was away over two rollovers searches again).
 
 Pure: no I/O. The back-ends answer `ArticleSearch.listed_after` with these types.
 """
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from newswire_api.echoes import echoed
 from newswire_api.responses import SearchHit
@@ -57,9 +56,9 @@ RESYNC_AGE = (
     "replays: search again for what became searchable meanwhile; this stream continues from now"
 )
 RESYNC_ROLLED_OVER = (
-    "resync: the Last-Event-ID is in an index rolled over since (generation {asked:,}; the "
-    "newest is generation {head:,}): search again for what became searchable meanwhile; this "
-    "stream continues from now"
+    "resync: the Last-Event-ID is in index generation {asked:,}, more than one rollover behind "
+    "the newest ({head:,}), further back than a stream replays: search again for what became "
+    "searchable meanwhile; this stream continues from now"
 )
 RESYNC_BEHIND = (
     "resync: the Last-Event-ID is {behind:,} writes behind the index, more than the {limit:,} a "
@@ -81,11 +80,17 @@ class InvalidEventIdError(ValueError):
 @dataclass(frozen=True)
 class FeedPosition:
     """Everything before this has been delivered: listings written up to `sequence` (the row
-    there tagged `tag`), and embargoes lifted up to `embargoes_until_ms`."""
+    there tagged `tag`), and embargoes lifted up to `embargoes_until_ms`.
+
+    A head (`ArticleSearch.feed_head`) also says where the generation before its own ends:
+    `previous_generation_end`, the sequence of the newest write there (None: no such
+    generation). It is what counts the writes behind across a rollover, not part of the position
+    (not in the event id, not compared)."""
 
     sequence: int
     embargoes_until_ms: int
     tag: str = ""
+    previous_generation_end: int | None = field(default=None, compare=False)
 
     @property
     def event_id(self) -> str:
@@ -133,14 +138,30 @@ def resume_from(
     age_ms = now_ms - asked.embargoes_until_ms
     if age_ms > bounds.max_age_ms:
         return head, RESYNC_AGE.format(age_s=age_ms / 1000, limit_s=bounds.max_age_ms / 1000)
-    asked_generation, _ = unpacked(asked.sequence)
-    head_generation, _ = unpacked(head.sequence)
-    if asked_generation < head_generation:
-        return head, RESYNC_ROLLED_OVER.format(asked=asked_generation, head=head_generation)
-    behind = head.sequence - asked.sequence
+    behind = writes_behind(asked, head)
+    if behind is None:
+        return head, RESYNC_ROLLED_OVER.format(
+            asked=unpacked(asked.sequence)[0], head=unpacked(head.sequence)[0]
+        )
     if behind > bounds.max_writes:
         return head, RESYNC_BEHIND.format(behind=behind, limit=bounds.max_writes)
     return asked, None
+
+
+def writes_behind(asked: FeedPosition, head: FeedPosition) -> int | None:
+    """At most how many writes a stream from `asked` replays up to `head`; None when `asked` is
+    in a generation older than the one before the head's, which cannot be counted from it.
+
+    A `_seq_no` is taken by deletes too, so a difference of them counts at least the writes
+    between (a listing moved out of an older index leaves it a delete)."""
+    asked_generation, _ = unpacked(asked.sequence)
+    head_generation, head_seq_no = unpacked(head.sequence)
+    if asked_generation == head_generation:
+        return head.sequence - asked.sequence
+    previous = head.previous_generation_end
+    if previous is None or unpacked(previous)[0] != asked_generation:
+        return None
+    return max(0, previous - asked.sequence) + head_seq_no + 1
 
 
 def packed(generation: int, seq_no: int) -> int:

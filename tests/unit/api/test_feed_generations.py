@@ -72,15 +72,42 @@ def test_a_resume_within_the_heads_generation_counts_the_writes_behind() -> None
     assert resume_from(FeedPosition(packed(3, 500), NOW_MS), head, NOW_MS, BOUNDS)[1] is None
 
 
-@pytest.mark.parametrize("asked", [packed(2, 2**40 - 1), packed(2, 0), packed(0, 5)])
-def test_a_resume_from_an_older_generation_than_the_heads_resyncs(asked: int) -> None:
-    head = FeedPosition(packed(3, 0), NOW_MS)
+def test_a_resume_from_the_generation_before_the_heads_counts_its_tail_and_the_heads() -> None:
+    head = FeedPosition(packed(3, 99), NOW_MS, previous_generation_end=packed(2, 5000))
 
+    assert resume_from(FeedPosition(packed(2, 4100), NOW_MS), head, NOW_MS, BOUNDS) == (
+        FeedPosition(packed(2, 4100), NOW_MS),
+        None,
+    )
+    start, reason = resume_from(FeedPosition(packed(2, 4099), NOW_MS), head, NOW_MS, BOUNDS)
+    assert start == head
+    assert reason is not None
+    assert "1,001 writes behind" in reason  # 901 in generation 2, 100 in generation 3
+
+
+def test_the_heads_end_of_the_generation_before_is_no_part_of_the_position() -> None:
+    head = FeedPosition(packed(3, 99), NOW_MS, previous_generation_end=packed(2, 5000))
+
+    assert head == FeedPosition(packed(3, 99), NOW_MS)
+    assert head.event_id == f"{packed(3, 99)}-{NOW_MS}-"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        FeedPosition(packed(3, 0), NOW_MS, previous_generation_end=packed(2, 7)),
+        FeedPosition(packed(3, 0), NOW_MS),  # the generation before holds nothing now
+    ],
+)
+@pytest.mark.parametrize("asked", [packed(1, 2**40 - 1), packed(1, 0), packed(0, 5)])
+def test_a_resume_from_further_back_than_the_generation_before_the_heads_resyncs(
+    asked: int, head: FeedPosition
+) -> None:
     start, reason = resume_from(FeedPosition(asked, NOW_MS), head, NOW_MS, BOUNDS)
 
     assert start == head
     assert reason is not None
-    assert "rolled over since" in reason
+    assert "more than one rollover behind" in reason
     assert "search again" in reason
 
 
@@ -109,8 +136,15 @@ def heads_answer(heads: dict[str, int | None], next_embargo: int | None = None) 
 def test_the_head_is_the_newest_generations_highest_seq_no() -> None:
     answer = heads_answer({f"{BASE}-000001": 9000, f"{BASE}-000002": 40, f"{BASE}": 77})
 
-    assert feed.head_of(answer) == (packed(2, 40), None)
-    assert feed.head_of(heads_answer({}, next_embargo=NOW_MS + 5)) == (-1, NOW_MS + 5)
+    head, next_embargo = feed.head_of(answer, NOW_MS)
+    empty, next_in_empty = feed.head_of(heads_answer({}, next_embargo=NOW_MS + 5), NOW_MS)
+
+    assert (head.sequence, head.previous_generation_end, next_embargo) == (
+        packed(2, 40),
+        packed(1, 9000),
+        None,
+    )
+    assert (empty.sequence, empty.previous_generation_end, next_in_empty) == (-1, None, NOW_MS + 5)
 
 
 def test_the_head_is_read_per_index_in_the_global_aggregation() -> None:

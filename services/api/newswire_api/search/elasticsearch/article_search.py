@@ -168,8 +168,7 @@ class ElasticsearchArticleSearch:
                 return found
 
     def feed_head(self, now_ms: int) -> tuple[FeedPosition, int | None]:
-        head, next_embargo = feed.head_of(self._feed_search(feed.head_body(now_ms)))
-        return FeedPosition(head, now_ms), next_embargo
+        return feed.head_of(self._feed_search(feed.head_body(now_ms)), now_ms)
 
     def listed_after(
         self, params: SearchParams, after: FeedPosition, now_ms: int, limit: int

@@ -97,8 +97,8 @@ def lifted_body(
 
 
 def head_body(now_ms: int) -> dict[str, Any]:
-    """The newest generation and its highest `_seq_no`, and the next embargo to pass after
-    `now_ms`."""
+    """The highest `_seq_no` of each index (the newest generation's is the head), and the next
+    embargo to pass after `now_ms`."""
     return {
         "size": 0,
         "track_total_hits": False,
@@ -123,11 +123,21 @@ def index_heads(result: Mapping[str, Any]) -> dict[str, int]:
     }
 
 
-def head_of(result: Mapping[str, Any]) -> tuple[int, int | None]:
-    """(the newest write's sequence, -1 when empty; the next embargo's end in ms, or None)."""
-    heads = [packed(generation_of(index), seq_no) for index, seq_no in index_heads(result).items()]
+def head_of(result: Mapping[str, Any], now_ms: int) -> tuple[FeedPosition, int | None]:
+    """(the head as of `now_ms`: the newest write's sequence, -1 when empty, and the end of the
+    generation before it; the next embargo's end in ms, or None)."""
+    ends: dict[int, int] = {}  # the newest write of each generation holding listings
+    for index, seq_no in index_heads(result).items():
+        generation = generation_of(index)
+        ends[generation] = max(ends.get(generation, -1), seq_no)
+    newest = sorted(ends, reverse=True)[:2]
+    head = packed(newest[0], ends[newest[0]]) if newest else -1
+    previous = packed(newest[1], ends[newest[1]]) if len(newest) > 1 else None
     next_embargo = result["aggregations"].get("embargoed", {}).get("next", {}).get("value")
-    return max(heads, default=-1), None if next_embargo is None else int(next_embargo)
+    return (
+        FeedPosition(head, now_ms, previous_generation_end=previous),
+        None if next_embargo is None else int(next_embargo),
+    )
 
 
 def feed_page(
@@ -166,8 +176,8 @@ def feed_page(
     if written_full:
         sequence = _sequence(written_hits[limit - 1])
     else:
-        head, _ = head_of(written)
-        sequence = max(after.sequence, head)
+        head, _ = head_of(written, now_ms)
+        sequence = max(after.sequence, head.sequence)
     return FeedPage(
         events, FeedPosition(sequence, embargoes_until), more=lifted_full or written_full
     )
