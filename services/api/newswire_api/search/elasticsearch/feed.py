@@ -184,8 +184,9 @@ def feed_page(
 
 
 def _newest_copies(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`hits` without those of a listing found again later (in a newer index): a listing moved
-    to the write index whose older copy's delete is not in view yet is delivered once, new."""
+    """`hits` without those of a listing found again later on the page (in a newer index): a
+    listing moved to the write index, its older copy's delete not in view yet, is delivered once
+    on a page, new (on two pages, both: at least once, as the feed promises)."""
     last = {hit["_id"]: index for index, hit in enumerate(hits)}
     return [hit for index, hit in enumerate(hits) if last[hit["_id"]] == index]
 
