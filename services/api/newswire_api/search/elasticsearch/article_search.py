@@ -173,14 +173,14 @@ class ElasticsearchArticleSearch:
                 return found
 
     def feed_head(self, now_ms: int) -> tuple[FeedPosition, int | None]:
-        head, next_embargo = feed.head_of(self._feed_search(feed.head_body(now_ms)))
-        return FeedPosition(head, now_ms), next_embargo
+        return feed.head_of(self._feed_search(feed.head_body(now_ms)), now_ms)
 
     def listed_after(
         self, params: SearchParams, after: FeedPosition, now_ms: int, limit: int
     ) -> FeedPage:
         lifted = self._feed_search(feed.lifted_body(params, after, now_ms, limit))
-        written = self._feed_search(feed.written_body(params, after, now_ms, limit))
+        indices = feed.index_heads(lifted)
+        written = self._feed_search(feed.written_body(params, after, now_ms, limit, indices))
         return feed.feed_page(after, now_ms, limit, lifted, written)
 
     def is_ready(self) -> bool:
