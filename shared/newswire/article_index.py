@@ -323,6 +323,9 @@ class ArticleIndex:
             return None
         rolled = str(answer["new_index"])
         log.info("listings roll over from %s to %s (%s)", current, rolled, answer["conditions"])
+        # The live feed moves on to the new index once it sees a write there: what went into the
+        # old one must be searchable by then (it is only ever deleted from afterwards).
+        self.client.indices.refresh(index=current)
         return rolled
 
     def reindex(self, target: str, copy: Copier) -> int:

@@ -486,6 +486,14 @@ class BulkWriter:
             for item in self._bulk(operations):
                 if item.status == CONFLICT:
                     raise TransientBulkError("a listing's claims changed meanwhile")
+        # Listings this writer put into the old write index just before the rollover: searchable
+        # now, before the live feed, seeing the new index's writes, moves past them.
+        before = sorted(set(predicted.values()) - set(moved.values()))
+        if before:
+            try:
+                self._client.indices.refresh(index=",".join(before))
+            except (TransportConnectionError, ConnectionTimeout, ApiError) as error:
+                log.warning("refresh of %s after a rollover refused (%s)", before, error)
 
     def _mget(self, index: str, ids: list[str]) -> list[dict[str, Any]]:
         if not ids:
