@@ -159,7 +159,12 @@ def writes_behind(asked: FeedPosition, head: FeedPosition) -> int | None:
     if asked_generation == head_generation:
         return head.sequence - asked.sequence
     previous = head.previous_generation_end
-    if previous is None or unpacked(previous)[0] != asked_generation:
+    previous_generation = -1 if previous is None else unpacked(previous)[0]
+    if asked_generation > previous_generation:
+        # No generation from the asked one to the head's holds a listing but the head's (a new
+        # installation's first index after an empty one, or indices whose listings all moved).
+        return head_seq_no + 1
+    if previous is None or previous_generation != asked_generation:
         return None
     return max(0, previous - asked.sequence) + head_seq_no + 1
 

@@ -92,17 +92,11 @@ def test_the_heads_end_of_the_generation_before_is_no_part_of_the_position() -> 
     assert head.event_id == f"{packed(3, 99)}-{NOW_MS}-"
 
 
-@pytest.mark.parametrize(
-    "head",
-    [
-        FeedPosition(packed(3, 0), NOW_MS, previous_generation_end=packed(2, 7)),
-        FeedPosition(packed(3, 0), NOW_MS),  # the generation before holds nothing now
-    ],
-)
 @pytest.mark.parametrize("asked", [packed(1, 2**40 - 1), packed(1, 0), packed(0, 5)])
 def test_a_resume_from_further_back_than_the_generation_before_the_heads_resyncs(
-    asked: int, head: FeedPosition
+    asked: int,
 ) -> None:
+    head = FeedPosition(packed(3, 0), NOW_MS, previous_generation_end=packed(2, 7))
     start, reason = resume_from(FeedPosition(asked, NOW_MS), head, NOW_MS, BOUNDS)
 
     assert start == head
@@ -298,3 +292,22 @@ def test_an_embargo_lifted_on_a_listing_in_two_indices_is_delivered_once() -> No
 
     assert [event.hit.id for event in page.events] == ["embargoed"]
     assert page.events[0].position == FeedPosition(packed(2, 4), NOW_MS)
+
+
+@pytest.mark.parametrize("asked", [-1, packed(0, 5), packed(2, 3)])
+def test_when_only_the_heads_generation_holds_listings_its_writes_are_all_behind(
+    asked: int,
+) -> None:
+    # A new installation: a stream began on the empty index (-1), the first writes went to
+    # `-000001`; or every listing of the older generations has moved to the head's.
+    head = FeedPosition(packed(3, 99), NOW_MS)
+
+    assert resume_from(FeedPosition(asked, NOW_MS), head, NOW_MS, BOUNDS) == (
+        FeedPosition(asked, NOW_MS),
+        None,
+    )
+    far = FeedPosition(packed(3, 5000), NOW_MS)
+    start, reason = resume_from(FeedPosition(asked, NOW_MS), far, NOW_MS, BOUNDS)
+    assert start == far
+    assert reason is not None
+    assert "5,001 writes behind" in reason
