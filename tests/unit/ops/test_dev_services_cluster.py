@@ -108,18 +108,19 @@ def test_storage_formatted_for_another_quorum_is_refused_not_wiped(tmp_path: Pat
 
 
 def test_elasticsearch_node_k_uses_the_ports_plus_k_and_finds_the_others(tmp_path: Path) -> None:
-    nodes = ServiceCluster(SecureElasticsearchNode, _cluster_settings(tmp_path)).nodes
+    settings = _cluster_settings(tmp_path)
+    nodes = [SecureElasticsearchNode(settings, k) for k in range(3)]
 
     assert [tuple(node.ports) for node in nodes] == [(9200, 9300), (9201, 9301), (9202, 9302)]
     assert nodes[2].address == "https://127.0.0.1:9202"
-    settings = nodes[1].node_settings()
-    assert settings["node.name"] == "elasticsearch-1"
-    assert settings["discovery.type"] == "multi-node"
-    assert settings["discovery.seed_hosts"] == "127.0.0.1:9300,127.0.0.1:9301,127.0.0.1:9302"
-    assert settings["cluster.initial_master_nodes"] == (
+    node_settings = nodes[1].node_settings()
+    assert node_settings["node.name"] == "elasticsearch-1"
+    assert node_settings["discovery.type"] == "multi-node"
+    assert node_settings["discovery.seed_hosts"] == "127.0.0.1:9300,127.0.0.1:9301,127.0.0.1:9302"
+    assert node_settings["cluster.initial_master_nodes"] == (
         "elasticsearch-0,elasticsearch-1,elasticsearch-2"
     )
-    assert settings["path.repo"] == str(tmp_path / "snapshots")
+    assert node_settings["path.repo"] == str(tmp_path / "snapshots")
     assert nodes[0].client_environment("newswire")["NEWSWIRE_SNAPSHOT_REPOSITORY_PATH"] == str(
         tmp_path / "snapshots"
     )
