@@ -47,7 +47,7 @@ def snapshot_environment(
     node: ElasticsearchNode, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> Path:
     """What `newswire dev-services env` exports for the node, and a repository of the test's own."""
-    folder = snapshot_folder(node.settings) / request.node.name
+    folder: Path = snapshot_folder(node.settings) / str(request.node.name)
     monkeypatch.setenv("ELASTICSEARCH_URL", node.address)
     monkeypatch.setenv("NEWSWIRE_SNAPSHOT_REPOSITORY", request.node.name.lower()[:40])
     monkeypatch.setenv("NEWSWIRE_SNAPSHOT_REPOSITORY_PATH", str(folder))
