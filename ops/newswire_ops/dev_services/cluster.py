@@ -124,6 +124,8 @@ class ServiceCluster:
         pids. A node that cannot start stops those started here."""
         pids: list[int] = []
         started: list[JvmServer] = []
+        if fresh:  # all at once: a node stopped alone would wait for the others to elect
+            stop_all([node.process for node in self.nodes])
         try:
             for node in self.nodes:
                 running = not fresh and node.process.running_pid() is not None
