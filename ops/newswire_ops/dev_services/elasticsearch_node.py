@@ -43,14 +43,12 @@ from newswire_ops.dev_services.processes import service_marker
 from newswire_ops.dev_services.server import JvmServer, LaunchCommand
 
 ELASTICSEARCH_MIN_JAVA = 21
+LAUNCHER_CLASS = "dev.newswire.devservices.ElasticsearchNode"
 
 
 def snapshot_folder(settings: DevServicesSettings) -> Path:
     """The nodes' `path.repo`, shared by every node of the dev home."""
     return settings.home / "snapshots"
-
-
-LAUNCHER_CLASS = "dev.newswire.devservices.ElasticsearchNode"
 
 
 class ElasticsearchNode(JvmServer):

@@ -92,9 +92,9 @@ class JvmServer(ABC):
 
     A service runs as `cluster_size(settings)` nodes. Alone, a node is named after its service
     (`kafka`) and lives in `<home>/<service>`; in a cluster, node k is `<service>-k` in
-    `<home>/<service>-k`, on ports of its own (`port_offset`). A secured node (`secure`: TLS,
-    users, permissions) lives in `<home>/<name>-secure`, beside the plain one: each keeps its
-    data, and `status`, `down` and `env` find whichever runs."""
+    `<home>/<service>-k`, on the first node's ports shifted by k. A secured node (`secure`:
+    TLS, users, permissions) lives in `<home>/<name>-secure`, beside the plain one: each keeps
+    its data, and `status`, `down` and `env` find whichever runs."""
 
     service: str
     secure: bool = False
