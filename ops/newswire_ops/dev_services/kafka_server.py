@@ -239,7 +239,7 @@ class KafkaServer(JvmServer):
         return self.cluster_members() is not None
 
     def cluster_members(self) -> int | None:
-        """The brokers this broker's metadata lists; None while it does not answer."""
+        """The live (unfenced) brokers this broker knows of; None while it does not answer."""
         # kafka-python retries an unreachable bootstrap server for 30 s: knock first.
         if not port_accepts_connections(self.port):
             return None
@@ -252,11 +252,13 @@ class KafkaServer(JvmServer):
         except EventLogError:  # no answer yet while the broker is still starting
             return None
         try:
-            return len(admin.describe_cluster()["brokers"])
+            brokers = admin.describe_cluster()["brokers"]
         except KafkaError:
             return None
         finally:
             admin.close()
+        # A broker killed stays listed, fenced, until it comes back.
+        return sum(1 for broker in brokers if not broker.get("is_fenced"))
 
 
 class SecureKafkaServer(KafkaServer):

@@ -40,7 +40,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
 def _brokers(cluster: LocalCluster) -> list[int]:
     admin = new_admin(Settings(kafka_bootstrap_servers=cluster.bootstrap_servers))
     try:
-        return sorted(broker["node_id"] for broker in admin.describe_cluster()["brokers"])
+        brokers = admin.describe_cluster()["brokers"]
+        return sorted(broker["broker_id"] for broker in brokers if not broker["is_fenced"])
     finally:
         admin.close()
 
@@ -69,7 +70,7 @@ def test_three_brokers_and_three_elasticsearch_nodes_form_clusters(
     try:
         admin.create_topics([NewTopic("three-copies", 3, 3)])
         (topic,) = admin.describe_topics(["three-copies"])
-        assert all(len(partition["replicas"]) == 3 for partition in topic["partitions"])
+        assert all(len(partition["replica_nodes"]) == 3 for partition in topic["partitions"])
     finally:
         admin.close()
 
