@@ -16,6 +16,7 @@ one line saying what failed.
 """
 
 import argparse
+import logging
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -57,6 +58,8 @@ def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings()
+    # Every request would be logged: a failure is told in one line of our own instead.
+    logging.getLogger("elastic_transport").setLevel(logging.CRITICAL)
     client = create_client(settings, request_timeout=SNAPSHOT_TIMEOUT_S, max_retries=0)
     try:
         ensure_repository(client, settings)
@@ -71,7 +74,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"newswire snapshot: {error}", file=sys.stderr)
         return 1
     except (ApiError, TransportError) as error:
-        problem = access_problem(settings, error) or _reason(error)
+        problem = access_problem(settings, error)
+        if problem is None and isinstance(error, ApiError):
+            problem = _reason(error)
+        elif problem is None:
+            problem = (
+                f"cannot reach Elasticsearch at {settings.elasticsearch_url} (ELASTICSEARCH_URL): "
+                f"{_reason(error)}"
+            )
         print(f"newswire snapshot: {problem}", file=sys.stderr)
         return 1
     finally:

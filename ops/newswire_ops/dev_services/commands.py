@@ -2,11 +2,11 @@
 
 Each runs as one node, or as a cluster with `up --brokers N` / `up --es-nodes N` (remembered in
 the dev home, so the other actions and a later `up` need not be told again); `up` starts
-whatever node does not run. `status --json` lists every node with its pid and port, and
-`down --node NAME` stops one. `up --secure` starts them secured (TLS, a user per identity,
-permissions: `access`); `env` prints the `export` lines a client needs for the servers running
-now, secured or not, so `eval "$(newswire dev-services env)"; newswire up` uses them.
-`compose-secrets [DIR]` makes the secrets docker-compose.yml reads (docs/deploy.md).
+whatever node does not run (secured if the others are). `status --json` lists every node with
+its pid and port, and `down --node NAME` stops one. `up --secure` starts them secured (TLS, a
+user per identity, permissions: `access`); `env` prints the `export` lines a client needs for
+the servers running now, secured or not, so `eval "$(newswire dev-services env)"; newswire up`
+uses them. `compose-secrets [DIR]` makes the secrets docker-compose.yml reads (docs/deploy.md).
 """
 
 import argparse
@@ -128,7 +128,14 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-        return _up(selected_servers(args.only, sized, args.secure), args.fresh)
+        # Without --secure, `up` goes on with what runs: a secured cluster missing a node
+        # gets that node back, secured.
+        clusters = (
+            selected_servers(args.only, sized, secure=True)
+            if args.secure
+            else running_servers(args.only, sized)
+        )
+        return _up(clusters, args.fresh)
     if args.action == "env":
         return _env(running_servers(args.only, settings), args.user)
     if args.action == "compose-secrets":
