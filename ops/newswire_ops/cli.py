@@ -12,7 +12,7 @@ from newswire_api import commands as api
 from newswire_enrich import commands as enrich
 from newswire_indexer import commands as indexer
 from newswire_ingest import commands as ingest
-from newswire_ops import backup, consume, kafka_acls
+from newswire_ops import backup, consume, kafka_acls, snapshots
 from newswire_ops import commands as pipeline
 from newswire_ops.dev_services import commands as dev_services
 
@@ -33,6 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ingest.add_parsers,
             kafka_acls.add_parsers,
             pipeline.add_parsers,
+            snapshots.add_parsers,
         ],
         argv,
     )

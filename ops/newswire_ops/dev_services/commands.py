@@ -1,12 +1,16 @@
 """`newswire dev-services up | down | status | env`: both servers, or one with `--only`.
 
-`up --secure` starts them secured (TLS, a user per identity, permissions: `access`); `env`
-prints the `export` lines a client needs for the servers running now, secured or not, so
-`eval "$(newswire dev-services env)"; newswire up` uses them. `compose-secrets [DIR]` makes the
-secrets docker-compose.yml reads (docs/deploy.md).
+Each runs as one node, or as a cluster with `up --brokers N` / `up --es-nodes N` (remembered in
+the dev home, so the other actions and a later `up` need not be told again); `up` starts
+whatever node does not run (secured if the others are). `status --json` lists every node with
+its pid and port, and `down --node NAME` stops one. `up --secure` starts them secured (TLS, a
+user per identity, permissions: `access`); `env` prints the `export` lines a client needs for
+the servers running now, secured or not, so `eval "$(newswire dev-services env)"; newswire up`
+uses them. `compose-secrets [DIR]` makes the secrets docker-compose.yml reads (docs/deploy.md).
 """
 
 import argparse
+import json
 import shlex
 import sys
 import time
@@ -14,6 +18,13 @@ from pathlib import Path
 
 from newswire.settings import DevServicesSettings, Settings
 from newswire_ops.access import OPERATOR, identities
+from newswire_ops.dev_services.cluster import (
+    ServiceCluster,
+    remember_sizes,
+    service_processes,
+    sized_settings,
+    stop_all,
+)
 from newswire_ops.dev_services.compose_secrets import write_compose_secrets
 from newswire_ops.dev_services.elasticsearch_node import (
     ElasticsearchNode,
@@ -58,6 +69,26 @@ def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser
         "Elasticsearch (docs/deploy.md)",
     )
     parser.add_argument(
+        "--brokers",
+        type=int,
+        metavar="N",
+        help="with `up`: run Kafka as N brokers (each also a KRaft controller; broker k on the "
+        "ports plus 100*k); remembered for the other actions (default: as last time, else 1)",
+    )
+    parser.add_argument(
+        "--es-nodes",
+        type=int,
+        metavar="N",
+        help="with `up`: run Elasticsearch as N nodes (node k on the ports plus k); remembered "
+        "like --brokers",
+    )
+    parser.add_argument(
+        "--node", metavar="NAME", help="with `down`: stop this node only (a name `status` shows)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help='with `status`: {"nodes": [...]} on one line'
+    )
+    parser.add_argument(
         "--user",
         default=OPERATOR,
         help=f"with `env`: whose credentials (default {OPERATOR}, allowed what every service "
@@ -68,26 +99,43 @@ def add_parsers(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser
 
 def selected_servers(
     only: str | None, settings: DevServicesSettings, secure: bool = False
-) -> list[JvmServer]:
+) -> list[ServiceCluster]:
+    """The services to start: each as one node or the cluster its settings (or the dev home)
+    size."""
+    settings = sized_settings(settings)
     names = [only] if only else list(SERVERS)
     kinds = SECURE_SERVERS if secure else SERVERS
-    return [kinds[name](settings) for name in names]
+    return [ServiceCluster(kinds[name], settings) for name in names]
 
 
-def running_servers(only: str | None, settings: DevServicesSettings) -> list[JvmServer]:
-    """Each server as it runs now (the secured one if that runs), else the plain one."""
-    servers = []
+def running_servers(only: str | None, settings: DevServicesSettings) -> list[ServiceCluster]:
+    """Each service as it runs now (the secured one if any of its nodes runs), else plain."""
+    settings = sized_settings(settings)
+    clusters = []
     for name in [only] if only else list(SERVERS):
-        secured = SECURE_SERVERS[name](settings)
-        running = secured.process.running_pid() is not None
-        servers.append(secured if running else SERVERS[name](settings))
-    return servers
+        secured = ServiceCluster(SECURE_SERVERS[name], settings)
+        clusters.append(secured if secured.running() else ServiceCluster(SERVERS[name], settings))
+    return clusters
 
 
 def run(args: argparse.Namespace) -> int:
     settings = DevServicesSettings()
     if args.action == "up":
-        return _up(selected_servers(args.only, settings, args.secure), args.fresh)
+        try:
+            sized = sized_settings(
+                settings, {"kafka": args.brokers, "elasticsearch": args.es_nodes}
+            )
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        # Without --secure, `up` goes on with what runs: a secured cluster missing a node
+        # gets that node back, secured.
+        clusters = (
+            selected_servers(args.only, sized, secure=True)
+            if args.secure
+            else running_servers(args.only, sized)
+        )
+        return _up(clusters, args.fresh)
     if args.action == "env":
         return _env(running_servers(args.only, settings), args.user)
     if args.action == "compose-secrets":
@@ -95,33 +143,62 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(written)} files in {args.folder.resolve()} (owner-only); see docs/deploy.md")
         return 0
     if args.action == "down":
-        for server in running_servers(args.only, settings):
-            print(f"{server.name}: {'stopped' if server.down() else 'was not running'}")
-        return 0
+        return _down(running_servers(args.only, settings), args.node)
     statuses = [server.status() for server in running_servers(args.only, settings)]
-    for status in statuses:
-        print(status.describe())
+    if args.json:
+        nodes = [node.as_json() for status in statuses for node in status.nodes]
+        print(json.dumps({"nodes": nodes}))
+    else:
+        for status in statuses:
+            print(status.describe())
     return 0 if all(status.ready for status in statuses) else STATUS_NOT_RUNNING
 
 
-def _up(servers: list[JvmServer], fresh: bool) -> int:
-    for server in servers:
-        other = running_servers(server.name, server.settings)[0]
-        if other.secure != server.secure and other.process.running_pid() is not None:
-            kind = "secured" if other.secure else "plain"
+def _up(clusters: list[ServiceCluster], fresh: bool) -> int:
+    for cluster in clusters:
+        strangers = cluster.strangers()
+        if strangers:
+            kind = "secured" if cluster.secure else "plain"
+            names = ", ".join(process.run_dir.name for process in strangers)
             print(
-                f"error: a {kind} {server.name} runs in {server.settings.home}: "
+                f"error: {names} of {cluster.settings.home} run(s), not part of the {kind} "
+                f"{cluster.name} of {len(cluster.nodes)} node(s) asked for: "
                 "`newswire dev-services down` first",
                 file=sys.stderr,
             )
             return 1
-        started = time.monotonic()
-        try:
-            status = server.up(fresh=fresh)
-        except (DevServiceError, MavenBuildError, JavaNotFoundError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-        print(f"{status.describe()} [{time.monotonic() - started:.1f}s]")
+    remember_sizes(clusters[0].settings)
+    started = time.monotonic()
+    try:
+        # Every node of every service at once: each JVM's start overlaps the others'.
+        launched = [(cluster, cluster.launch(fresh)) for cluster in clusters]
+        for cluster, pids in launched:
+            status = cluster.await_ready(pids)
+            print(f"{status.describe()} [{time.monotonic() - started:.1f}s]")
+    except (DevServiceError, MavenBuildError, JavaNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _down(clusters: list[ServiceCluster], node_name: str | None) -> int:
+    if node_name is not None:
+        node = next((n for c in clusters if (n := c.node(node_name)) is not None), None)
+        if node is None:
+            names = ", ".join(n.name for c in clusters for n in c.nodes)
+            print(f"error: no node {node_name!r}; one of {names}", file=sys.stderr)
+            return 2
+        print(f"{node.name}: {'stopped' if node.down() else 'was not running'}")
+        return 0
+    for cluster in clusters:
+        # With the cluster's nodes, any other of the service still running in the home.
+        stopped = stop_all(
+            [node.process for node in cluster.nodes]
+            + list(service_processes(cluster.settings.home, cluster.service))
+        )
+        for name, was_running in stopped:
+            if was_running or cluster.node(name) is not None:
+                print(f"{name}: {'stopped' if was_running else 'was not running'}")
     return 0
 
 
@@ -157,25 +234,26 @@ CONNECTION_VARIABLES = {
                 "API_KEY_FILE",
             )
         ),
+        "NEWSWIRE_SNAPSHOT_REPOSITORY_PATH",
     ],
 }
 
 
-def _env(servers: list[JvmServer], identity: str) -> int:
+def _env(clusters: list[ServiceCluster], identity: str) -> int:
     names = identities(Settings())
     if identity not in names:
         print(f"error: no user {identity!r}; one of {', '.join(names)}", file=sys.stderr)
         return 2
-    stopped = [server.name for server in servers if server.process.running_pid() is None]
+    stopped = [cluster.name for cluster in clusters if not cluster.running()]
     if stopped:
         print(
             f"error: {', '.join(stopped)} not running: `newswire dev-services up` first",
             file=sys.stderr,
         )
         return STATUS_NOT_RUNNING
-    for server in servers:
-        environment = client_environment(server, identity)
-        for name in CONNECTION_VARIABLES[server.name]:
+    for cluster in clusters:
+        environment = client_environment(cluster, identity)
+        for name in CONNECTION_VARIABLES[cluster.service]:
             if name in environment:
                 print(f"export {name}={shlex.quote(environment[name])}")
             else:
@@ -183,7 +261,8 @@ def _env(servers: list[JvmServer], identity: str) -> int:
     return 0
 
 
-def client_environment(server: JvmServer, identity: str) -> dict[str, str]:
-    """The variables a client needs to reach `server` as `identity`."""
-    variable = "KAFKA_BOOTSTRAP_SERVERS" if server.name == "kafka" else "ELASTICSEARCH_URL"
-    return {variable: server.address, **server.client_environment(identity)}
+def client_environment(server: JvmServer | ServiceCluster, identity: str) -> dict[str, str]:
+    """The variables a client needs to reach `server` (a node, or all of a cluster's) as
+    `identity`."""
+    variable = "KAFKA_BOOTSTRAP_SERVERS" if server.service == "kafka" else "ELASTICSEARCH_URL"
+    return {**server.client_environment(identity), variable: server.address}

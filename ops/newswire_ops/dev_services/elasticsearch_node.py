@@ -1,4 +1,9 @@
-"""A single-node Elasticsearch 9 on 127.0.0.1, started by our launcher from Maven Central jars.
+"""Elasticsearch 9 on 127.0.0.1, started by our launcher from Maven Central jars: one node, or a
+cluster of them (`up --es-nodes N`: node k on the HTTP and transport ports plus k, each
+master-eligible, finding the others by the loopback transport ports).
+
+Every node lists `<dev home>/snapshots` in `path.repo`: one folder shared by all of them, so a
+file system snapshot repository (`newswire snapshot`) works on a cluster on one machine.
 
 Maven Central carries the server and the Netty4 transport plugin but not the distribution's
 modules (analysis-common, painless, rest-root): the node runs core features only, which is why
@@ -22,6 +27,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from newswire.settings import DevServicesSettings, Settings
 from newswire_ops.access import (
@@ -40,16 +46,51 @@ ELASTICSEARCH_MIN_JAVA = 21
 LAUNCHER_CLASS = "dev.newswire.devservices.ElasticsearchNode"
 
 
+def snapshot_folder(settings: DevServicesSettings) -> Path:
+    """The nodes' `path.repo`, shared by every node of the dev home."""
+    return settings.home / "snapshots"
+
+
 class ElasticsearchNode(JvmServer):
-    name = "elasticsearch"
+    service = "elasticsearch"
+
+    @staticmethod
+    def cluster_size(settings: DevServicesSettings) -> int:
+        return settings.elasticsearch_nodes
+
+    @property
+    def port(self) -> int:
+        return self.settings.elasticsearch_port + self.node
+
+    @property
+    def transport_port(self) -> int:
+        return self.settings.elasticsearch_transport_port + self.node
 
     @property
     def address(self) -> str:
-        return f"http://127.0.0.1:{self.settings.elasticsearch_port}"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def ports(self) -> Sequence[int]:
-        return (self.settings.elasticsearch_port, self.settings.elasticsearch_transport_port)
+        return (self.port, self.transport_port)
+
+    def node_settings(self) -> dict[str, str]:
+        """Settings given to the launcher (`--setting`), over its single-node defaults."""
+        settings = {"path.repo": str(snapshot_folder(self.settings))}
+        if self.nodes == 1:
+            return settings
+        base = self.settings.elasticsearch_transport_port
+        names = [f"{self.service}-{k}" for k in range(self.nodes)]
+        return settings | {
+            "node.name": self.name,
+            "discovery.type": "multi-node",
+            "discovery.seed_hosts": ",".join(f"127.0.0.1:{base + k}" for k in range(self.nodes)),
+            # Read only when the cluster first forms; every node may name them all.
+            "cluster.initial_master_nodes": ",".join(names),
+        }
+
+    def client_environment(self, identity: str) -> dict[str, str]:
+        return {"NEWSWIRE_SNAPSHOT_REPOSITORY_PATH": str(snapshot_folder(self.settings))}
 
     def prepare(self) -> LaunchCommand:
         java_home = find_java_home(ELASTICSEARCH_MIN_JAVA, self.settings.elasticsearch_java_home)
@@ -77,10 +118,13 @@ class ElasticsearchNode(JvmServer):
             "--home",
             str(self.home),
             "--http-port",
-            str(self.settings.elasticsearch_port),
+            str(self.port),
             "--transport-port",
-            str(self.settings.elasticsearch_transport_port),
+            str(self.transport_port),
         ]
+        snapshot_folder(self.settings).mkdir(parents=True, exist_ok=True)
+        for key, value in self.node_settings().items():
+            argv += ["--setting", f"{key}={value}"]
         return LaunchCommand(argv=argv, env=dict(os.environ), cwd=self.home)
 
     def health_request(self) -> urllib.request.Request:
@@ -89,14 +133,23 @@ class ElasticsearchNode(JvmServer):
         )
 
     def is_ready(self) -> bool:
+        health = self.health()
+        return health is not None and health.get("status") in {"yellow", "green"}
+
+    def cluster_members(self) -> int | None:
+        health = self.health()
+        return None if health is None else int(health.get("number_of_nodes", 0))
+
+    def health(self) -> dict[str, Any] | None:
+        """`GET /_cluster/health` through this node (None: no answer, or no elected master)."""
         try:
             with urllib.request.urlopen(
                 self.health_request(), timeout=3, context=self.tls_context()
             ) as response:
-                health = json.load(response)
+                health: dict[str, Any] = json.load(response)
         except (OSError, urllib.error.URLError, ValueError):
-            return False
-        return health.get("status") in {"yellow", "green"}
+            return None
+        return health
 
     def tls_context(self) -> ssl.SSLContext | None:
         return None
@@ -154,13 +207,13 @@ def _role_yaml(name: str, role: ElasticsearchRole) -> str:
 class SecureElasticsearchNode(ElasticsearchNode):
     secure = True
 
-    def __init__(self, settings: DevServicesSettings) -> None:
-        super().__init__(settings)
+    def __init__(self, settings: DevServicesSettings, node: int = 0) -> None:
+        super().__init__(settings, node)
         self.credentials = DevCredentials(settings)
 
     @property
     def address(self) -> str:
-        return f"https://127.0.0.1:{self.settings.elasticsearch_port}"
+        return f"https://127.0.0.1:{self.port}"
 
     def prepare(self) -> LaunchCommand:
         launch = super().prepare()
@@ -208,7 +261,7 @@ class SecureElasticsearchNode(ElasticsearchNode):
         return ssl.create_default_context(cafile=self.credentials.authority().certificate_file)
 
     def client_environment(self, identity: str) -> dict[str, str]:
-        environment = {
+        environment = super().client_environment(identity) | {
             "ELASTICSEARCH_URL": self.address,
             "NEWSWIRE_ELASTICSEARCH_CA_CERTS": str(self.credentials.authority().certificate_file),
         }

@@ -1,5 +1,11 @@
-"""A single-node Apache Kafka 4 (KRaft: broker and controller in one JVM) on 127.0.0.1, plain or
-secured.
+"""Apache Kafka 4 on 127.0.0.1 (KRaft: each node a broker and a controller in one JVM), one
+broker or a cluster of them (`up --brokers N`), plain or secured.
+
+A cluster's nodes are the voters of a static quorum (`controller.quorum.voters`: all of them, so
+it takes a majority alive to elect a controller) and share one cluster id, kept in the dev home
+so a node formatted later joins the same cluster. Broker k listens on the single broker's ports
+plus 100*k; internal topics get min(3, brokers) replicas, and a cluster of 3 or more asks for
+2 in sync, so a dev cluster loses no acknowledged message with one broker.
 
 Secured (`SecureKafkaServer`, `newswire dev-services up --secure`): clients connect with SASL_SSL
 (SCRAM-SHA-512, one user per identity of `access`, made when the storage is formatted) or, on a
@@ -13,6 +19,7 @@ import os
 import subprocess
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 
 from kafka.errors import KafkaError
 
@@ -29,11 +36,11 @@ from newswire_ops.dev_services.server import (
     DevServiceError,
     JvmServer,
     LaunchCommand,
-    ServiceStatus,
     port_accepts_connections,
 )
 
 KAFKA_MIN_JAVA = 17
+BROKER_PORT_STEP = 100  # broker k of a cluster listens on the first broker's ports + 100*k
 
 # Console-only logging: the process's stdout is the log file ManagedProcess keeps.
 LOG4J2_YAML = """\
@@ -65,40 +72,108 @@ def new_cluster_id() -> str:
 
 
 class KafkaServer(JvmServer):
-    name = "kafka"
+    service = "kafka"
+
+    @staticmethod
+    def cluster_size(settings: DevServicesSettings) -> int:
+        return settings.kafka_brokers
+
+    @property
+    def port_offset(self) -> int:
+        return BROKER_PORT_STEP * self.node
+
+    @property
+    def port(self) -> int:
+        return self.settings.kafka_port + self.port_offset
+
+    @property
+    def controller_port(self) -> int:
+        return self.settings.kafka_controller_port + self.port_offset
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.settings.kafka_port}"
+        return f"127.0.0.1:{self.port}"
 
     @property
     def ports(self) -> Sequence[int]:
-        return (self.settings.kafka_port, self.settings.kafka_controller_port)
+        return (self.port, self.controller_port)
+
+    @property
+    def node_id(self) -> int:
+        # The single broker keeps the id it always had; a cluster's node k is k.
+        return 1 if self.nodes == 1 else self.node
+
+    def quorum_voters(self) -> str:
+        """`controller.quorum.voters`: every node of the cluster, by id and controller port."""
+        if self.nodes == 1:
+            return f"1@127.0.0.1:{self.controller_port}"
+        step, base = BROKER_PORT_STEP, self.settings.kafka_controller_port
+        return ",".join(f"{k}@127.0.0.1:{base + step * k}" for k in range(self.nodes))
+
+    def cluster_properties(self) -> dict[str, str]:
+        """What every node says of the cluster: its roles, id, quorum and replication."""
+        replicas, in_sync = str(min(3, self.nodes)), str(min(2, self.nodes))
+        properties = {
+            "process.roles": "broker,controller",
+            "node.id": str(self.node_id),
+            "controller.quorum.voters": self.quorum_voters(),
+            "controller.listener.names": "CONTROLLER",
+            "log.dirs": str(self.data_dir),
+            # Every internal topic must fit on the brokers there are.
+            "offsets.topic.replication.factor": replicas,
+            "transaction.state.log.replication.factor": replicas,
+            "transaction.state.log.min.isr": in_sync,
+            "share.coordinator.state.topic.replication.factor": replicas,
+            "share.coordinator.state.topic.min.isr": in_sync,
+        }
+        if self.nodes > 1:
+            properties |= {"default.replication.factor": replicas, "min.insync.replicas": in_sync}
+        # Tests join and leave consumer groups constantly; don't wait 3 s for more members.
+        return properties | {"group.initial.rebalance.delay.ms": "0", "num.partitions": "1"}
 
     def server_properties(self) -> str:
-        port, controller_port = self.settings.kafka_port, self.settings.kafka_controller_port
+        port, controller_port = self.port, self.controller_port
         lines = {
-            "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
+            **self.cluster_properties(),
             "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
             "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
-            "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "log.dirs": str(self.data_dir),
-            # One node: every internal topic must fit on it.
-            "offsets.topic.replication.factor": "1",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
-            # Tests join and leave consumer groups constantly; don't wait 3 s for more members.
-            "group.initial.rebalance.delay.ms": "0",
-            "num.partitions": "1",
             "auto.create.topics.enable": "true",
         }
         return "".join(f"{key}={value}\n" for key, value in lines.items())
+
+    @property
+    def cluster_id_file(self) -> Path:
+        """Where a cluster's id is kept, for every node to format its storage with."""
+        return self.settings.home / f"kafka{'-secure' if self.secure else ''}-cluster.id"
+
+    def cluster_id(self) -> str:
+        """The id to format this node's storage with: a new one for a single broker, the
+        cluster's (made by the first node formatted) for a cluster's node."""
+        if self.nodes == 1:
+            return new_cluster_id()
+        try:
+            return self.cluster_id_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            cluster_id = new_cluster_id()
+            self.cluster_id_file.parent.mkdir(parents=True, exist_ok=True)
+            self.cluster_id_file.write_text(f"{cluster_id}\n", encoding="utf-8")
+            return cluster_id
+
+    def _check_formatted_for_this_quorum(self, properties: Path) -> None:
+        """A node's storage formatted for another quorum would never join this one: say so."""
+        if not (self.data_dir / "meta.properties").exists() or not properties.exists():
+            return
+        old = dict(
+            line.split("=", 1) for line in properties.read_text().splitlines() if "=" in line
+        )
+        before = old.get("controller.quorum.voters", "").count("@")
+        if before and before != self.nodes:
+            raise DevServiceError(
+                f"{self.name}: its storage was formatted for a quorum of {before}, not "
+                f"{self.nodes}: `newswire dev-services up --fresh` wipes it"
+            )
 
     def prepare(self) -> LaunchCommand:
         java_home = find_java_home(KAFKA_MIN_JAVA, self.settings.kafka_java_home)
@@ -111,6 +186,7 @@ class KafkaServer(JvmServer):
         )
         self.home.mkdir(parents=True, exist_ok=True)
         properties = self.home / "server.properties"
+        self._check_formatted_for_this_quorum(properties)
         properties.write_text(self.server_properties(), encoding="utf-8")
         log_config = self.home / "log4j2.yaml"
         log_config.write_text(LOG4J2_YAML, encoding="utf-8")
@@ -144,7 +220,7 @@ class KafkaServer(JvmServer):
             "kafka.tools.StorageTool",
             "format",
             "--cluster-id",
-            new_cluster_id(),
+            self.cluster_id(),
             "--config",
             properties,
             *options,
@@ -160,9 +236,13 @@ class KafkaServer(JvmServer):
         return Settings(kafka_bootstrap_servers=self.address, kafka_security_protocol="PLAINTEXT")
 
     def is_ready(self) -> bool:
+        return self.cluster_members() is not None
+
+    def cluster_members(self) -> int | None:
+        """The live (unfenced) brokers this broker knows of; None while it does not answer."""
         # kafka-python retries an unreachable bootstrap server for 30 s: knock first.
-        if not port_accepts_connections(self.settings.kafka_port):
-            return False
+        if not port_accepts_connections(self.port):
+            return None
         try:
             admin = new_admin(
                 self.admin_settings(),
@@ -170,42 +250,43 @@ class KafkaServer(JvmServer):
                 request_timeout_ms=3000,
             )
         except EventLogError:  # no answer yet while the broker is still starting
-            return False
+            return None
         try:
-            admin.describe_cluster()
+            brokers = admin.describe_cluster()["brokers"]
         except KafkaError:
-            return False
+            return None
         finally:
             admin.close()
-        return True
+        # A broker killed stays listed, fenced, until it comes back.
+        return sum(1 for broker in brokers if not broker.get("is_fenced"))
 
 
 class SecureKafkaServer(KafkaServer):
     secure = True
 
-    def __init__(self, settings: DevServicesSettings) -> None:
-        super().__init__(settings)
+    def __init__(self, settings: DevServicesSettings, node: int = 0) -> None:
+        super().__init__(settings, node)
         self.credentials = DevCredentials(settings)
 
     @property
+    def tls_port(self) -> int:
+        return self.settings.kafka_tls_port + self.port_offset
+
+    @property
     def ports(self) -> Sequence[int]:
-        return (*super().ports, self.settings.kafka_tls_port)
+        return (*super().ports, self.tls_port)
 
     def server_properties(self) -> str:
         authority = self.credentials.authority()
         server = authority.server_pair()
         keystore_password = self.credentials.password("kafka-keystore")
         keystore = authority.pkcs12_keystore(server, keystore_password)
-        port, tls_port = self.settings.kafka_port, self.settings.kafka_tls_port
-        controller_port = self.settings.kafka_controller_port
+        port, tls_port, controller_port = self.port, self.tls_port, self.controller_port
         lines = {
-            "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.voters": f"1@127.0.0.1:{controller_port}",
+            **self.cluster_properties(),
             "listeners": f"SASL_SSL://127.0.0.1:{port},MTLS://127.0.0.1:{tls_port},"
             f"CONTROLLER://127.0.0.1:{controller_port}",
             "advertised.listeners": f"SASL_SSL://127.0.0.1:{port},MTLS://127.0.0.1:{tls_port}",
-            "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "MTLS",
             "listener.security.protocol.map": "SASL_SSL:SASL_SSL,MTLS:SSL,CONTROLLER:SSL",
             "sasl.enabled.mechanisms": "SCRAM-SHA-512",
@@ -226,14 +307,6 @@ class SecureKafkaServer(KafkaServer):
             "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
             "allow.everyone.if.no.acl.found": "false",
             "super.users": f"User:{ADMIN};User:{SERVER_NAME}",
-            "log.dirs": str(self.data_dir),
-            "offsets.topic.replication.factor": "1",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
-            "group.initial.rebalance.delay.ms": "0",
-            "num.partitions": "1",
             # Topics are made by the services (ACL: CREATE), never by a reader's metadata request.
             "auto.create.topics.enable": "false",
         }
@@ -279,10 +352,9 @@ class SecureKafkaServer(KafkaServer):
             kafka_ssl_check_hostname=True,
         )
 
-    def up(self, fresh: bool = False) -> ServiceStatus:
-        status = super().up(fresh=fresh)
+    def on_ready(self) -> None:
+        # ACLs live in the cluster's metadata: granted once, through any broker.
         self.grant(Settings())
-        return status
 
     def grant(self, settings: Settings) -> None:
         """Create the ACLs of `access.kafka_grants` for `settings`' topics and groups."""

@@ -129,10 +129,24 @@ class ManagedProcess:
         Signals go to the whole process group (the server leads its own session), so a helper
         process it may have spawned does not outlive it.
         """
-        pid = self.running_pid()
+        pid = self.terminate()
         if pid is None:
             return False
-        os.killpg(pid, signal.SIGTERM)
+        self.await_exit(pid, grace_s)
+        return True
+
+    def terminate(self) -> int | None:
+        """SIGTERM the server's process group without waiting; its pid, None if none ran.
+
+        The nodes of a cluster are told at once, so none waits through its grace period for
+        peers that are leaving too (`await_exit` each afterwards)."""
+        pid = self.running_pid()
+        if pid is not None:
+            os.killpg(pid, signal.SIGTERM)
+        return pid
+
+    def await_exit(self, pid: int, grace_s: float = 30.0) -> None:
+        """Wait for the terminated `pid` to exit, SIGKILL its group after `grace_s`."""
         deadline = time.monotonic() + grace_s
         while time.monotonic() < deadline:
             _reap(pid)
@@ -146,7 +160,6 @@ class ManagedProcess:
             _reap(pid)
             time.sleep(0.05)
         self.pid_file.unlink(missing_ok=True)
-        return True
 
     def log_tail(self, lines: int = 40) -> str:
         """The last lines of the log, for error messages."""

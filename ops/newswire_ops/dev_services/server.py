@@ -28,6 +28,8 @@ class ServiceStatus:
     log_file: Path
 
     secure: bool = False
+    service: str = ""
+    port: int = 0
 
     def describe(self) -> str:
         if self.pid is None:
@@ -37,6 +39,17 @@ class ServiceStatus:
             state += ", secured"
         rss = f", rss {self.rss_bytes / 2**20:.0f} MiB" if self.rss_bytes else ""
         return f"{self.name}: {state} at {self.address} (pid {self.pid}{rss}, log {self.log_file})"
+
+    def as_json(self) -> dict[str, object]:
+        """The node as `status --json` lists it: enough to find it and to kill it."""
+        return {
+            "service": self.service,
+            "name": self.name,
+            "pid": self.pid,
+            "port": self.port,
+            "alive": self.pid is not None,
+            "ready": self.ready,
+        }
 
 
 @dataclass(frozen=True)
@@ -74,19 +87,32 @@ def port_accepts_connections(port: int, host: str = "127.0.0.1") -> bool:
 
 
 class JvmServer(ABC):
-    """A server run as a detached JVM; subclasses say how to prepare, launch and probe it.
+    """One node of a server run as a detached JVM; subclasses say how to prepare, launch and
+    probe it.
 
-    A secured server (`secure`: TLS, users, permissions) lives in `<home>/<name>-secure`, beside
-    the plain one's `<home>/<name>`: each keeps its data, and `status`, `down` and `env` find
-    whichever runs."""
+    A service runs as `cluster_size(settings)` nodes. Alone, a node is named after its service
+    (`kafka`) and lives in `<home>/<service>`; in a cluster, node k is `<service>-k` in
+    `<home>/<service>-k`, on the first node's ports shifted by k. A secured node (`secure`:
+    TLS, users, permissions) lives in `<home>/<name>-secure`, beside the plain one: each keeps
+    its data, and `status`, `down` and `env` find whichever runs."""
 
-    name: str
+    service: str
     secure: bool = False
 
-    def __init__(self, settings: DevServicesSettings) -> None:
+    def __init__(self, settings: DevServicesSettings, node: int = 0) -> None:
         self.settings = settings
+        self.nodes = self.cluster_size(settings)
+        if not 0 <= node < self.nodes:
+            raise ValueError(f"{self.service} has nodes 0 to {self.nodes - 1}, not {node}")
+        self.node = node
+        self.name = node_name(self.service, node, self.nodes)
         self.home = settings.home / (f"{self.name}-secure" if self.secure else self.name)
         self.process = ManagedProcess(self.name, self.home)
+
+    @staticmethod
+    @abstractmethod
+    def cluster_size(settings: DevServicesSettings) -> int:
+        """How many nodes the service runs as."""
 
     def client_environment(self, identity: str) -> dict[str, str]:
         """The environment variables a Newswire client needs to reach this server as
@@ -100,6 +126,11 @@ class JvmServer(ABC):
 
     @property
     @abstractmethod
+    def port(self) -> int:
+        """The port clients connect to."""
+
+    @property
+    @abstractmethod
     def ports(self) -> Sequence[int]:
         """Every port the server binds, checked to be free before it starts."""
 
@@ -110,6 +141,14 @@ class JvmServer(ABC):
     @abstractmethod
     def is_ready(self) -> bool:
         """One quick readiness probe through the server's client interface."""
+
+    @abstractmethod
+    def cluster_members(self) -> int | None:
+        """How many nodes the cluster this node is in counts now (None: no answer)."""
+
+    def on_ready(self) -> None:
+        """What to do once the whole cluster is ready (once per `up`, on one live node)."""
+        return  # nothing, unless the server has users and permissions to set up
 
     @property
     def data_dir(self) -> Path:
@@ -125,6 +164,8 @@ class JvmServer(ABC):
             rss_bytes=process_memory_bytes(pid) if pid is not None else None,
             log_file=self.process.log_file,
             secure=self.secure,
+            service=self.service,
+            port=self.port,
         )
 
     def up(self, fresh: bool = False) -> ServiceStatus:
@@ -132,6 +173,12 @@ class JvmServer(ABC):
 
         `fresh` stops a running server and wipes its data first; otherwise data is reused.
         """
+        self.wait_until_ready(self.launch(fresh))
+        self.on_ready()
+        return self.status()
+
+    def launch(self, fresh: bool = False) -> int:
+        """Start the server unless it already runs, without waiting; its pid."""
         if fresh:
             self.process.stop()
             shutil.rmtree(self.data_dir, ignore_errors=True)
@@ -145,14 +192,15 @@ class JvmServer(ABC):
                 )
             launch = self.prepare()
             pid = self.process.start(launch.argv, launch.env, launch.cwd)
-        self._wait_until_ready(pid)
-        return self.status()
+        return pid
 
     def down(self) -> bool:
         """Stop the server; True if one was running."""
         return self.process.stop()
 
-    def _wait_until_ready(self, pid: int) -> None:
+    def wait_until_ready(self, pid: int) -> None:
+        """Wait for the server `launch` started as `pid` to be ready; stop it if it is not
+        within the start-up timeout."""
         deadline = time.monotonic() + self.settings.startup_timeout_s
         while time.monotonic() < deadline:
             # By pid, not by `running_pid()`: until the fork has exec'd the JVM, the
@@ -170,3 +218,8 @@ class JvmServer(ABC):
             f"{self.name} was not ready after {self.settings.startup_timeout_s:.0f}s and was "
             f"stopped; log {self.process.log_file}:\n" + self.process.log_tail()
         )
+
+
+def node_name(service: str, node: int, nodes: int) -> str:
+    """A node's name: its service's alone, `<service>-<node>` in a cluster."""
+    return service if nodes == 1 else f"{service}-{node}"

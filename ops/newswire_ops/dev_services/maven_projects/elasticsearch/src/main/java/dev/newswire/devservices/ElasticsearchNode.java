@@ -76,6 +76,7 @@ import java.util.concurrent.TimeUnit;
 public final class ElasticsearchNode {
 
     private static final String DEFAULT_CLUSTER_NAME = "newswire-dev";
+    /** The node's name unless a {@code --setting node.name=...} gives another (each node of a cluster its own). */
     private static final String NODE_NAME = "newswire-dev-node";
 
     /** Console-only log4j2 configuration; ES requires a {@code log4j2.properties} in its config directory. */
@@ -229,13 +230,15 @@ public final class ElasticsearchNode {
         Files.writeString(config.resolve("log4j2.properties"), LOG4J2_PROPERTIES, StandardCharsets.UTF_8);
         prepareNativeLibraries(home.resolve("native"));
 
+        final String nodeName = options.settings.getOrDefault("node.name", NODE_NAME);
         final Settings settings = Settings.builder()
             .put("path.home", home.toString())
             .put("path.data", data.toString())
             .put("path.logs", logs.toString())
             .put("cluster.name", options.clusterName)
-            .put("node.name", NODE_NAME)
-            // One node, elects itself: no discovery, no bootstrap checks for production mode.
+            .put("node.name", nodeName)
+            // One node, elects itself: no discovery, no bootstrap checks for production mode. A node of a cluster
+            // overrides this (--setting discovery.type=multi-node, discovery.seed_hosts, cluster.initial_master_nodes).
             .put("discovery.type", "single-node")
             // Loopback only: never reachable from other machines.
             .put("network.host", "127.0.0.1")
@@ -253,9 +256,9 @@ public final class ElasticsearchNode {
         // is touched, node/cluster names must be known before configuring, then LogConfigurator reads
         // config/log4j2.properties and sets es.logs.* system properties.
         LogConfigurator.registerErrorListener();
-        final Environment environment = InternalSettingsPreparer.prepareEnvironment(settings, Map.of(), config, () -> NODE_NAME);
+        final Environment environment = InternalSettingsPreparer.prepareEnvironment(settings, Map.of(), config, () -> nodeName);
         LogConfigurator.setClusterName(options.clusterName);
-        LogConfigurator.setNodeName(NODE_NAME);
+        LogConfigurator.setNodeName(nodeName);
         LogConfigurator.configure(environment, true);
 
         if (options.heapNote) {
