@@ -132,9 +132,8 @@ class ClusterRun:
     def node_with_most_primaries(self) -> str:
         client = create_client(self.settings)
         try:
-            shards: list[dict[str, Any]] = client.cat.shards(
-                index=f"{self.name}*", format="json"
-            ).body
+            answer: Any = client.cat.shards(index=f"{self.name}*", format="json").body
+            shards: list[dict[str, Any]] = answer
         finally:
             client.close()
         primaries = Counter(s["node"] for s in shards if s["prirep"] == "p" and s.get("node"))
