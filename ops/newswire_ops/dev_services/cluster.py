@@ -92,12 +92,9 @@ class ServiceCluster:
 
     @property
     def address(self) -> str:
-        """Where clients reach the service: every broker (a bootstrap list) for Kafka; the first
-        node that runs for Elasticsearch (Newswire's ELASTICSEARCH_URL is one URL)."""
-        if self.service == "kafka":
-            return ",".join(node.address for node in self.nodes)
-        running = [node for node in self.nodes if node.process.running_pid() is not None]
-        return (running or self.nodes)[0].address
+        """Where clients reach the service: every node, comma-separated (Kafka's bootstrap
+        list; Elasticsearch URLs, which Newswire's clients fail over between)."""
+        return ",".join(node.address for node in self.nodes)
 
     def client_environment(self, identity: str) -> dict[str, str]:
         return self.nodes[0].client_environment(identity)
