@@ -126,7 +126,7 @@ class ClusterRun:
             (topic,) = admin.describe_topics([self.settings.raw_topic])
         finally:
             admin.close()
-        leaders = Counter(partition["leader"] for partition in topic["partitions"])
+        leaders = Counter(partition["leader_id"] for partition in topic["partitions"])
         return f"kafka-{leaders.most_common(1)[0][0]}"
 
     def node_with_most_primaries(self) -> str:
