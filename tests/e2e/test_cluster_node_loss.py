@@ -11,6 +11,7 @@ whole corpus, which `benchmarks/node_loss.py` runs and times). Recovery times ar
 
 import os
 import time
+import urllib.error
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -91,6 +92,14 @@ class ClusterRun:
             )
 
     def searchable(self) -> int:
+        """The search's total, asked again (as a client does) while the API answers 503."""
+        for _ in range(60):
+            try:
+                return self.pipeline.total()
+            except urllib.error.HTTPError as error:
+                if error.code != 503:
+                    raise
+                time.sleep(1)
         return self.pipeline.total()
 
     def wait_for(self, count: int, timeout_s: float) -> float:

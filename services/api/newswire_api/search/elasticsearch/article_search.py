@@ -83,13 +83,15 @@ def default_turns() -> int:
 
 
 def create_search_client(settings: Settings) -> Elasticsearch:
-    # No retries: a person is waiting, and the search either answers in time or the API says
-    # so (503). One pooled connection per worker thread of the HTTP layer (40 in AnyIO's pool).
-    # The connection options (TLS, credentials) are every client's: `create_client`'s.
+    # No retries of a search that timed out: a person is waiting, and the search either answers
+    # in time or the API says so (503). A node that refuses the connection (gone) is another
+    # matter: the request goes to the next node at once, so a cluster's loss of one node is no
+    # failed search. One pooled connection per worker thread of the HTTP layer (40 in AnyIO's
+    # pool). The connection options (TLS, credentials) are every client's: `create_client`'s.
     return create_client(
         settings,
         request_timeout=settings.api_search_timeout_s,
-        max_retries=0,
+        max_retries=len(settings.elasticsearch_urls) - 1,
         retry_on_timeout=False,
         connections_per_node=40,
     )
