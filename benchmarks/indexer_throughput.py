@@ -47,6 +47,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from kafka import KafkaAdminClient  # noqa: E402
+from kafka.errors import KafkaError  # noqa: E402
 
 from benchmarks._measure import peak_rss_mib  # noqa: E402
 from benchmarks.corpus import enriched_bbc_articles  # noqa: E402
@@ -122,7 +123,10 @@ def run_floor(settings: Settings, documents: Documents, index: str, batch: int) 
 
 
 def _committed(admin: KafkaAdminClient, group: str) -> int:
-    offsets = admin.list_group_offsets({group: None}).get(group, {})
+    try:
+        offsets = admin.list_group_offsets({group: None}).get(group, {})
+    except KafkaError:  # a new cluster makes its offsets topic at the first group: not yet
+        return 0
     return sum(max(0, meta.offset) for meta in offsets.values())
 
 
