@@ -271,7 +271,12 @@ class ArticleIndex:
             if not self.client.indices.exists_alias(name=self.stories_alias):
                 current = self.layout_of_single_index()
                 self.client.indices.update_aliases(
-                    actions=[{"add": {"index": current, "alias": self.stories_alias}}]
+                    actions=[
+                        {"add": {"index": current, "alias": self.stories_alias}},
+                        # Named the write index: a rollover of an alias over one index without
+                        # it would move the alias off that index, and its listings with it.
+                        {"add": {"index": current, "alias": self.alias, "is_write_index": True}},
+                    ]
                 )
             return
         self._create_layout(self.index_name)

@@ -169,7 +169,7 @@ def test_an_index_from_before_the_split_is_adopted_in_place(
 ) -> None:
     old = f"{index_name}-v3"
     elasticsearch.indices.create(index=old, **index_definition())
-    elasticsearch.indices.put_alias(index=old, name=alias, is_write_index=True)
+    elasticsearch.indices.put_alias(index=old, name=alias)  # as made by hand: no write index
     for article in articles[:3]:  # as the indexer wrote them before: story and listing together
         story = Story(id=article.id).with_version(article)
         elasticsearch.index(index=old, id=article.id, document=story_document(story))
