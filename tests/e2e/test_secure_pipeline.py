@@ -20,6 +20,7 @@ import pytest
 
 from newswire.adapters.elasticsearch import create_client
 from newswire.adapters.refusals import EXIT_REFUSED
+from newswire.article_index import stories_alias
 from newswire.settings import Settings
 from tests.support.pipeline import RunningPipeline, eventually, story_id_of
 from tests.support.secured import SecuredServers
@@ -73,12 +74,13 @@ def _drop(inbox: Path, files: list[Path], folder: str) -> list[str]:
 
 
 def _searchable(servers: SecuredServers, relative_paths: list[str]) -> bool:
-    """Whether every file's story is in the index, read as the `api` user."""
+    """Whether every file's story is in the index (its stories alias), read as the `api`
+    user."""
     settings = servers.client_settings("api")
     client = create_client(settings, max_retries=0)
     try:
         ids = [story_id_of(path) for path in relative_paths]
-        found = client.mget(index=settings.index_alias, ids=ids)["docs"]
+        found = client.mget(index=stories_alias(settings.index_alias), ids=ids)["docs"]
     finally:
         client.close()
     return all(doc.get("found") for doc in found)

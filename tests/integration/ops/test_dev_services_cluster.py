@@ -101,7 +101,9 @@ def test_env_names_every_broker_and_the_shared_snapshot_folder(cluster: LocalClu
     assert exported["KAFKA_BOOTSTRAP_SERVERS"] == (
         "127.0.0.1:19092,127.0.0.1:19192,127.0.0.1:19292"
     )
-    assert exported["ELASTICSEARCH_URL"] == "http://127.0.0.1:19200"
+    assert exported["ELASTICSEARCH_URL"] == (
+        "http://127.0.0.1:19200,http://127.0.0.1:19201,http://127.0.0.1:19202"
+    )
     assert exported["NEWSWIRE_SNAPSHOT_REPOSITORY_PATH"] == str(cluster.home / "snapshots")
 
 
