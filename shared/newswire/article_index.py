@@ -107,12 +107,12 @@ def claims_document_id(content_sha256: str) -> str:
 
 
 def claims_document(claimants: Sequence[Claimant], placed_in: str) -> dict[str, Any]:
-    return {
-        CLAIMS: {
-            "index": placed_in,
-            "claimants": [{"first_seen": seen.isoformat(), "id": i} for seen, i in claimants],
-        }
-    }
+    return {CLAIMS: {"index": placed_in, "claimants": _claimant_entries(claimants)}}
+
+
+def _claimant_entries(claimants: Sequence[Claimant]) -> list[dict[str, str]]:
+    """Claimants as stored (in a claims document, and in the listing they rank)."""
+    return [{"first_seen": first_seen.isoformat(), "id": i} for first_seen, i in claimants]
 
 
 def placement_of(source: Mapping[str, Any]) -> str | None:
@@ -185,10 +185,7 @@ def _listing(story: Story, claimants: Sequence[Claimant]) -> dict[str, Any]:
         "updated": updated.isoformat() if updated else None,
         "versions": len(story.versions),
         "version_order": article.version_order,
-        "claimants": [
-            {"first_seen": first_seen.isoformat(), "id": story_id}
-            for first_seen, story_id in claimants
-        ],
+        "claimants": _claimant_entries(claimants),
     }
 
 
@@ -234,6 +231,13 @@ class IndexLayout:
         )
 
 
+def _write_index(behind: Mapping[str, bool]) -> str:
+    """Of the indices behind an alias (each with whether it is the write index), the one writes
+    go to: the one named so, else the newest generation."""
+    writers = [name for name, is_writer in behind.items() if is_writer]
+    return writers[0] if writers else max(behind, key=generation)
+
+
 class LayoutMissingError(RuntimeError):
     """The aliases do not exist (yet): nothing was indexed, or `ensure` was not called."""
 
@@ -269,7 +273,8 @@ class ArticleIndex:
         if self.client.indices.exists_alias(name=self.alias):
             self._warn_if_outdated()
             if not self.client.indices.exists_alias(name=self.stories_alias):
-                current = self.layout_of_single_index()
+                # An alias from before the split: its one index (its write index, if several).
+                current = _write_index(self._aliased(self.alias))
                 self.client.indices.update_aliases(
                     actions=[
                         {"add": {"index": current, "alias": self.stories_alias}},
@@ -288,15 +293,7 @@ class ArticleIndex:
         stories = self._aliased(self.stories_alias)
         if not behind or not stories:
             raise LayoutMissingError(f"alias {self.alias!r} or {self.stories_alias!r} is missing")
-        writers = [name for name, is_writer in behind.items() if is_writer]
-        write_index = writers[0] if writers else max(behind, key=generation)
-        return IndexLayout(stories_index=sorted(stories)[0], write_index=write_index)
-
-    def layout_of_single_index(self) -> str:
-        """The index an alias from before the split points at (its write index, if several)."""
-        behind = self._aliased(self.alias)
-        writers = [name for name, is_writer in behind.items() if is_writer]
-        return writers[0] if writers else max(behind, key=generation)
+        return IndexLayout(stories_index=sorted(stories)[0], write_index=_write_index(behind))
 
     def indices_behind_alias(self) -> list[str]:
         return sorted(self._aliased(self.alias))
@@ -366,9 +363,8 @@ class ArticleIndex:
     def _point_aliases_at(self, base: str, previous: list[str]) -> None:
         actions: list[dict[str, Any]] = [
             {"remove": {"index": index, "alias": alias}}
-            for index in previous
             for alias in (self.alias, self.stories_alias)
-            if index in self._aliased(alias)
+            for index in sorted(set(previous) & set(self._aliased(alias)))
         ]
         actions += [
             {"add": {"index": f"{base}-000001", "alias": self.alias, "is_write_index": True}},

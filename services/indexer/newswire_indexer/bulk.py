@@ -43,6 +43,7 @@ from elasticsearch import ApiError, Elasticsearch
 from tenacity import Retrying
 
 from newswire.article_index import (
+    CLAIMS,
     CLAIMS_ID_PREFIX,
     CONTENT_ID_PREFIX,
     ArticleIndex,
@@ -464,19 +465,19 @@ class BulkWriter:
         rolled over): their claims say so, and copies in the index expected are deleted."""
         self._layout = None
         layout = self._current_layout()
-        claims_answers = {i.id: i for i in items if i.id.startswith("claims:")}
+        written = {
+            i.id for i in items if i.id.startswith(CLAIMS_ID_PREFIX) and i.status < 300
+        }  # the others: the batch starts again from its reads anyway
+        contents = [c for c in sorted(moved) if claims_document_id(c) in written]
+        reads = _Reads()
+        self._read_into(reads, layout.stories_index, map(claims_document_id, contents))
         operations: list[Any] = []
-        for content, actual in sorted(moved.items()):
-            answer = claims_answers.get(claims_document_id(content))
-            if answer is None or answer.status >= 300:
-                continue  # the batch starts again from its reads anyway
-            reads = _Reads()
-            self._read_into(reads, layout.stories_index, [claims_document_id(content)])
+        for content in contents:
             held = reads.documents[claims_document_id(content)]
             if held.source is None:
                 continue
             fixed = dict(held.source)
-            fixed["claims"] = {**fixed["claims"], "index": actual}
+            fixed[CLAIMS] = {**fixed[CLAIMS], "index": moved[content]}
             target = {"_index": layout.stories_index, "_id": claims_document_id(content)}
             operations += [{"index": target | held.cas}, fixed]
             stale = predicted[content]

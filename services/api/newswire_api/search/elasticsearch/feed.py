@@ -20,11 +20,11 @@ its highest `_seq_no`. Every write up to it that matches is on the page, so the 
 to it. Pure functions, no I/O.
 """
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from newswire.article_index import LISTING
+from newswire.article_index import generation as generation_of
 from newswire_api.feed import FeedEvent, FeedPage, FeedPosition, packed, unpacked
 from newswire_api.search.elasticsearch.filters import search_filters
 from newswire_api.search.elasticsearch.query import UPDATED, _text_query
@@ -39,7 +39,6 @@ PREFERENCE = "newswire-feed"
 # Indices behind the alias that a page reads the names of, newest first: far more than years
 # of rollovers make (an index older than the 1,000th would be read again after a position).
 MAX_INDICES = 1000
-_GENERATION = re.compile(r"-(\d{6})$")  # Elasticsearch's rollover names: `-%06d`
 _HEAD = {
     "all": {
         "global": {},
@@ -52,12 +51,6 @@ _HEAD = {
     }
 }
 _ORDER = [{"_index": "asc"}, {"_seq_no": "asc"}]
-
-
-def generation_of(index: str) -> int:
-    """The generation of an index by its name: its rollover suffix, 0 without one."""
-    found = _GENERATION.search(index)
-    return 0 if found is None else int(found[1])
 
 
 def written_body(
